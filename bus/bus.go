@@ -1,0 +1,253 @@
+// Package bus owns Chorus's NATS side: it starts the embedded server (or
+// connects to a cluster), creates the streams and KV buckets of the design
+// idempotently, and names every subject.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names of the streams and buckets of the design.
+const (
+	IngestStream  = "CHORUS_INGEST"
+	EventsStream  = "CHORUS_EVENTS"
+	ConfigBucket  = "chorus_config"
+	CursorsBucket = "chorus_cursors"
+	// SeenBucket remembers which post each curated stream has decided, so a
+	// post fetched again after the dedupe window is not decided twice.
+	SeenBucket = "chorus_seen"
+
+	ingestPrefix = "chorus.ingest."
+	eventsPrefix = "chorus.events."
+)
+
+// DedupeWindow is how long JetStream remembers message ids. It is longer than
+// any replay a connector or a redelivery makes.
+const DedupeWindow = 15 * time.Minute
+
+// IngestSubject is where posts of one network are published.
+func IngestSubject(network string) string { return ingestPrefix + network }
+
+// IngestSubjects matches every ingest subject.
+const IngestSubjects = ingestPrefix + ">"
+
+// EventSubject is where events of one kind for one curated stream go.
+func EventSubject(stream, kind string) string { return eventsPrefix + stream + "." + kind }
+
+// EventSubjects matches every event subject.
+const EventSubjects = eventsPrefix + ">"
+
+// Options say how to reach NATS.
+type Options struct {
+	// URL of an external NATS cluster; empty starts an embedded server.
+	URL string
+	// Credentials file for the external cluster.
+	Credentials string
+	// DataDir is where the embedded server stores JetStream data.
+	DataDir string
+	// Listen lets the embedded server accept clients on host:port.
+	Listen string
+	// Retention is the age limit of the ingest and events streams.
+	Retention time.Duration
+	// Replicas for streams and buckets on a cluster (1 when embedded).
+	Replicas int
+	// Name identifies this process to NATS.
+	Name   string
+	Logger *slog.Logger
+}
+
+// Conn is a live connection to the bus with its streams and buckets ready.
+type Conn struct {
+	NC      *nats.Conn
+	JS      jetstream.JetStream
+	Cursors jetstream.KeyValue
+	Config  jetstream.KeyValue
+	Seen    jetstream.KeyValue
+
+	server *server.Server
+	log    *slog.Logger
+}
+
+// Open connects (starting the embedded server when no URL is given) and
+// makes sure every stream and bucket exists with the right settings.
+func Open(ctx context.Context, opts Options) (*Conn, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Replicas < 1 {
+		opts.Replicas = 1
+	}
+	c := &Conn{log: opts.Logger}
+	natsOpts := []nats.Option{
+		nats.Name(opts.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				c.log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { c.log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) }),
+	}
+	url := opts.URL
+	if url == "" {
+		ns, err := startEmbedded(opts)
+		if err != nil {
+			return nil, err
+		}
+		c.server = ns
+		natsOpts = append(natsOpts, nats.InProcessServer(ns))
+	} else if opts.Credentials != "" {
+		natsOpts = append(natsOpts, nats.UserCredentials(opts.Credentials))
+	}
+	nc, err := nats.Connect(url, natsOpts...)
+	if err != nil {
+		c.shutdownServer()
+		return nil, fmt.Errorf("bus: connect: %w", err)
+	}
+	c.NC = nc
+	if err := c.setup(ctx, opts); err != nil {
+		nc.Close()
+		c.shutdownServer()
+		return nil, err
+	}
+	return c, nil
+}
+
+func startEmbedded(opts Options) (*server.Server, error) {
+	sopts := &server.Options{
+		ServerName: "chorus",
+		JetStream:  true,
+		StoreDir:   filepath.Join(opts.DataDir, "nats"),
+		DontListen: opts.Listen == "",
+		NoSigs:     true,
+		NoLog:      true,
+	}
+	if opts.Listen != "" {
+		host, port, err := net.SplitHostPort(opts.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("bus: listen %q: %w", opts.Listen, err)
+		}
+		sopts.Host = host
+		if sopts.Port, err = strconv.Atoi(port); err != nil {
+			return nil, fmt.Errorf("bus: listen %q: bad port", opts.Listen)
+		}
+	}
+	ns, err := server.NewServer(sopts)
+	if err != nil {
+		return nil, fmt.Errorf("bus: embedded server: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("bus: embedded server did not start within 30s (is another chorus using the same data directory?)")
+	}
+	return ns, nil
+}
+
+func (c *Conn) setup(ctx context.Context, opts Options) error {
+	js, err := jetstream.New(c.NC, jetstream.WithPublishAsyncTimeout(10*time.Second), jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		return fmt.Errorf("bus: jetstream: %w", err)
+	}
+	c.JS = js
+	streams := []jetstream.StreamConfig{
+		{
+			Name:        IngestStream,
+			Description: "Normalized posts from every connector",
+			Subjects:    []string{IngestSubjects},
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			MaxAge:      opts.Retention,
+			Duplicates:  DedupeWindow,
+			Replicas:    opts.Replicas,
+		},
+		{
+			Name:        EventsStream,
+			Description: "Curation decisions and moderator actions: the source of truth",
+			Subjects:    []string{EventSubjects},
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			MaxAge:      opts.Retention,
+			Duplicates:  DedupeWindow,
+			Replicas:    opts.Replicas,
+		},
+	}
+	for _, cfg := range streams {
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("bus: stream %s: %w", cfg.Name, err)
+		}
+	}
+	buckets := []struct {
+		kv  *jetstream.KeyValue
+		cfg jetstream.KeyValueConfig
+	}{
+		{&c.Config, jetstream.KeyValueConfig{Bucket: ConfigBucket, Description: "Curated streams, sources, rules", History: 5}},
+		{&c.Cursors, jetstream.KeyValueConfig{Bucket: CursorsBucket, Description: "Connector cursors"}},
+		{&c.Seen, jetstream.KeyValueConfig{Bucket: SeenBucket, Description: "Posts each stream has decided", TTL: opts.Retention}},
+	}
+	for _, b := range buckets {
+		b.cfg.Storage = jetstream.FileStorage
+		b.cfg.Replicas = opts.Replicas
+		kv, err := js.CreateOrUpdateKeyValue(ctx, b.cfg)
+		if err != nil {
+			return fmt.Errorf("bus: bucket %s: %w", b.cfg.Bucket, err)
+		}
+		*b.kv = kv
+	}
+	return nil
+}
+
+// LastEventSeq is the events stream's last sequence: how far the truth goes.
+func (c *Conn) LastEventSeq(ctx context.Context) (uint64, error) {
+	s, err := c.JS.Stream(ctx, EventsStream)
+	if err != nil {
+		return 0, fmt.Errorf("bus: events stream: %w", err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("bus: events stream info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Close drains the connection (finishing in-flight publishes) and stops the
+// embedded server. It is safe to call twice and gives up when ctx ends.
+func (c *Conn) Close(ctx context.Context) error {
+	var err error
+	if c.NC != nil && !c.NC.IsClosed() {
+		done := make(chan struct{})
+		c.NC.SetClosedHandler(func(*nats.Conn) { close(done) })
+		if derr := c.NC.Drain(); derr != nil {
+			c.NC.Close()
+		} else {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				c.NC.Close()
+				err = fmt.Errorf("bus: drain: %w", ctx.Err())
+			}
+		}
+	}
+	c.shutdownServer()
+	return err
+}
+
+func (c *Conn) shutdownServer() {
+	if c.server != nil {
+		c.server.Shutdown()
+		c.server.WaitForShutdown()
+		c.server = nil
+	}
+}

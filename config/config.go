@@ -1,0 +1,330 @@
+// Package config loads Chorus's one YAML file, applies environment overrides,
+// rejects unknown keys and validates, with errors that name the key.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/chorus-wall/chorus/post"
+)
+
+// Config is the whole configuration of one Chorus process.
+type Config struct {
+	Server     Server   `yaml:"server"`
+	DataDir    string   `yaml:"data_dir"`
+	NATS       NATS     `yaml:"nats"`
+	AdminToken Secret   `yaml:"admin_token"`
+	LogLevel   string   `yaml:"log_level"`
+	Sources    []Source `yaml:"sources"`
+	Streams    []Stream `yaml:"streams"`
+}
+
+// Server is the HTTP side.
+type Server struct {
+	// Addr is the listen address, host:port.
+	Addr string `yaml:"addr"`
+	// PublicURL is how browsers reach this server; it names the same origin
+	// for websocket checks and absolute links.
+	PublicURL string `yaml:"public_url"`
+}
+
+// NATS says where the bus is.
+type NATS struct {
+	// URL of an existing NATS cluster; empty starts an embedded server.
+	URL string `yaml:"url"`
+	// Credentials is a .creds file for an external cluster.
+	Credentials string `yaml:"credentials"`
+	// Listen, when set, lets the embedded server accept NATS clients on this
+	// host:port (for integrators and the nats CLI); empty keeps it in-process.
+	Listen string `yaml:"listen"`
+	// Retention is how long ingested posts and events are kept.
+	Retention time.Duration `yaml:"retention"`
+}
+
+// Moderation is how a stream treats posts that pass its filters.
+type Moderation string
+
+// The moderation modes.
+const (
+	ModerationAuto   Moderation = "auto"
+	ModerationManual Moderation = "manual"
+)
+
+// Stream is one curated stream: what feeds it and how it is curated and shown.
+type Stream struct {
+	ID             string     `yaml:"id" json:"id"`
+	Title          string     `yaml:"title" json:"title"`
+	Sources        []string   `yaml:"sources" json:"sources"`
+	Moderation     Moderation `yaml:"moderation" json:"moderation"`
+	BlockedWords   []string   `yaml:"blocked_words" json:"blocked_words"`
+	AllowedOrigins []string   `yaml:"allowed_origins" json:"allowed_origins"`
+	// DisplayLimit is how many posts screens keep.
+	DisplayLimit int `yaml:"display_limit" json:"display_limit"`
+}
+
+// Source is one configured source. Its type's own settings stay in the raw
+// node; the connector decodes them with Decode.
+type Source struct {
+	ID   string
+	Type string
+	node *yaml.Node
+	path string
+}
+
+// UnmarshalYAML keeps the node so the connector can decode its settings.
+func (s *Source) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a source must be a mapping with id and type", node.Line)
+	}
+	s.node = node
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		switch node.Content[i].Value {
+		case "id":
+			s.ID = node.Content[i+1].Value
+		case "type":
+			s.Type = node.Content[i+1].Value
+		}
+	}
+	return nil
+}
+
+// Path is where the source stands in the config, for error messages.
+func (s Source) Path() string { return s.path }
+
+// Decode decodes the source's settings into v strictly. v's struct should
+// carry ID and Type fields tagged `yaml:"id"` and `yaml:"type"` (embed
+// SourceBase), and errors name keys as sources[i].key.
+func (s Source) Decode(v any) error {
+	if s.node == nil {
+		return nil
+	}
+	return Decode(s.node, v, s.path)
+}
+
+// SourceBase holds the keys every source has; embed it with `yaml:",inline"`.
+type SourceBase struct {
+	ID   string `yaml:"id"`
+	Type string `yaml:"type"`
+}
+
+// Defaults used when the file leaves a key out.
+const (
+	DefaultAddr         = ":8080"
+	DefaultDataDir      = "data"
+	DefaultRetention    = 30 * 24 * time.Hour
+	DefaultDisplayLimit = 60
+)
+
+// Environment variables that override the file.
+var envOverrides = map[string]func(*Config, string){
+	"CHORUS_ADDR":        func(c *Config, v string) { c.Server.Addr = v },
+	"CHORUS_PUBLIC_URL":  func(c *Config, v string) { c.Server.PublicURL = v },
+	"CHORUS_DATA_DIR":    func(c *Config, v string) { c.DataDir = v },
+	"CHORUS_NATS_URL":    func(c *Config, v string) { c.NATS.URL = v },
+	"CHORUS_ADMIN_TOKEN": func(c *Config, v string) { c.AdminToken = Secret(v) },
+	"CHORUS_LOG_LEVEL":   func(c *Config, v string) { c.LogLevel = v },
+}
+
+// Load reads the file at path (empty: no file), applies environment
+// overrides and defaults, and validates.
+func Load(path string) (*Config, error) {
+	var data []byte
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		if path != "" {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML, applies environment overrides and defaults, and validates.
+func Parse(data []byte) (*Config, error) {
+	cfg := &Config{}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, err
+	}
+	if len(root.Content) > 0 {
+		if err := Decode(&root, cfg, ""); err != nil {
+			return nil, err
+		}
+	}
+	for i := range cfg.Sources {
+		cfg.Sources[i].path = fmt.Sprintf("sources[%d]", i)
+	}
+	for name, set := range envOverrides {
+		if v, ok := os.LookupEnv(name); ok && v != "" {
+			set(cfg, v)
+		}
+	}
+	cfg.applyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.Server.Addr == "" {
+		c.Server.Addr = DefaultAddr
+	}
+	if c.Server.PublicURL == "" {
+		_, port, err := net.SplitHostPort(c.Server.Addr)
+		if err != nil || port == "0" || port == "" {
+			port = "8080"
+		}
+		c.Server.PublicURL = "http://localhost:" + port
+	}
+	c.Server.PublicURL = strings.TrimRight(c.Server.PublicURL, "/")
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.NATS.Retention == 0 {
+		c.NATS.Retention = DefaultRetention
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	for i := range c.Streams {
+		s := &c.Streams[i]
+		if s.Moderation == "" {
+			s.Moderation = ModerationAuto
+		}
+		if s.Title == "" {
+			s.Title = s.ID
+		}
+		if s.DisplayLimit == 0 {
+			s.DisplayLimit = DefaultDisplayLimit
+		}
+	}
+}
+
+// Validate checks every value and names each bad key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+		bad("server.addr", "%q is not host:port (for example \":8080\")", c.Server.Addr)
+	}
+	if u, err := url.Parse(c.Server.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("server.public_url", "%q is not an http(s) URL", c.Server.PublicURL)
+	}
+	if c.NATS.URL != "" {
+		for _, one := range strings.Split(c.NATS.URL, ",") {
+			u, err := url.Parse(strings.TrimSpace(one))
+			if err != nil || u.Host == "" || !oneOf(u.Scheme, "nats", "tls", "ws", "wss") {
+				bad("nats.url", "%q is not a nats:// URL", one)
+			}
+		}
+	}
+	if c.NATS.Listen != "" {
+		if c.NATS.URL != "" {
+			bad("nats.listen", "only applies to the embedded server; remove it or nats.url")
+		} else if _, _, err := net.SplitHostPort(c.NATS.Listen); err != nil {
+			bad("nats.listen", "%q is not host:port", c.NATS.Listen)
+		}
+	}
+	if c.NATS.Retention < time.Hour {
+		bad("nats.retention", "%s is too short; keep at least 1h", c.NATS.Retention)
+	}
+	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
+		bad("log_level", "%q must be debug, info, warn or error", c.LogLevel)
+	}
+	sources := map[string]bool{}
+	for i, s := range c.Sources {
+		key := fmt.Sprintf("sources[%d]", i)
+		switch {
+		case !post.IsToken(s.ID):
+			bad(key+".id", "%q must be 1-64 of a-z, 0-9, '-' and '_'", s.ID)
+		case sources[s.ID]:
+			bad(key+".id", "%q is used by another source", s.ID)
+		}
+		sources[s.ID] = true
+		if s.Type == "" {
+			bad(key+".type", "is required")
+		}
+	}
+	streams := map[string]bool{}
+	for i, s := range c.Streams {
+		key := fmt.Sprintf("streams[%d]", i)
+		switch {
+		case !post.IsToken(s.ID):
+			bad(key+".id", "%q must be 1-64 of a-z, 0-9, '-' and '_'", s.ID)
+		case streams[s.ID]:
+			bad(key+".id", "%q is used by another stream", s.ID)
+		}
+		streams[s.ID] = true
+		for j, src := range s.Sources {
+			if !sources[src] {
+				bad(fmt.Sprintf("%s.sources[%d]", key, j), "no source has id %q", src)
+			}
+		}
+		if s.Moderation != ModerationAuto && s.Moderation != ModerationManual {
+			bad(key+".moderation", "%q must be auto or manual", s.Moderation)
+		}
+		for j, w := range s.BlockedWords {
+			if strings.TrimSpace(w) == "" {
+				bad(fmt.Sprintf("%s.blocked_words[%d]", key, j), "is empty")
+			}
+		}
+		for j, o := range s.AllowedOrigins {
+			if err := checkOrigin(o); err != nil {
+				bad(fmt.Sprintf("%s.allowed_origins[%d]", key, j), "%v", err)
+			}
+		}
+		if s.DisplayLimit < 1 || s.DisplayLimit > 500 {
+			bad(key+".display_limit", "%d must be between 1 and 500", s.DisplayLimit)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkOrigin accepts "*" or scheme://host[:port] with nothing after it.
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q must be \"*\" or an origin like https://www.example.com", o)
+	}
+	return nil
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Stream returns the stream with id, if any.
+func (c *Config) Stream(id string) (Stream, bool) {
+	for _, s := range c.Streams {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Stream{}, false
+}

@@ -1,0 +1,87 @@
+// Package connectors holds the contract every source of posts fulfils and the
+// runner that drives sources and hands their posts to the bus.
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/chorus-wall/chorus/config"
+	"github.com/chorus-wall/chorus/post"
+)
+
+// Source is one configured origin of posts. The runner calls Connect once,
+// then Read in a loop, then Close. Read blocks until it has posts (or ctx
+// ends) and returns them with an AckFunc that the runner calls once the posts
+// are stored on the bus (err nil) or could not be (err set). A source moves
+// its cursor only in the AckFunc, so a crash between Read and the store
+// repeats posts (absorbed by the message-id dedupe) and never loses them.
+type Source interface {
+	Connect(ctx context.Context) error
+	Read(ctx context.Context) ([]post.Post, AckFunc, error)
+	Close(ctx context.Context) error
+}
+
+// AckFunc reports the fate of one Read's posts back to its source.
+type AckFunc func(ctx context.Context, err error) error
+
+// NoAck is the AckFunc of a source with nothing to commit.
+func NoAck(context.Context, error) error { return nil }
+
+// Cursors stores each source's resume point durably (the chorus_cursors
+// bucket). Get returns nil and no error when nothing is stored yet.
+type Cursors interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Put(ctx context.Context, key string, value []byte) error
+}
+
+// Deps are what a factory may give the source it builds.
+type Deps struct {
+	Cursors   Cursors
+	Logger    *slog.Logger
+	PublicURL string
+	Now       func() time.Time
+}
+
+// Factory builds a source from its config; it decodes the source's own
+// settings strictly (spec.Decode) and returns errors that name the key.
+type Factory func(spec config.Source, deps Deps) (Source, error)
+
+// Registry maps a source type (the config's `type`) to its factory. It is
+// built explicitly in cmd/chorus.
+type Registry map[string]Factory
+
+// Build makes every configured source, reporting all bad ones at once.
+func (r Registry) Build(specs []config.Source, deps Deps) (map[string]Source, error) {
+	sources := make(map[string]Source, len(specs))
+	var errs []error
+	for _, spec := range specs {
+		f, ok := r[spec.Type]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s.type: unknown source type %q (known: %s)", spec.Path(), spec.Type, r.types()))
+			continue
+		}
+		d := deps
+		d.Logger = deps.Logger.With("source", spec.ID)
+		s, err := f(spec, d)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sources[spec.ID] = s
+	}
+	return sources, errors.Join(errs...)
+}
+
+func (r Registry) types() string {
+	names := make([]string, 0, len(r))
+	for k := range r {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return fmt.Sprint(names)
+}

@@ -1,0 +1,100 @@
+package post
+
+import (
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// SafeURL returns u when it is an absolute http(s) URL or a path on this
+// site ("/demo/media/1.svg"), and "" for anything else (javascript:, data:,
+// protocol-relative, malformed or overlong URLs).
+func SafeURL(u string) string {
+	u = strings.TrimSpace(u)
+	if u == "" || len(u) > MaxURLBytes || strings.ContainsFunc(u, func(r rune) bool { return isControl(r) || unicode.IsSpace(r) }) {
+		return ""
+	}
+	if strings.HasPrefix(u, "/") {
+		if strings.HasPrefix(u, "//") || strings.HasPrefix(u, "/\\") {
+			return ""
+		}
+		if _, err := url.Parse(u); err != nil {
+			return ""
+		}
+		return u
+	}
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Host == "" || parsed.User != nil {
+		return ""
+	}
+	switch strings.ToLower(parsed.Scheme) {
+	case "http", "https":
+		return u
+	}
+	return ""
+}
+
+// cleanText makes s valid UTF-8, removes control characters other than
+// newline and tab, removes bidirectional overrides that could disguise text,
+// and cuts it to limit runes.
+func cleanText(s string, limit int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	if strings.ContainsFunc(s, dropped) {
+		s = strings.Map(func(r rune) rune {
+			if r == '\r' {
+				return '\n'
+			}
+			if dropped(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return truncate(s, limit)
+}
+
+// cleanLine is cleanText for one-line fields: newlines and tabs become spaces.
+func cleanLine(s string, limit int) string {
+	s = cleanText(s, limit)
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+func truncate(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == limit {
+			return s[:i]
+		}
+		n++
+	}
+	return s
+}
+
+func isControl(r rune) bool { return unicode.IsControl(r) }
+
+// dropped reports the characters cleanText removes. Zero-width joiners stay:
+// emoji sequences need them.
+func dropped(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case r == '\r':
+		return true
+	case unicode.IsControl(r):
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,223 @@
+// Package post defines the normalized, display-ready post that every part of
+// Chorus shares: connectors produce it, curation judges it, the index and the
+// display show it.
+package post
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kind says how a post relates to other posts.
+type Kind string
+
+// The kinds of post a network can deliver.
+const (
+	KindOriginal Kind = "original"
+	KindReply    Kind = "reply"
+	KindRepost   Kind = "repost"
+	KindQuote    Kind = "quote"
+)
+
+// MediaKind says what a media attachment is.
+type MediaKind string
+
+// The kinds of media a post can carry.
+const (
+	MediaImage MediaKind = "image"
+	MediaVideo MediaKind = "video"
+	MediaGIF   MediaKind = "gif"
+)
+
+// Post is one item from one network in the form displays and rules need.
+// Text is plain text, never HTML: pages must render it with DOM text APIs.
+type Post struct {
+	ID             string    `json:"id"`
+	Network        string    `json:"network"`
+	URL            string    `json:"url,omitempty"`
+	Author         Author    `json:"author"`
+	Text           string    `json:"text"`
+	Hashtags       []string  `json:"hashtags,omitempty"`
+	Mentions       []string  `json:"mentions,omitempty"`
+	Links          []Link    `json:"links,omitempty"`
+	Media          []Media   `json:"media,omitempty"`
+	Kind           Kind      `json:"kind"`
+	Lang           string    `json:"lang,omitempty"`
+	Sensitive      bool      `json:"sensitive,omitempty"`
+	ContentWarning string    `json:"content_warning,omitempty"`
+	Counts         Counts    `json:"counts"`
+	CreatedAt      time.Time `json:"created_at"`
+	FetchedAt      time.Time `json:"fetched_at"`
+	Source         string    `json:"source"`
+}
+
+// Author is who wrote a post, as the network describes them.
+type Author struct {
+	ID         string `json:"id,omitempty"`
+	Handle     string `json:"handle,omitempty"`
+	Name       string `json:"name,omitempty"`
+	AvatarURL  string `json:"avatar_url,omitempty"`
+	ProfileURL string `json:"profile_url,omitempty"`
+	Followers  int64  `json:"followers,omitempty"`
+	Verified   bool   `json:"verified,omitempty"`
+}
+
+// Link is a link found in a post's text. Start and End are offsets in Unicode
+// code points into Text; both are zero when the network gives no span.
+type Link struct {
+	URL   string `json:"url"`
+	Title string `json:"title,omitempty"`
+	Start int    `json:"start,omitempty"`
+	End   int    `json:"end,omitempty"`
+}
+
+// Media is one image or video attached to a post.
+type Media struct {
+	Kind       MediaKind `json:"kind"`
+	URL        string    `json:"url"`
+	PreviewURL string    `json:"preview_url,omitempty"`
+	Width      int       `json:"width,omitempty"`
+	Height     int       `json:"height,omitempty"`
+	Alt        string    `json:"alt,omitempty"`
+}
+
+// Counts are the engagement figures at fetch time.
+type Counts struct {
+	Likes   int64 `json:"likes,omitempty"`
+	Reposts int64 `json:"reposts,omitempty"`
+	Replies int64 `json:"replies,omitempty"`
+}
+
+// Limits on what a post may carry; anything longer is cut, so one hostile
+// payload cannot bloat every screen's state.
+const (
+	MaxTextRunes  = 5000
+	MaxNameRunes  = 200
+	MaxURLBytes   = 2048
+	MaxListLength = 50
+	MaxIDBytes    = 512
+)
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = errors.New("invalid post")
+
+// Normalize makes p safe and consistent in place: it fills defaults (network,
+// kind, fetch time, id prefix), strips control characters, cuts fields to
+// their limits and drops every URL that is not http(s) or a same-site path,
+// so a javascript: or data: URL can never reach a page. It then validates p
+// and returns an error naming the first bad field.
+func (p *Post) Normalize(defaultNetwork string, now time.Time) error {
+	p.Network = strings.ToLower(strings.TrimSpace(p.Network))
+	if p.Network == "" {
+		p.Network = defaultNetwork
+	}
+	if !IsToken(p.Network) {
+		return fmt.Errorf("%w: network %q must be lowercase letters, digits, '-' or '_'", ErrInvalid, p.Network)
+	}
+	p.ID = strings.TrimSpace(p.ID)
+	if p.ID == "" {
+		return fmt.Errorf("%w: id is required", ErrInvalid)
+	}
+	if !strings.HasPrefix(p.ID, p.Network+":") {
+		p.ID = p.Network + ":" + p.ID
+	}
+	if len(p.ID) > MaxIDBytes || strings.ContainsFunc(p.ID, isControl) {
+		return fmt.Errorf("%w: id must be at most %d bytes without control characters", ErrInvalid, MaxIDBytes)
+	}
+	p.Text = cleanText(p.Text, MaxTextRunes)
+	if strings.TrimSpace(p.Text) == "" && len(p.Media) == 0 {
+		return fmt.Errorf("%w: text is required", ErrInvalid)
+	}
+	switch p.Kind {
+	case "":
+		p.Kind = KindOriginal
+	case KindOriginal, KindReply, KindRepost, KindQuote:
+	default:
+		return fmt.Errorf("%w: kind %q must be original, reply, repost or quote", ErrInvalid, p.Kind)
+	}
+	p.URL = SafeURL(p.URL)
+	p.Author.ID = cleanLine(p.Author.ID, MaxNameRunes)
+	p.Author.Handle = cleanLine(p.Author.Handle, MaxNameRunes)
+	p.Author.Name = cleanLine(p.Author.Name, MaxNameRunes)
+	p.Author.AvatarURL = SafeURL(p.Author.AvatarURL)
+	p.Author.ProfileURL = SafeURL(p.Author.ProfileURL)
+	p.Lang = cleanLine(p.Lang, 16)
+	p.ContentWarning = cleanLine(p.ContentWarning, MaxNameRunes)
+	p.Source = cleanLine(p.Source, MaxNameRunes)
+	p.Hashtags = cleanWords(p.Hashtags, "#")
+	p.Mentions = cleanWords(p.Mentions, "@")
+	p.Links = cleanLinks(p.Links)
+	p.Media = cleanMedia(p.Media)
+	if p.FetchedAt.IsZero() {
+		p.FetchedAt = now
+	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = p.FetchedAt
+	}
+	p.CreatedAt = p.CreatedAt.UTC()
+	p.FetchedAt = p.FetchedAt.UTC()
+	return nil
+}
+
+// IsToken reports whether s can stand as one NATS subject token and one URL
+// path segment: 1 to 64 of a-z, 0-9, '-' and '_'.
+func IsToken(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func cleanWords(words []string, sigil string) []string {
+	var out []string
+	for _, w := range words {
+		w = strings.TrimPrefix(cleanLine(w, MaxNameRunes), sigil)
+		if w != "" && len(out) < MaxListLength {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func cleanLinks(links []Link) []Link {
+	var out []Link
+	for _, l := range links {
+		l.URL = SafeURL(l.URL)
+		if l.URL == "" || len(out) >= MaxListLength {
+			continue
+		}
+		l.Title = cleanLine(l.Title, MaxNameRunes)
+		if l.Start < 0 || l.End < l.Start {
+			l.Start, l.End = 0, 0
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func cleanMedia(media []Media) []Media {
+	var out []Media
+	for _, m := range media {
+		m.URL = SafeURL(m.URL)
+		m.PreviewURL = SafeURL(m.PreviewURL)
+		if m.URL == "" || len(out) >= MaxListLength {
+			continue
+		}
+		switch m.Kind {
+		case MediaImage, MediaVideo, MediaGIF:
+		default:
+			m.Kind = MediaImage
+		}
+		m.Alt = cleanText(m.Alt, 1500)
+		m.Width, m.Height = max(m.Width, 0), max(m.Height, 0)
+		out = append(out, m)
+	}
+	return out
+}
