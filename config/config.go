@@ -328,3 +328,9 @@ func (c *Config) Stream(id string) (Stream, bool) {
 	}
 	return Stream{}, false
 }
+
+// NewSource returns a source with no settings of its own beyond id and type,
+// as if declared in the file at path (for error messages).
+func NewSource(id, typ, path string) Source {
+	return Source{ID: id, Type: typ, path: path}
+}

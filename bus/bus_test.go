@@ -1,0 +1,95 @@
+package bus_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/bus/bustest"
+	"github.com/chorus-wall/chorus/post"
+)
+
+func TestOpenIsIdempotentAndDedupes(t *testing.T) {
+	dir := t.TempDir()
+	conn, err := bus.Open(t.Context(), bus.Options{DataDir: dir, Retention: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := []post.Post{{ID: "webhook:1", Network: "webhook", Text: "a"}, {ID: "webhook:2", Network: "webhook", Text: "b"}}
+	fresh, err := conn.PublishPosts(t.Context(), posts)
+	if err != nil || fresh != 2 {
+		t.Fatalf("fresh %d err %v", fresh, err)
+	}
+	fresh, err = conn.PublishPosts(t.Context(), posts[:1])
+	if err != nil || fresh != 0 {
+		t.Fatalf("replayed post stored again: fresh %d err %v", fresh, err)
+	}
+	if err := conn.PutCursor(t.Context(), "demo.x", []byte("42")); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Close(t.Context()); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+
+	// Reopening the same directory keeps streams, messages and cursors.
+	conn2 := bustest.OpenAt(t, dir)
+	s, err := conn2.JS.Stream(t.Context(), bus.IngestStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(t.Context())
+	if err != nil || info.State.Msgs != 2 {
+		t.Fatalf("ingest holds %d messages after restart, err %v", info.State.Msgs, err)
+	}
+	got, err := conn2.GetCursor(t.Context(), "demo.x")
+	if err != nil || string(got) != "42" {
+		t.Fatalf("cursor %q err %v", got, err)
+	}
+	missing, err := conn2.GetCursor(t.Context(), "nothing.here")
+	if err != nil || missing != nil {
+		t.Fatalf("missing cursor = %q, %v", missing, err)
+	}
+}
+
+func TestTailEvents(t *testing.T) {
+	conn := bustest.Open(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	batches := make(chan bus.Batch, 10)
+	go conn.TailEvents(ctx, 1, 100, nil, func(b bus.Batch) error { batches <- b; return nil })
+	if b := <-batches; !b.CaughtUp || len(b.Events) != 0 || b.LastSeq != 0 {
+		t.Fatalf("empty stream: %+v", b)
+	}
+
+	e := bus.Event{Kind: bus.EventApprove, Stream: "s", Post: &post.Post{ID: "x:1", Text: "hi"}, At: time.Now()}
+	msg, _ := e.Msg("")
+	bad, _ := e.Msg("")
+	bad.Data = []byte("{not json")
+	if _, err := conn.PublishAll(ctx, append(msgsOf(msg), bad, msg)); err != nil {
+		t.Fatal(err)
+	}
+	var got []bus.Event
+	var last uint64
+	for len(got) < 2 || last < 3 {
+		b := <-batches
+		got = append(got, b.Events...)
+		last = b.LastSeq
+	}
+	if len(got) != 2 || got[0].PostID != "x:1" || got[0].Seq != 1 || got[1].Seq != 3 {
+		t.Fatalf("events %+v", got)
+	}
+
+	// A second reader from a later sequence gets only what follows.
+	go conn.TailEvents(ctx, 3, 100, nil, func(b bus.Batch) error { batches <- b; return nil })
+	b := <-batches
+	if len(b.Events) != 1 || b.Events[0].Seq != 3 {
+		t.Fatalf("from 3: %+v", b)
+	}
+}
+
+func msgsOf[T any](v ...T) []T { return v }

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/config"
+	"github.com/chorus-wall/chorus/connectors"
+	"github.com/chorus-wall/chorus/curation"
+	"github.com/chorus-wall/chorus/display"
+	"github.com/chorus-wall/chorus/index"
+)
+
+// App is one running Chorus: bus, curation, index, display, connectors and
+// the HTTP server, started in that order and stopped in reverse.
+type App struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	sources map[string]connectors.Source
+	token   string
+
+	conn      *bus.Conn
+	streams   *curation.Streams
+	index     *index.Index
+	hub       *display.Hub
+	runner    *connectors.Runner
+	curator   *curation.Curator
+	moderator *curation.Moderator
+	server    *http.Server
+	listener  net.Listener
+
+	// Each stage runs under its own context so Stop can end them in order.
+	stages []*stage
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// stage is a set of goroutines that stop together.
+type stage struct {
+	name   string
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	errs   []error
+}
+
+// NewApp builds the configured sources (reporting every bad setting by its
+// key) and the metrics registry; nothing runs until Start.
+func NewApp(cfg *config.Config, registry connectors.Registry, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sources, err := registry.Build(cfg.Sources, connectors.Deps{
+		Cursors: cursors{a}, Logger: log, PublicURL: cfg.Server.PublicURL, Now: time.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.sources = sources
+	return a, nil
+}
+
+// Start opens the bus and index, starts every stage and begins serving.
+// On error everything already started is stopped.
+func (a *App) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = a.Stop(stopCtx)
+		}
+	}()
+	token, err := adminToken(a.cfg)
+	if err != nil {
+		return err
+	}
+	a.token = token
+	a.conn, err = bus.Open(ctx, bus.Options{
+		URL: a.cfg.NATS.URL, Credentials: a.cfg.NATS.Credentials, Listen: a.cfg.NATS.Listen,
+		DataDir: a.cfg.DataDir, Retention: a.cfg.NATS.Retention, Name: "chorus", Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	a.index, err = index.Open(filepath.Join(a.cfg.DataDir, "index"), a.log, a.reg)
+	if err != nil {
+		return err
+	}
+	a.streams = curation.NewStreams(a.cfg.Streams)
+	a.hub = display.NewHub(a.streams, a.log, a.reg)
+	a.curator = curation.NewCurator(a.conn, a.streams, a.log, a.reg)
+	a.moderator = curation.NewModerator(a.conn, a.streams, a.index)
+	a.runner = connectors.NewRunner(a.sources, a.conn, a.log, a.reg)
+
+	a.run(ctx, "display", func(ctx context.Context) error { return a.hub.Run(ctx, a.conn) })
+	a.run(ctx, "index", func(ctx context.Context) error { return a.index.Run(ctx, a.conn) })
+	a.run(ctx, "curation", a.curator.Run)
+	a.run(ctx, "connectors", a.runner.Run)
+
+	a.listener, err = net.Listen("tcp", a.cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (server.addr): %w", a.cfg.Server.Addr, err)
+	}
+	e := a.routes()
+	a.server = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.run(ctx, "http", func(ctx context.Context) error {
+		if err := a.server.Serve(a.listener); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	a.log.Info("chorus is serving", "addr", a.listener.Addr().String(), "public_url", a.cfg.Server.PublicURL,
+		"streams", len(a.cfg.Streams), "sources", len(a.sources), "nats", natsMode(a.cfg))
+	return nil
+}
+
+// run starts fn as its own stage. A stage that fails is logged; the rest
+// keep running, since a broken source must not take the wall down.
+func (a *App) run(ctx context.Context, name string, fn func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &stage{name: name, cancel: cancel}
+	a.stages = append(a.stages, s)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("stage stopped", "stage", name, "err", err)
+			s.mu.Lock()
+			s.errs = append(s.errs, err)
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// Addr is the address the HTTP server listens on.
+func (a *App) Addr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
+
+// Stop shuts down in reverse order: screens are told "going away", HTTP
+// stops, then connectors, curation, the index (flushed) and the display,
+// and finally the bus is drained. It is safe to call twice and returns when
+// ctx ends even if a part hangs.
+func (a *App) Stop(ctx context.Context) error {
+	a.stopOnce.Do(func() {
+		var errs []error
+		if a.hub != nil {
+			if err := a.hub.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("display: %w", err))
+			}
+		}
+		if a.server != nil {
+			if err := a.server.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http: %w", err))
+			}
+		}
+		for i := len(a.stages) - 1; i >= 0; i-- {
+			s := a.stages[i]
+			s.cancel()
+			done := make(chan struct{})
+			go func() { s.wg.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				errs = append(errs, fmt.Errorf("%s: did not stop in time", s.name))
+			}
+			errs = append(errs, s.errs...)
+		}
+		if a.index != nil {
+			errs = append(errs, a.index.Close())
+		}
+		if a.conn != nil {
+			errs = append(errs, a.conn.Close(ctx))
+		}
+		a.stopErr = errors.Join(errs...)
+	})
+	return a.stopErr
+}
+
+// notReady names the parts not ready yet; empty means ready.
+func (a *App) notReady() []string {
+	var missing []string
+	if a.conn == nil || !a.conn.NC.IsConnected() {
+		missing = append(missing, "nats")
+	}
+	for name, ch := range map[string]<-chan struct{}{"index": a.index.Ready(), "display": a.hub.Ready()} {
+		select {
+		case <-ch:
+		default:
+			missing = append(missing, name)
+		}
+	}
+	return missing
+}
+
+func natsMode(cfg *config.Config) string {
+	if cfg.NATS.URL != "" {
+		return "external"
+	}
+	return "embedded"
+}
+
+// cursors gives sources the chorus_cursors bucket; sources are built before
+// the bus is open and only use their cursors once running.
+type cursors struct{ app *App }
+
+func (c cursors) Get(ctx context.Context, key string) ([]byte, error) {
+	return c.app.conn.GetCursor(ctx, key)
+}
+
+func (c cursors) Put(ctx context.Context, key string, value []byte) error {
+	return c.app.conn.PutCursor(ctx, key, value)
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/config"
+	"github.com/chorus-wall/chorus/connectors"
+	"github.com/chorus-wall/chorus/connectors/demo"
+	"github.com/chorus-wall/chorus/connectors/webhook"
+	"github.com/chorus-wall/chorus/index"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// sourceTypes is every kind of source chorus can run, by config `type`.
+func sourceTypes() connectors.Registry {
+	return connectors.Registry{
+		"demo":    demo.New,
+		"webhook": webhook.New,
+	}
+}
+
+// configFlags are the flags every command that reads the config shares.
+type configFlags struct {
+	Config string `short:"c" help:"Config file (YAML). Without one, Chorus runs the demo." type:"path" env:"CHORUS_CONFIG"`
+	Data   string `help:"Data directory (overrides data_dir)." type:"path"`
+}
+
+func (f configFlags) load() (*config.Config, error) {
+	cfg, err := config.Load(f.Config)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if f.Data != "" {
+		cfg.DataDir = f.Data
+	}
+	return cfg, nil
+}
+
+type serveCmd struct {
+	configFlags
+	Demo bool   `help:"Add the demo source and a stream 'demo' (the default without --config)."`
+	Addr string `help:"Listen address host:port (overrides server.addr)."`
+}
+
+func (s *serveCmd) Run(e *env) error {
+	cfg, err := s.load()
+	if err != nil {
+		return err
+	}
+	if s.Addr != "" {
+		cfg.Server.Addr = s.Addr
+	}
+	if s.Demo || s.Config == "" {
+		addDemo(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	log := newLogger(e.stderr, cfg.LogLevel)
+	app, err := NewApp(cfg, sourceTypes(), log)
+	if err != nil {
+		return usageError{fmt.Errorf("config: %w", err)}
+	}
+	if err := app.Start(e.ctx); err != nil {
+		return err
+	}
+	log.Info("open the wall", "url", cfg.Server.PublicURL+"/")
+	<-e.ctx.Done()
+	log.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return app.Stop(ctx)
+}
+
+// addDemo adds the demo source and stream unless the config has them.
+func addDemo(cfg *config.Config) {
+	if _, ok := cfg.Stream("demo"); ok {
+		return
+	}
+	for _, s := range cfg.Sources {
+		if s.ID == "demo" {
+			return
+		}
+	}
+	cfg.Sources = append(cfg.Sources, config.NewSource("demo", "demo", "demo source"))
+	cfg.Streams = append(cfg.Streams, config.Stream{
+		ID:           "demo",
+		Title:        "Chorus Live (demo)",
+		Sources:      []string{"demo"},
+		Moderation:   config.ModerationAuto,
+		BlockedWords: demo.BlockedWords,
+		DisplayLimit: config.DefaultDisplayLimit,
+	})
+}
+
+type indexCmd struct {
+	Rebuild rebuildCmd `cmd:"" help:"Rebuild the search index from the events stream (stop 'chorus serve' first when NATS is embedded)."`
+}
+
+type rebuildCmd struct {
+	configFlags
+}
+
+func (r *rebuildCmd) Run(e *env) error {
+	cfg, err := r.load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, cfg.LogLevel)
+	conn, err := bus.Open(e.ctx, bus.Options{
+		URL: cfg.NATS.URL, Credentials: cfg.NATS.Credentials, DataDir: cfg.DataDir,
+		Retention: cfg.NATS.Retention, Name: "chorus-index-rebuild", Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(e.ctx))
+	last, err := conn.LastEventSeq(e.ctx)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.DataDir, "index")
+	if err := index.Remove(path); err != nil {
+		return err
+	}
+	idx, err := index.Open(path, log, nil)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	err = conn.TailEvents(ctx, 1, index.BatchSize, nil, func(b bus.Batch) error {
+		if err := idx.Apply(b); err != nil {
+			return err
+		}
+		if b.LastSeq >= last {
+			cancel()
+		}
+		return nil
+	})
+	if cerr := idx.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if e.ctx.Err() != nil {
+		return errors.New("index rebuild interrupted; run it again")
+	}
+	fmt.Fprintf(e.stdout, "index rebuilt from %d events in %s\n", last, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(e *env) error {
+	v := version
+	if info, ok := debug.ReadBuildInfo(); ok && v == "dev" {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += "+" + s.Value[:12]
+			}
+		}
+	}
+	fmt.Fprintln(e.stdout, "chorus", v)
+	return nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// adminToken returns the configured admin token, or the one generated on
+// first start and kept in the data directory (printed to the log once).
+func adminToken(cfg *config.Config) (string, error) {
+	if cfg.AdminToken.IsSet() {
+		return cfg.AdminToken.Reveal(), nil
+	}
+	path := filepath.Join(cfg.DataDir, "admin-token")
+	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) >= 16 {
+		return strings.TrimSpace(string(data)), nil
+	}
+	buf := make([]byte, 24)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	token := hex.EncodeToString(buf)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return "", fmt.Errorf("data_dir: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	return token, nil
+}

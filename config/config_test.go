@@ -1,0 +1,175 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"bytes"
+)
+
+// Each file in testdata/bad is one error case; the error must name the key.
+func TestLoadRejects(t *testing.T) {
+	want := map[string]string{
+		"unknown-top-key.yaml":     "listen (line 3): unknown key",
+		"unknown-nested-key.yaml":  "server.adr (line 2): unknown key",
+		"unknown-stream-key.yaml":  "streams[0].moderaton (line 7): unknown key",
+		"bad-addr.yaml":            "server.addr: \"8080\" is not host:port",
+		"bad-moderation.yaml":      "streams[0].moderation: \"sometimes\" must be auto or manual",
+		"bad-stream-id.yaml":       "streams[0].id: \"Main Stream\" must be",
+		"unknown-source-ref.yaml":  "streams[0].sources[0]: no source has id \"nowhere\"",
+		"duplicate-source.yaml":    "sources[1].id: \"a\" is used by another source",
+		"bad-origin.yaml":          "streams[0].allowed_origins[0]",
+		"bad-duration.yaml":        "nats.retention (line 2)",
+		"bad-type.yaml":            "streams[0].display_limit (line 3)",
+		"missing-env.yaml":         "admin_token (line 1): environment variable CHORUS_TEST_SURELY_UNSET is not set",
+		"list-for-mapping.yaml":    "server (line 2): expected a mapping, got a list",
+		"bad-nats-url.yaml":        "nats.url",
+		"source-without-type.yaml": "sources[0].type: is required",
+		"bad-yaml.yaml":            "yaml:",
+	}
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test files: %v", err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			substr, ok := want[name]
+			if !ok {
+				t.Fatalf("no expectation for %s", name)
+			}
+			_, err := Load(f)
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			if !strings.Contains(err.Error(), substr) {
+				t.Fatalf("error %q does not contain %q", err, substr)
+			}
+			if !strings.Contains(err.Error(), f) {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+	if len(files) != len(want) {
+		t.Errorf("%d files, %d expectations", len(files), len(want))
+	}
+}
+
+func TestExampleLoads(t *testing.T) {
+	t.Setenv("CHORUS_WEBHOOK_SECRET", "an-example-secret-of-enough-length")
+	cfg, err := Load("chorus.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Streams) == 0 || len(cfg.Sources) == 0 {
+		t.Fatalf("example declares nothing: %+v", cfg)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.Addr != ":8080" || cfg.Server.PublicURL != "http://localhost:8080" || cfg.DataDir != "data" ||
+		cfg.NATS.Retention != DefaultRetention || cfg.LogLevel != "info" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	cfg, err = Parse([]byte("server: {addr: '127.0.0.1:9999'}\nstreams: [{id: s}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Streams[0]
+	if cfg.Server.PublicURL != "http://localhost:9999" || s.Moderation != ModerationAuto || s.Title != "s" || s.DisplayLimit != DefaultDisplayLimit {
+		t.Fatalf("defaults: %+v %+v", cfg.Server, s)
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	t.Setenv("CHORUS_TEST_TOKEN", "from-env-123")
+	t.Setenv("CHORUS_DATA_DIR", "/tmp/chorus-env")
+	cfg, err := Parse([]byte("admin_token: ${CHORUS_TEST_TOKEN}\nlog_level: ${CHORUS_TEST_UNSET_LEVEL:-warn}\nserver: {public_url: 'https://wall.example/'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminToken.Reveal() != "from-env-123" || cfg.LogLevel != "warn" || cfg.DataDir != "/tmp/chorus-env" {
+		t.Fatalf("env not applied: token set %v, level %q, data %q", cfg.AdminToken.IsSet(), cfg.LogLevel, cfg.DataDir)
+	}
+	if cfg.Server.PublicURL != "https://wall.example" {
+		t.Fatalf("public url %q", cfg.Server.PublicURL)
+	}
+	// A value from the environment is never parsed as YAML.
+	t.Setenv("CHORUS_TEST_TITLE", "{evil: [yaml]}")
+	cfg, err = Parse([]byte("streams: [{id: s, title: '${CHORUS_TEST_TITLE}'}]\n"))
+	if err != nil || cfg.Streams[0].Title != "{evil: [yaml]}" {
+		t.Fatalf("title %q, err %v", cfg.Streams[0].Title, err)
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	const token = "super-secret-token-value"
+	cfg, err := Parse([]byte("admin_token: " + token + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "cfg", cfg, "token", cfg.AdminToken)
+	js, _ := json.Marshal(cfg)
+	for name, out := range map[string]string{
+		"%v": fmt.Sprintf("%v", cfg), "%+v": fmt.Sprintf("%+v", cfg), "%#v": fmt.Sprintf("%#v", cfg),
+		"%s": fmt.Sprintf("%s", cfg.AdminToken), "json": string(js), "slog": logs.String(),
+	} {
+		if strings.Contains(out, token) {
+			t.Errorf("%s prints the secret: %s", name, out)
+		}
+	}
+	if cfg.AdminToken.Reveal() != token {
+		t.Fatal("Reveal lost the value")
+	}
+}
+
+func TestSourceDecode(t *testing.T) {
+	type settings struct {
+		SourceBase `yaml:",inline"`
+		Rate       float64       `yaml:"rate"`
+		Every      time.Duration `yaml:"every"`
+	}
+	cfg, err := Parse([]byte("sources:\n  - id: a\n    type: t\n    rate: 2\n    every: 3s\n  - id: b\n    type: t\n    rat: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s settings
+	if err := cfg.Sources[0].Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	if s.ID != "a" || s.Rate != 2 || s.Every != 3*time.Second {
+		t.Fatalf("decoded %+v", s)
+	}
+	err = cfg.Sources[1].Decode(&settings{})
+	if err == nil || !strings.Contains(err.Error(), "sources[1].rat (line 8): unknown key") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil || !os.IsNotExist(unwrapAll(err)) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}

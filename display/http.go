@@ -1,0 +1,111 @@
+package display
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"github.com/chorus-wall/chorus/config"
+)
+
+// Handlers serve the display protocol over HTTP.
+type Handlers struct {
+	Hub     *Hub
+	Streams Streams
+	// PublicURL's origin is always allowed, like the request's own host.
+	PublicURL string
+}
+
+// WS upgrades GET /ws/streams/:id to the display protocol: a snapshot (or,
+// with ?since=N, exactly the messages after N when this node still has
+// them), then every change.
+func (h *Handlers) WS(c echo.Context) error {
+	stream, err := h.stream(c)
+	if err != nil {
+		return err
+	}
+	var since *uint64
+	if raw := c.QueryParam("since"); raw != "" {
+		n, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "since must be a non-negative integer (the last seq the client saw)")
+		}
+		since = &n
+	}
+	if !h.originAllowed(c.Request(), stream) {
+		return echo.NewHTTPError(http.StatusForbidden, "origin not allowed for this stream")
+	}
+	up := websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		// The origin was checked above, against the stream's list.
+		CheckOrigin:       func(*http.Request) bool { return true },
+		EnableCompression: false,
+	}
+	conn, err := up.Upgrade(c.Response(), c.Request(), nil)
+	if err != nil {
+		// Upgrade has already written the HTTP error.
+		return nil
+	}
+	h.Hub.serve(conn, stream, since)
+	return nil
+}
+
+// Posts answers GET /api/v1/streams/:id/posts?limit=N with the snapshot.
+func (h *Handlers) Posts(c echo.Context) error {
+	stream, err := h.stream(c)
+	if err != nil {
+		return err
+	}
+	limit := stream.DisplayLimit
+	if raw := c.QueryParam("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, "limit must be a positive integer")
+		}
+		limit = min(n, keep)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, h.Hub.Posts(stream.ID, limit))
+}
+
+func (h *Handlers) stream(c echo.Context) (config.Stream, error) {
+	s, ok := h.Streams.Get(c.Param("id"))
+	if !ok {
+		return config.Stream{}, echo.NewHTTPError(http.StatusNotFound, "no stream with that id")
+	}
+	return s, nil
+}
+
+// originAllowed accepts requests without an Origin (not a browser), from
+// this server's own origin, and from the stream's allowed origins.
+func (h *Handlers) originAllowed(r *http.Request, s config.Stream) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	if pub, err := url.Parse(h.PublicURL); err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, pub.Scheme+"://"+pub.Host) {
+		return true
+	}
+	for _, allowed := range s.AllowedOrigins {
+		if allowed == "*" || strings.EqualFold(strings.TrimRight(allowed, "/"), u.Scheme+"://"+u.Host) {
+			return true
+		}
+	}
+	return false
+}
+
+// errClosed is returned by serve when the hub no longer accepts clients.
+var errClosed = errors.New("display: hub closed")

@@ -1,0 +1,90 @@
+package index
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/chorus-wall/chorus/config"
+)
+
+// Streams tells the handlers which curated streams exist.
+type Streams interface {
+	Get(id string) (config.Stream, bool)
+}
+
+// Handlers serve the moderation queue and search.
+type Handlers struct {
+	Index   *Index
+	Streams Streams
+}
+
+// Queue answers GET /api/v1/streams/:id/queue: the posts waiting for a
+// moderator, newest first (?order=oldest for first come, first served).
+func (h *Handlers) Queue(c echo.Context) error {
+	q, err := h.query(c)
+	if err != nil {
+		return err
+	}
+	q.Status, q.Text = "held", ""
+	q.Sort = "newest"
+	if c.QueryParam("order") == "oldest" {
+		q.Sort = "oldest"
+	}
+	return h.answer(c, q)
+}
+
+// Search answers GET /api/v1/streams/:id/search?q=...: Bleve query string
+// syntax over text, author and hashtags (fields: network, status, lang,
+// kind, hashtags, author_handle, author_name, text, created_at...).
+func (h *Handlers) Search(c echo.Context) error {
+	q, err := h.query(c)
+	if err != nil {
+		return err
+	}
+	q.Text = c.QueryParam("q")
+	q.Status = c.QueryParam("status")
+	switch q.Status {
+	case "", "approved", "held", "rejected", "removed":
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "status must be approved, held, rejected or removed")
+	}
+	q.Sort = c.QueryParam("sort")
+	switch q.Sort {
+	case "", "relevance", "newest", "oldest":
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "sort must be relevance, newest or oldest")
+	}
+	return h.answer(c, q)
+}
+
+func (h *Handlers) query(c echo.Context) (Query, error) {
+	s, ok := h.Streams.Get(c.Param("id"))
+	if !ok {
+		return Query{}, echo.NewHTTPError(http.StatusNotFound, "no stream with that id")
+	}
+	q := Query{Stream: s.ID, Limit: 50}
+	for name, dst := range map[string]*int{"limit": &q.Limit, "offset": &q.Offset} {
+		if raw := c.QueryParam(name); raw != "" {
+			n, err := strconv.Atoi(raw)
+			if err != nil || n < 0 || (name == "limit" && (n < 1 || n > MaxLimit)) {
+				return Query{}, echo.NewHTTPError(http.StatusBadRequest, name+" must be an integer (limit 1-500, offset 0 or more)")
+			}
+			*dst = n
+		}
+	}
+	return q, nil
+}
+
+func (h *Handlers) answer(c echo.Context, q Query) error {
+	res, err := h.Index.Search(c.Request().Context(), q)
+	if errors.Is(err, ErrBadQuery) {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}

@@ -1,0 +1,150 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/chorus-wall/chorus/post"
+)
+
+// ErrNotFound means the post is not in that stream's index.
+var ErrNotFound = errors.New("post not found in this stream")
+
+// ErrBadQuery wraps query-string syntax errors, which are the caller's fault.
+var ErrBadQuery = errors.New("bad query")
+
+// Hit is one post with where it stands in its stream.
+type Hit struct {
+	Status    string    `json:"status"`
+	Reason    string    `json:"reason,omitempty"`
+	Actor     string    `json:"actor,omitempty"`
+	DecidedAt time.Time `json:"decided_at"`
+	Post      post.Post `json:"post"`
+}
+
+// Result is a page of hits.
+type Result struct {
+	Total uint64 `json:"total"`
+	Hits  []Hit  `json:"posts"`
+}
+
+// Query asks for posts of one stream.
+type Query struct {
+	Stream string
+	// Text is in Bleve's query string syntax; empty matches every post.
+	Text string
+	// Status limits to one status (approved, held, rejected, removed).
+	Status string
+	Limit  int
+	Offset int
+	// Sort is "relevance" (default with Text), "newest" (default without)
+	// or "oldest"; by the post's creation time.
+	Sort string
+}
+
+// MaxLimit caps a page.
+const MaxLimit = 500
+
+type found struct {
+	status, reason, actor string
+	decidedAt             time.Time
+	postJSON              string
+}
+
+var hitFields = []string{"post_json", "status", "reason", "actor", "decided_at"}
+
+// Find returns a post of a stream and its status.
+func (x *Index) Find(_ context.Context, stream, postID string) (post.Post, string, error) {
+	h, err := x.find(stream, postID)
+	if err != nil {
+		return post.Post{}, "", err
+	}
+	if h == nil {
+		return post.Post{}, "", ErrNotFound
+	}
+	var p post.Post
+	if err := json.Unmarshal([]byte(h.postJSON), &p); err != nil {
+		return post.Post{}, "", fmt.Errorf("index: stored post %s: %w", postID, err)
+	}
+	return p, h.status, nil
+}
+
+func (x *Index) find(stream, postID string) (*found, error) {
+	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery([]string{docID(stream, postID)}), 1, 0, false)
+	req.Fields = hitFields
+	res, err := x.idx.Search(req)
+	if err != nil {
+		return nil, fmt.Errorf("index: find %s: %w", postID, err)
+	}
+	if len(res.Hits) == 0 {
+		return nil, nil
+	}
+	f := fromFields(res.Hits[0])
+	return &f, nil
+}
+
+func fromFields(h *search.DocumentMatch) found {
+	str := func(k string) string { s, _ := h.Fields[k].(string); return s }
+	f := found{status: str("status"), reason: str("reason"), actor: str("actor"), postJSON: str("post_json")}
+	f.decidedAt, _ = time.Parse(time.RFC3339, str("decided_at"))
+	return f
+}
+
+// Search runs q.
+func (x *Index) Search(_ context.Context, q Query) (Result, error) {
+	must := []query.Query{term("stream", q.Stream)}
+	if q.Status != "" {
+		must = append(must, term("status", q.Status))
+	}
+	if strings.TrimSpace(q.Text) != "" {
+		qs := bleve.NewQueryStringQuery(q.Text)
+		if _, err := qs.Parse(); err != nil {
+			return Result{}, fmt.Errorf("%w: %v", ErrBadQuery, err)
+		}
+		must = append(must, qs)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, MaxLimit)
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), limit, max(q.Offset, 0), false)
+	req.Fields = hitFields
+	switch {
+	case q.Sort == "oldest":
+		req.SortBy([]string{"created_at", "_id"})
+	case q.Sort == "newest" || (q.Sort == "" && strings.TrimSpace(q.Text) == ""):
+		req.SortBy([]string{"-created_at", "-_id"})
+	default:
+		req.SortBy([]string{"-_score", "-created_at"})
+	}
+	res, err := x.idx.Search(req)
+	if err != nil {
+		return Result{}, fmt.Errorf("index: search: %w", err)
+	}
+	out := Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits))}
+	for _, h := range res.Hits {
+		f := fromFields(h)
+		hit := Hit{Status: f.status, Reason: f.reason, Actor: f.actor, DecidedAt: f.decidedAt}
+		if err := json.Unmarshal([]byte(f.postJSON), &hit.Post); err != nil {
+			x.log.Warn("index: stored post unreadable", "id", h.ID, "err", err)
+			continue
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	return out, nil
+}
+
+func term(field, value string) query.Query {
+	t := bleve.NewTermQuery(value)
+	t.SetField(field)
+	return t
+}
