@@ -1,0 +1,308 @@
+package display
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/config"
+	"github.com/chorus-wall/chorus/post"
+)
+
+type streams map[string]config.Stream
+
+func (s streams) Get(id string) (config.Stream, bool) { v, ok := s[id]; return v, ok }
+
+type fixture struct {
+	hub *Hub
+	srv *httptest.Server
+	seq uint64
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	st := streams{
+		"wall":  {ID: "wall", DisplayLimit: 3},
+		"brand": {ID: "brand", DisplayLimit: 10, AllowedOrigins: []string{"https://brand.example"}},
+	}
+	hub := NewHub(st, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	h := &Handlers{Hub: hub, Streams: st, PublicURL: "https://wall.example"}
+	e := echo.New()
+	e.GET("/ws/streams/:id", h.WS)
+	e.GET("/api/v1/streams/:id/posts", h.Posts)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { hub.Close(t.Context()) })
+	return &fixture{hub: hub, srv: srv}
+}
+
+// event applies one event for stream and returns its seq.
+func (f *fixture) event(stream string, kind bus.EventKind, id string) uint64 {
+	f.seq++
+	e := bus.Event{Kind: kind, Stream: stream, PostID: id, Seq: f.seq}
+	if kind == bus.EventApprove {
+		e.Post = &post.Post{ID: id, Text: "text of " + id}
+	}
+	f.hub.Apply(bus.Batch{Events: []bus.Event{e}, LastSeq: f.seq, CaughtUp: true})
+	return f.seq
+}
+
+func (f *fixture) dial(t *testing.T, path string, header http.Header) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.DialContext(t.Context(), "ws"+strings.TrimPrefix(f.srv.URL, "http")+path, header)
+	if err == nil {
+		t.Cleanup(func() { c.Close() })
+	}
+	return c, resp, err
+}
+
+type msg struct {
+	Type   string  `json:"type"`
+	Seq    uint64  `json:"seq"`
+	ID     string  `json:"id"`
+	Action string  `json:"action"`
+	Post   *Item   `json:"post"`
+	Posts  []*Item `json:"posts"`
+	Paused bool    `json:"paused"`
+}
+
+func read(t *testing.T, c *websocket.Conn) msg {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var m msg
+	if err := c.ReadJSON(&m); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return m
+}
+
+func ids(items []*Item) string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.ID)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestSnapshotAddRemoveControl(t *testing.T) {
+	f := newFixture(t)
+	f.event("wall", bus.EventApprove, "a")
+	f.event("wall", bus.EventApprove, "b")
+	f.event("other", bus.EventApprove, "x")
+	f.event("wall", bus.EventHold, "h") // never on screen: no message
+	f.event("wall", bus.EventApprove, "c")
+	f.event("wall", bus.EventApprove, "d")
+
+	c, _, err := f.dial(t, "/ws/streams/wall", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := read(t, c)
+	if snap.Type != TypeSnapshot || snap.Seq != 6 || ids(snap.Posts) != "d,c,b" || snap.Paused {
+		t.Fatalf("snapshot %+v (%s)", snap, ids(snap.Posts))
+	}
+	f.event("wall", bus.EventApprove, "e")
+	f.event("wall", bus.EventReject, "nope") // not on screen: no message
+	f.event("wall", bus.EventRemove, "c")
+	f.event("wall", bus.EventApprove, "e") // again: an update, not a second add
+	f.event("wall", bus.EventPause, "")
+	want := []string{"add 7 e", "remove 9 c", "update 10 e", "control 11 pause"}
+	for _, w := range want {
+		m := read(t, c)
+		got := fmt.Sprintf("%s %d %s%s%s", m.Type, m.Seq, m.ID, m.Action, func() string {
+			if m.Post != nil {
+				return m.Post.ID
+			}
+			return ""
+		}())
+		if got != w {
+			t.Fatalf("got %q, want %q", got, w)
+		}
+	}
+	snap2 := f.hub.Posts("wall", 10)
+	if ids(snap2.Posts) != "e,d,b,a" || !snap2.Paused || snap2.Seq != 11 {
+		t.Fatalf("posts %s paused %v seq %d", ids(snap2.Posts), snap2.Paused, snap2.Seq)
+	}
+}
+
+func TestResumeSince(t *testing.T) {
+	f := newFixture(t)
+	f.event("wall", bus.EventApprove, "a")
+	seen := f.event("wall", bus.EventApprove, "b")
+	f.event("wall", bus.EventApprove, "c")
+	f.event("other", bus.EventApprove, "x")
+	f.event("wall", bus.EventRemove, "a")
+
+	c, _, err := f.dial(t, fmt.Sprintf("/ws/streams/wall?since=%d", seen), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := read(t, c); m.Type != TypeAdd || m.Post.ID != "c" || m.Seq != 3 {
+		t.Fatalf("first after since: %+v", m)
+	}
+	if m := read(t, c); m.Type != TypeRemove || m.ID != "a" || m.Seq != 5 {
+		t.Fatalf("second after since: %+v", m)
+	}
+	f.event("wall", bus.EventApprove, "d")
+	if m := read(t, c); m.Type != TypeAdd || m.Post.ID != "d" || m.Seq != 6 {
+		t.Fatalf("live after resume: %+v", m)
+	}
+
+	// Up to date: nothing is replayed, live messages follow.
+	c2, _, err := f.dial(t, "/ws/streams/wall?since=6", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.event("wall", bus.EventApprove, "e")
+	if m := read(t, c2); m.Type != TypeAdd || m.Post.ID != "e" {
+		t.Fatalf("up-to-date client got %+v", m)
+	}
+
+	// From a future this node has not reached, or too far back: a snapshot.
+	for _, since := range []string{"999", "0"} {
+		c3, _, err := f.dial(t, "/ws/streams/wall?since="+since, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := read(t, c3); m.Type != TypeSnapshot && since == "999" {
+			t.Fatalf("since=%s: %+v", since, m)
+		}
+	}
+}
+
+func TestHistoryOverflowFallsBackToSnapshot(t *testing.T) {
+	f := newFixture(t)
+	first := f.event("wall", bus.EventApprove, "p0")
+	for i := 1; i <= historySize+5; i++ {
+		f.event("wall", bus.EventApprove, fmt.Sprintf("p%d", i))
+	}
+	c, _, err := f.dial(t, fmt.Sprintf("/ws/streams/wall?since=%d", first), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := read(t, c); m.Type != TypeSnapshot || len(m.Posts) != 3 {
+		t.Fatalf("got %s with %d posts", m.Type, len(m.Posts))
+	}
+}
+
+func TestRejects(t *testing.T) {
+	f := newFixture(t)
+	for _, tt := range []struct {
+		path   string
+		origin string
+		status int
+	}{
+		{"/ws/streams/nope", "", http.StatusNotFound},
+		{"/ws/streams/wall?since=abc", "", http.StatusBadRequest},
+		{"/ws/streams/wall", "https://evil.example", http.StatusForbidden},
+		{"/ws/streams/brand", "https://evil.example", http.StatusForbidden},
+	} {
+		h := http.Header{}
+		if tt.origin != "" {
+			h.Set("Origin", tt.origin)
+		}
+		_, resp, err := f.dial(t, tt.path, h)
+		if err == nil || resp == nil || resp.StatusCode != tt.status {
+			t.Errorf("%s from %q: err %v resp %v, want %d", tt.path, tt.origin, err, resp, tt.status)
+		}
+	}
+	for _, origin := range []string{"https://brand.example", "https://wall.example", f.srv.URL} {
+		h := http.Header{"Origin": {origin}}
+		if _, _, err := f.dial(t, "/ws/streams/brand", h); err != nil {
+			t.Errorf("origin %s refused: %v", origin, err)
+		}
+	}
+	resp, err := http.Get(f.srv.URL + "/api/v1/streams/nope/posts")
+	if err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("posts of unknown stream: %v %v", resp, err)
+	}
+}
+
+func TestPostsJSON(t *testing.T) {
+	f := newFixture(t)
+	f.event("brand", bus.EventApprove, "a")
+	f.event("brand", bus.EventApprove, "b")
+	resp, err := http.Get(f.srv.URL + "/api/v1/streams/brand/posts?limit=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var snap msg
+	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
+		t.Fatal(err)
+	}
+	if snap.Type != TypeSnapshot || ids(snap.Posts) != "b" || snap.Seq != 2 {
+		t.Fatalf("%+v", snap)
+	}
+	if r, _ := http.Get(f.srv.URL + "/api/v1/streams/brand/posts?limit=-3"); r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad limit: %d", r.StatusCode)
+	}
+}
+
+func TestSlowClientIsDropped(t *testing.T) {
+	f := newFixture(t)
+	c, _, err := f.dial(t, "/ws/streams/wall", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read(t, c) // snapshot; then stop reading entirely
+	big := strings.Repeat("x", 4000)
+	deadline := time.Now().Add(20 * time.Second)
+	for testutilCount(f.hub, "slow") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("slow client never dropped")
+		}
+		f.seq++
+		f.hub.Apply(bus.Batch{Events: []bus.Event{{Kind: bus.EventApprove, Stream: "wall", PostID: fmt.Sprint(f.seq),
+			Post: &post.Post{ID: fmt.Sprint(f.seq), Text: big}, Seq: f.seq}}, LastSeq: f.seq})
+	}
+	// Other clients are unaffected.
+	c2, _, err := f.dial(t, "/ws/streams/wall", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := read(t, c2); m.Type != TypeSnapshot {
+		t.Fatalf("%+v", m)
+	}
+}
+
+func TestCloseSaysGoingAway(t *testing.T) {
+	f := newFixture(t)
+	c, _, err := f.dial(t, "/ws/streams/wall", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read(t, c)
+	if err := f.hub.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = c.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Fatalf("err = %v, want going away", err)
+	}
+	// A client arriving after Close is told "going away" at once.
+	late, _, err := f.dial(t, "/ws/streams/wall", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := late.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Fatalf("late client: err = %v, want going away", err)
+	}
+}
+
+func testutilCount(h *Hub, reason string) float64 {
+	return testutil.ToFloat64(h.dropped.WithLabelValues(reason))
+}
