@@ -106,7 +106,7 @@ func (x *Index) Search(_ context.Context, q Query) (Result, error) {
 	}
 	if strings.TrimSpace(q.Text) != "" {
 		qs := bleve.NewQueryStringQuery(q.Text)
-		if _, err := qs.Parse(); err != nil {
+		if err := qs.Validate(); err != nil {
 			return Result{}, fmt.Errorf("%w: %v", ErrBadQuery, err)
 		}
 		must = append(must, qs)
@@ -127,6 +127,10 @@ func (x *Index) Search(_ context.Context, q Query) (Result, error) {
 		req.SortBy([]string{"-_score", "-created_at"})
 	}
 	res, err := x.idx.Search(req)
+	if err != nil && strings.TrimSpace(q.Text) != "" {
+		// Some query errors (a bad regexp) only show when the search runs.
+		return Result{}, fmt.Errorf("%w: %v", ErrBadQuery, err)
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("index: search: %w", err)
 	}

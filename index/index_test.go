@@ -1,0 +1,130 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/post"
+)
+
+func open(t *testing.T, path string) *Index {
+	t.Helper()
+	x, err := Open(path, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func ev(seq uint64, kind bus.EventKind, stream string, p *post.Post) bus.Event {
+	return bus.Event{Kind: kind, Stream: stream, PostID: p.ID, Post: p, Seq: seq, Actor: bus.ActorCuration,
+		Reason: "because", At: time.Date(2026, 11, 23, 12, 0, int(seq), 0, time.UTC)}
+}
+
+func TestApplySearchFindAndReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "index")
+	x := open(t, path)
+	a := &post.Post{ID: "x:1", Network: "x", Text: "Great keynote about Go at #ChorusLive", Hashtags: []string{"ChorusLive"},
+		Author: post.Author{Handle: "Ana", Name: "Ana Pérez"}, Lang: "en", CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	b := &post.Post{ID: "mastodon:2", Network: "mastodon", Text: "مرحبا بالجميع في المؤتمر", Lang: "ar",
+		CreatedAt: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)}
+	c := &post.Post{ID: "x:3", Network: "x", Text: "waiting for a moderator", CreatedAt: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)}
+	batch := bus.Batch{LastSeq: 5, CaughtUp: true, Events: []bus.Event{
+		ev(1, bus.EventApprove, "wall", a),
+		ev(2, bus.EventApprove, "wall", b),
+		ev(3, bus.EventHold, "wall", c),
+		ev(4, bus.EventApprove, "other", a),
+		{Kind: bus.EventRemove, Stream: "wall", PostID: "mastodon:2", Seq: 5, Actor: "admin"}, // no post: looked up
+	}}
+	if err := x.Apply(batch); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		q    Query
+		want []string
+	}{
+		{"all newest first", Query{Stream: "wall"}, []string{"x:3", "mastodon:2", "x:1"}},
+		{"oldest first", Query{Stream: "wall", Sort: "oldest"}, []string{"x:1", "mastodon:2", "x:3"}},
+		{"queue", Query{Stream: "wall", Status: "held"}, []string{"x:3"}},
+		{"removed", Query{Stream: "wall", Status: "removed"}, []string{"mastodon:2"}},
+		{"text", Query{Stream: "wall", Text: "keynote"}, []string{"x:1"}},
+		{"hashtag field", Query{Stream: "wall", Text: "hashtags:chorus*"}, []string{"x:1"}},
+		{"arabic text", Query{Stream: "wall", Text: "المؤتمر"}, []string{"mastodon:2"}},
+		{"network field", Query{Stream: "wall", Text: "+network:x"}, []string{"x:1", "x:3"}},
+		{"author", Query{Stream: "wall", Text: "author_name:ana"}, []string{"x:1"}},
+		{"other stream", Query{Stream: "other"}, []string{"x:1"}},
+		{"limit", Query{Stream: "wall", Limit: 1}, []string{"x:3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := x.Search(ctx, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, h := range res.Hits {
+				got = append(got, h.Post.ID)
+			}
+			if tt.q.Sort == "" && tt.q.Text != "" && len(got) > 1 { // relevance order is not part of the contract
+				got, tt.want = sorted(got), sorted(tt.want)
+			}
+			if join(got) != join(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{`"unterminated`, "text:", "/[/"} {
+		if _, err := x.Search(ctx, Query{Stream: "wall", Text: bad}); !errors.Is(err, ErrBadQuery) {
+			t.Errorf("query %q: err = %v", bad, err)
+		}
+	}
+	p, status, err := x.Find(ctx, "wall", "mastodon:2")
+	if err != nil || status != "removed" || p.Text != b.Text {
+		t.Fatalf("find: %q %+v %v", status, p, err)
+	}
+	if _, _, err := x.Find(ctx, "wall", "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("find missing: %v", err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopened, the index remembers where it stopped.
+	y := open(t, path)
+	defer y.Close()
+	if y.Applied() != 5 {
+		t.Fatalf("applied = %d", y.Applied())
+	}
+	if n, _ := y.Count(); n != 4 {
+		t.Fatalf("count = %d", n)
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for _, v := range s {
+		out += v + ","
+	}
+	return out
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
