@@ -25,6 +25,9 @@ type Config struct {
 	LogLevel   string   `yaml:"log_level"`
 	Sources    []Source `yaml:"sources"`
 	Streams    []Stream `yaml:"streams"`
+
+	// publicURLDefaulted is true when public_url was derived from addr.
+	publicURLDefaulted bool
 }
 
 // Server is the HTTP side.
@@ -184,12 +187,9 @@ func (c *Config) applyDefaults() {
 	if c.Server.Addr == "" {
 		c.Server.Addr = DefaultAddr
 	}
-	if c.Server.PublicURL == "" {
-		_, port, err := net.SplitHostPort(c.Server.Addr)
-		if err != nil || port == "0" || port == "" {
-			port = "8080"
-		}
-		c.Server.PublicURL = "http://localhost:" + port
+	if c.Server.PublicURL == "" || c.publicURLDefaulted {
+		c.Server.PublicURL = "http://localhost:" + portOf(c.Server.Addr)
+		c.publicURLDefaulted = true
 	}
 	c.Server.PublicURL = strings.TrimRight(c.Server.PublicURL, "/")
 	if c.DataDir == "" {
@@ -213,6 +213,23 @@ func (c *Config) applyDefaults() {
 			s.DisplayLimit = DefaultDisplayLimit
 		}
 	}
+}
+
+// SetAddr changes the listen address (the --addr flag); a public URL that
+// was derived from the old address follows it.
+func (c *Config) SetAddr(addr string) {
+	c.Server.Addr = addr
+	if c.publicURLDefaulted {
+		c.Server.PublicURL = "http://localhost:" + portOf(addr)
+	}
+}
+
+func portOf(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "0" || port == "" {
+		return "8080"
+	}
+	return port
 }
 
 // Validate checks every value and names each bad key.

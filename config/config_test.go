@@ -89,6 +89,18 @@ func TestDefaults(t *testing.T) {
 	if cfg.Server.PublicURL != "http://localhost:9999" || s.Moderation != ModerationAuto || s.Title != "s" || s.DisplayLimit != DefaultDisplayLimit {
 		t.Fatalf("defaults: %+v %+v", cfg.Server, s)
 	}
+	cfg.SetAddr("127.0.0.1:7070")
+	if cfg.Server.PublicURL != "http://localhost:7070" {
+		t.Fatalf("public url did not follow --addr: %s", cfg.Server.PublicURL)
+	}
+	explicit, err := Parse([]byte("server: {public_url: 'https://wall.example'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	explicit.SetAddr(":9090")
+	if explicit.Server.PublicURL != "https://wall.example" {
+		t.Fatalf("explicit public url changed: %s", explicit.Server.PublicURL)
+	}
 }
 
 func TestEnvironment(t *testing.T) {

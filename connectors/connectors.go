@@ -57,6 +57,9 @@ type Registry map[string]Factory
 
 // Build makes every configured source, reporting all bad ones at once.
 func (r Registry) Build(specs []config.Source, deps Deps) (map[string]Source, error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
 	sources := make(map[string]Source, len(specs))
 	var errs []error
 	for _, spec := range specs {

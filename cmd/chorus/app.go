@@ -82,11 +82,14 @@ func (a *App) Start(ctx context.Context) (err error) {
 			_ = a.Stop(stopCtx)
 		}
 	}()
-	token, err := adminToken(a.cfg)
+	token, tokenPath, err := adminToken(a.cfg)
 	if err != nil {
 		return err
 	}
 	a.token = token
+	if tokenPath != "" {
+		a.log.Info("admin token (no admin_token in the config)", "file", tokenPath)
+	}
 	a.conn, err = bus.Open(ctx, bus.Options{
 		URL: a.cfg.NATS.URL, Credentials: a.cfg.NATS.Credentials, Listen: a.cfg.NATS.Listen,
 		DataDir: a.cfg.DataDir, Retention: a.cfg.NATS.Retention, Name: "chorus", Logger: a.log,

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func (s *serveCmd) Run(e *env) error {
 		return err
 	}
 	if s.Addr != "" {
-		cfg.Server.Addr = s.Addr
+		cfg.SetAddr(s.Addr)
 	}
 	if s.Demo || s.Config == "" {
 		addDemo(cfg)
@@ -102,7 +103,7 @@ func addDemo(cfg *config.Config) {
 		Title:        "Chorus Live (demo)",
 		Sources:      []string{"demo"},
 		Moderation:   config.ModerationAuto,
-		BlockedWords: demo.BlockedWords,
+		BlockedWords: slices.Clone(demo.BlockedWords),
 		DisplayLimit: config.DefaultDisplayLimit,
 	})
 }
@@ -187,26 +188,27 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// adminToken returns the configured admin token, or the one generated on
-// first start and kept in the data directory (printed to the log once).
-func adminToken(cfg *config.Config) (string, error) {
+// adminToken returns the configured admin token, or else the one kept in
+// the data directory, generated on first start. The path is "" when the
+// token comes from the config.
+func adminToken(cfg *config.Config) (token, path string, err error) {
 	if cfg.AdminToken.IsSet() {
-		return cfg.AdminToken.Reveal(), nil
+		return cfg.AdminToken.Reveal(), "", nil
 	}
-	path := filepath.Join(cfg.DataDir, "admin-token")
+	path = filepath.Join(cfg.DataDir, "admin-token")
 	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) >= 16 {
-		return strings.TrimSpace(string(data)), nil
+		return strings.TrimSpace(string(data)), path, nil
 	}
 	buf := make([]byte, 24)
 	if _, err := rand.Read(buf); err != nil {
-		return "", err
+		return "", "", err
 	}
-	token := hex.EncodeToString(buf)
+	token = hex.EncodeToString(buf)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return "", fmt.Errorf("data_dir: %w", err)
+		return "", "", fmt.Errorf("data_dir: %w", err)
 	}
 	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
+		return "", "", fmt.Errorf("admin token: %w", err)
 	}
-	return token, nil
+	return token, path, nil
 }
