@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-
 // Handlers serve moderators' actions.
 type Handlers struct {
 	Moderator *Moderator

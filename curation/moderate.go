@@ -12,9 +12,11 @@ import (
 	"github.com/chorus-wall/chorus/post"
 )
 
-// Finder finds a post of a stream and its current status (the index).
+// Finder finds a post of a stream and its current status (the index), and
+// waits until an event is reflected there.
 type Finder interface {
 	Find(ctx context.Context, stream, postID string) (post.Post, string, error)
+	WaitApplied(ctx context.Context, seq uint64) error
 }
 
 // Errors of moderator actions.
@@ -54,7 +56,8 @@ var postActions = map[string]bus.EventKind{
 
 // Act applies a moderator's action ("approve", "reject" or "remove") to a
 // post of a stream. An action that would not change the post's status
-// writes nothing and reports Changed false.
+// writes nothing and reports Changed false. Act returns once the finder
+// reflects the action, so the queue a moderator reloads is up to date.
 func (m *Moderator) Act(ctx context.Context, stream, postID, action, actor, reason string) (Outcome, error) {
 	kind, ok := postActions[action]
 	if !ok {
@@ -84,5 +87,10 @@ func (m *Moderator) Act(ctx context.Context, stream, postID, action, actor, reas
 		return Outcome{}, err
 	}
 	out.Changed, out.Seq = true, acks[0].Sequence
+	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	// The action is stored either way; the wait only makes the caller's next
+	// read consistent, so giving up on it is not an error.
+	_ = m.finder.WaitApplied(waitCtx, out.Seq)
 	return out, nil
 }

@@ -34,6 +34,10 @@ type Index struct {
 	ready   chan struct{}
 	once    sync.Once
 
+	// advanced is closed and replaced each time applied moves.
+	mu       sync.Mutex
+	advanced chan struct{}
+
 	lag       prometheus.Gauge
 	events    prometheus.Counter
 	skipped   prometheus.Counter
@@ -52,7 +56,8 @@ func Open(path string, log *slog.Logger, reg prometheus.Registerer) (*Index, err
 	x := &Index{
 		idx:   idx,
 		log:   log,
-		ready: make(chan struct{}),
+		ready:    make(chan struct{}),
+		advanced: make(chan struct{}),
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "chorus_index_lag_events",
 			Help: "Events on the events stream not yet applied to the search index.",
@@ -99,6 +104,24 @@ func Remove(path string) error {
 
 // Applied is the sequence of the last event in the index.
 func (x *Index) Applied() uint64 { return x.applied.Load() }
+
+// WaitApplied returns once the event at seq is in the index, so a caller
+// that just wrote an event can read its own write.
+func (x *Index) WaitApplied(ctx context.Context, seq uint64) error {
+	for {
+		x.mu.Lock()
+		ch := x.advanced
+		x.mu.Unlock()
+		if x.applied.Load() >= seq {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("index: waiting for event %d: %w", seq, ctx.Err())
+		}
+	}
+}
 
 // Ready is closed once the index has caught up with the events stream.
 func (x *Index) Ready() <-chan struct{} { return x.ready }
@@ -150,6 +173,10 @@ func (x *Index) Apply(b bus.Batch) error {
 		return fmt.Errorf("index: apply batch to %d: %w", b.LastSeq, err)
 	}
 	x.applied.Store(b.LastSeq)
+	x.mu.Lock()
+	close(x.advanced)
+	x.advanced = make(chan struct{})
+	x.mu.Unlock()
 	x.appliedGa.Set(float64(b.LastSeq))
 	x.events.Add(float64(len(b.Events)))
 	x.lag.Set(float64(b.Pending))

@@ -170,7 +170,7 @@ func (a *App) requestLog() echo.MiddlewareFunc {
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelDebug
-			if v.Status >= 500 {
+			if v.Status >= 500 && v.URIPath != "/readyz" {
 				level = slog.LevelWarn
 			}
 			a.log.Log(c.Request().Context(), level, "http", "method", v.Method, "path", v.URIPath,
