@@ -6,7 +6,6 @@
 package display
 
 import (
-
 	"github.com/chorus-wall/chorus/post"
 )
 
