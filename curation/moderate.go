@@ -94,3 +94,36 @@ func (m *Moderator) Act(ctx context.Context, stream, postID, action, actor, reas
 	_ = m.finder.WaitApplied(waitCtx, out.Seq)
 	return out, nil
 }
+
+// streamActions are the actions on a whole stream.
+var streamActions = map[string]bus.EventKind{
+	"pause":  bus.EventPause,
+	"resume": bus.EventResume,
+}
+
+// Control pauses or resumes every screen of a stream ("pause" or "resume").
+// A paused stream's screens show a safe slate until it resumes; the state is
+// an event, so it survives restarts and reaches every node.
+func (m *Moderator) Control(ctx context.Context, stream, action, actor, reason string) (bus.Event, error) {
+	kind, ok := streamActions[action]
+	if !ok {
+		return bus.Event{}, fmt.Errorf("%w %q (pause or resume)", ErrUnknownAction, action)
+	}
+	if _, ok := m.streams.Get(stream); !ok {
+		return bus.Event{}, ErrUnknownStream
+	}
+	if reason == "" {
+		reason = "moderator"
+	}
+	e := bus.Event{Kind: kind, Stream: stream, Reason: reason, Actor: actor, At: m.now().UTC()}
+	msg, err := e.Msg("")
+	if err != nil {
+		return bus.Event{}, err
+	}
+	acks, err := m.conn.PublishAll(ctx, []*nats.Msg{msg})
+	if err != nil {
+		return bus.Event{}, err
+	}
+	e.Seq = acks[0].Sequence
+	return e, nil
+}

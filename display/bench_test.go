@@ -25,4 +25,3 @@ func BenchmarkApply(b *testing.B) {
 		hub.Apply(bus.Batch{Events: []bus.Event{{Kind: bus.EventApprove, Stream: "s", PostID: pp.ID, Post: &pp, Seq: seq}}, LastSeq: seq})
 	}
 }
-

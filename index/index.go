@@ -54,8 +54,8 @@ func Open(path string, log *slog.Logger, reg prometheus.Registerer) (*Index, err
 		return nil, fmt.Errorf("index: open %s: %w", path, err)
 	}
 	x := &Index{
-		idx:   idx,
-		log:   log,
+		idx:      idx,
+		log:      log,
 		ready:    make(chan struct{}),
 		advanced: make(chan struct{}),
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{

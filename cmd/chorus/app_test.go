@@ -290,6 +290,20 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("approve twice: %d %s", code, body)
 	}
 
+	// Pause and resume reach every screen, and the paused state is in the
+	// snapshot a new screen gets.
+	if code, body := app.admin(t, http.MethodPost, "/api/v1/streams/wall/pause"); code != http.StatusOK {
+		t.Fatalf("pause: %d %s", code, body)
+	}
+	expect(t, back, "control pause")
+	if !strings.Contains(mustBody(t, app, "/api/v1/streams/wall/posts"), `"paused":true`) {
+		t.Fatal("snapshot not paused")
+	}
+	if code, body := app.admin(t, http.MethodPost, "/api/v1/streams/wall/resume"); code != http.StatusOK {
+		t.Fatalf("resume: %d %s", code, body)
+	}
+	expect(t, back, "control resume")
+
 	want := []string{"webhook:10", "webhook:9", "webhook:7", "mastodon:6", "webhook:1"}
 	if got := snapshotIDs(t, app, "wall"); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("snapshot %v, want %v", got, want)
@@ -364,6 +378,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown action", 404, func() (int, string) {
 			return app.admin(t, http.MethodPost, "/api/v1/streams/wall/posts/webhook:1/explode")
 		}, "unknown action"},
+		{"pause unknown stream", 404, func() (int, string) { return app.admin(t, http.MethodPost, "/api/v1/streams/nope/pause") }, "no stream"},
+		{"pause without token", 401, func() (int, string) { return do(t, mustReq(http.MethodPost, app.base+"/api/v1/streams/wall/pause")) }, "admin token"},
 		{"queue without token", 401, func() (int, string) { return do(t, mustReq(http.MethodGet, app.base+"/api/v1/streams/wall/queue")) }, "admin token"},
 		{"bad search", 400, func() (int, string) { return app.admin(t, http.MethodGet, "/api/v1/streams/wall/search?q=%22open") }, "bad query"},
 		{"unknown stream websocket", 404, func() (int, string) { return do(t, mustReq(http.MethodGet, app.base+"/ws/streams/nope")) }, "no stream"},

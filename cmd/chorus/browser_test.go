@@ -191,6 +191,17 @@ func TestWallRendersHostilePostsAsText(t *testing.T) {
 	if got := eval[string](t, ctx, `window.chorusWall.state()`); got != "live" {
 		t.Errorf("state %q", got)
 	}
+
+	// Panic button: every post leaves the screen for the slate, then returns.
+	if code, _ := app.admin(t, http.MethodPost, "/api/v1/streams/wall/pause"); code != http.StatusOK {
+		t.Fatal("pause")
+	}
+	waitJS(t, ctx, "paused", `window.chorusWall.state() === 'paused' && !document.getElementById('slate').hidden &&
+		document.getElementById('posts').getBoundingClientRect().height === 0`)
+	if code, _ := app.admin(t, http.MethodPost, "/api/v1/streams/wall/resume"); code != http.StatusOK {
+		t.Fatal("resume")
+	}
+	waitJS(t, ctx, "resumed", `window.chorusWall.state() === 'live' && document.getElementById('slate').hidden`)
 	w.check(t)
 }
 

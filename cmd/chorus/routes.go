@@ -66,6 +66,8 @@ func (a *App) routes() *echo.Echo {
 	admin.GET("/streams/:id/search", idx.Search)
 	mod := &curation.Handlers{Moderator: a.moderator, IsNotFound: func(err error) bool { return errors.Is(err, index.ErrNotFound) }}
 	admin.POST("/streams/:id/posts/:post/:action", mod.Act)
+	admin.POST("/streams/:id/pause", mod.Control("pause"))
+	admin.POST("/streams/:id/resume", mod.Control("resume"))
 	admin.GET("/sources", a.listSources)
 	return e
 }
