@@ -35,10 +35,18 @@ func (c *Conn) PublishPosts(ctx context.Context, posts []post.Post) (int, error)
 	return fresh, err
 }
 
+// ErrNotConnected is returned while the connection to NATS is down.
+var ErrNotConnected = errors.New("bus: not connected to NATS")
+
 // PublishAll publishes msgs to JetStream asynchronously and waits until each
 // is acknowledged. The acks are in the order of msgs; an error means at least
 // one message may not be stored (and none is reported as stored).
 func (c *Conn) PublishAll(ctx context.Context, msgs []*nats.Msg) ([]*jetstream.PubAck, error) {
+	if !c.NC.IsConnected() {
+		// Fail fast: buffering until NATS is back would hold callers for the
+		// whole ack timeout, and they retry anyway.
+		return nil, ErrNotConnected
+	}
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	for _, m := range msgs {
 		f, err := c.JS.PublishMsgAsync(m)
