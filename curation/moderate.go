@@ -78,15 +78,10 @@ func (m *Moderator) Act(ctx context.Context, stream, postID, action, actor, reas
 		reason = "moderator"
 	}
 	e := bus.Event{Kind: kind, Stream: stream, PostID: p.ID, Post: &p, Reason: reason, Actor: actor, At: m.now().UTC()}
-	msg, err := e.Msg("")
-	if err != nil {
+	if out.Seq, err = m.publish(ctx, e); err != nil {
 		return Outcome{}, err
 	}
-	acks, err := m.conn.PublishAll(ctx, []*nats.Msg{msg})
-	if err != nil {
-		return Outcome{}, err
-	}
-	out.Changed, out.Seq = true, acks[0].Sequence
+	out.Changed = true
 	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	// The action is stored either way; the wait only makes the caller's next
@@ -116,14 +111,20 @@ func (m *Moderator) Control(ctx context.Context, stream, action, actor, reason s
 		reason = "moderator"
 	}
 	e := bus.Event{Kind: kind, Stream: stream, Reason: reason, Actor: actor, At: m.now().UTC()}
+	var err error
+	e.Seq, err = m.publish(ctx, e)
+	return e, err
+}
+
+// publish stores one event and returns its sequence.
+func (m *Moderator) publish(ctx context.Context, e bus.Event) (uint64, error) {
 	msg, err := e.Msg("")
 	if err != nil {
-		return bus.Event{}, err
+		return 0, err
 	}
 	acks, err := m.conn.PublishAll(ctx, []*nats.Msg{msg})
 	if err != nil {
-		return bus.Event{}, err
+		return 0, err
 	}
-	e.Seq = acks[0].Sequence
-	return e, nil
+	return acks[0].Sequence, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -65,15 +66,21 @@ func startApp(t *testing.T, dir, yaml string) *testApp {
 	}
 	ta := &testApp{App: app, base: "http://" + app.Addr(), dir: dir}
 	t.Cleanup(func() { ta.stop(t) })
-	waitFor(t, "ready", func() bool {
-		resp, err := http.Get(ta.base + "/readyz")
+	waitStatus(t, ta.base+"/readyz", http.StatusOK)
+	return ta
+}
+
+// waitStatus waits until GET url answers code.
+func waitStatus(t *testing.T, url string, code int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%s to answer %d", url, code), func() bool {
+		resp, err := http.Get(url)
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		return resp.StatusCode == code
 	})
-	return ta
 }
 
 func (a *testApp) stop(t *testing.T) {

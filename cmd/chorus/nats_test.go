@@ -44,14 +44,7 @@ func TestNATSOutage(t *testing.T) {
 
 	ns.Shutdown()
 	ns.WaitForShutdown()
-	waitFor(t, "not ready", func() bool {
-		resp, err := http.Get(app.base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusServiceUnavailable
-	})
+	waitStatus(t, app.base+"/readyz", http.StatusServiceUnavailable)
 	if code, body := do(t, mustReq(http.MethodGet, app.base+"/healthz")); code != http.StatusOK {
 		t.Fatalf("healthz during outage: %d %s", code, body)
 	}
@@ -69,14 +62,7 @@ func TestNATSOutage(t *testing.T) {
 
 	// NATS comes back on the same address with its data.
 	startNATS(t, port, natsDir)
-	waitFor(t, "ready again", func() bool {
-		resp, err := http.Get(app.base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitStatus(t, app.base+"/readyz", http.StatusOK)
 	var pushed bool
 	waitFor(t, "push accepted again", func() bool {
 		code, _ := app.push(t, `{"id":"after","text":"after the outage"}`)
