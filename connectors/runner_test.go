@@ -65,7 +65,9 @@ func (s *script) state() (int, []error, int) {
 
 func TestRunner(t *testing.T) {
 	conn := bustest.Open(t)
-	p := func(id string) post.Post { return post.Post{ID: "webhook:" + id, Network: "webhook", Text: id, Source: "s"} }
+	p := func(id string) post.Post {
+		return post.Post{ID: "webhook:" + id, Network: "webhook", Text: id, Source: "s"}
+	}
 	src := &script{failFor: 1, reads: []func() ([]post.Post, error){
 		func() ([]post.Post, error) { return []post.Post{p("1"), p("2")}, nil },
 		func() ([]post.Post, error) { return nil, errors.New("network hiccup") },
