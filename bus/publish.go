@@ -23,7 +23,11 @@ func (c *Conn) PublishPosts(ctx context.Context, posts []post.Post) (int, error)
 			return 0, fmt.Errorf("bus: encode post %s: %w", p.ID, err)
 		}
 		msgs[i] = &nats.Msg{Subject: IngestSubject(p.Network), Data: data, Header: nats.Header{}}
-		msgs[i].Header.Set(jetstream.MsgIDHeader, p.ID)
+		id := p.ID
+		if p.Deleted {
+			id += "#deleted" // a takedown must not be mistaken for a replay of its post
+		}
+		msgs[i].Header.Set(jetstream.MsgIDHeader, id)
 	}
 	acks, err := c.PublishAll(ctx, msgs)
 	fresh := 0

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/post"
 )
@@ -45,7 +47,25 @@ type Deps struct {
 	Logger    *slog.Logger
 	PublicURL string
 	Now       func() time.Time
+	// Skipped counts payloads the source could not parse and skipped. Build
+	// sets it for each source from Unparsed; it is never nil in a source.
+	Skipped prometheus.Counter
+	// Unparsed is the counter vector Build takes Skipped from (by source).
+	Unparsed *prometheus.CounterVec
+	// UserAgent names Chorus honestly to the networks.
+	UserAgent string
 }
+
+// NewUnparsed returns the counter of skipped payloads, by source.
+func NewUnparsed() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "chorus_source_unparsed_total",
+		Help: "Payloads (items, pages, stream messages) a source could not parse and skipped.",
+	}, []string{"source"})
+}
+
+// DefaultUserAgent is sent to networks when the binary sets no other.
+const DefaultUserAgent = "Chorus/dev (self-hosted social wall; +https://github.com/chorus-wall/chorus)"
 
 // Factory builds a source from its config; it decodes the source's own
 // settings strictly (spec.Decode) and returns errors that name the key.
@@ -70,6 +90,14 @@ func (r Registry) Build(specs []config.Source, deps Deps) (map[string]Source, er
 		}
 		d := deps
 		d.Logger = deps.Logger.With("source", spec.ID)
+		if deps.Unparsed != nil {
+			d.Skipped = deps.Unparsed.WithLabelValues(spec.ID)
+		} else {
+			d.Skipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "unregistered"})
+		}
+		if d.UserAgent == "" {
+			d.UserAgent = DefaultUserAgent
+		}
 		s, err := f(spec, d)
 		if err != nil {
 			errs = append(errs, err)

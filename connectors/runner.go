@@ -41,8 +41,10 @@ type Runner struct {
 	mu     sync.Mutex
 	status map[string]*Status
 
-	ingested *prometheus.CounterVec
-	failures *prometheus.CounterVec
+	ingested  *prometheus.CounterVec
+	failures  *prometheus.CounterVec
+	healthy   *prometheus.GaugeVec
+	lastFetch *prometheus.GaugeVec
 }
 
 // NewRunner returns a runner for sources that publishes through pub.
@@ -60,13 +62,22 @@ func NewRunner(sources map[string]Source, pub Publisher, log *slog.Logger, reg p
 			Name: "chorus_source_errors_total",
 			Help: "Failed connects, reads and publishes, by source.",
 		}, []string{"source"}),
+		healthy: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "chorus_source_up",
+			Help: "1 when the source is running and its last operation succeeded, else 0.",
+		}, []string{"source"}),
+		lastFetch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "chorus_source_last_fetch_timestamp_seconds",
+			Help: "Unix time of the source's last successful fetch.",
+		}, []string{"source"}),
 	}
 	for id := range sources {
 		r.status[id] = &Status{ID: id}
 		r.ingested.WithLabelValues(id)
 		r.failures.WithLabelValues(id)
+		r.healthy.WithLabelValues(id)
 	}
-	reg.MustRegister(r.ingested, r.failures)
+	reg.MustRegister(r.ingested, r.failures, r.healthy, r.lastFetch)
 	return r
 }
 
@@ -121,8 +132,10 @@ func (r *Runner) runOne(ctx context.Context, id string, s Source) {
 			log.Warn("close source", "err", err)
 		}
 		r.update(id, func(st *Status) { st.Running = false })
+		r.healthy.WithLabelValues(id).Set(0)
 	}()
 	r.update(id, func(st *Status) { st.Running = true })
+	r.healthy.WithLabelValues(id).Set(1)
 	failures := 0
 	for ctx.Err() == nil {
 		posts, ack, err := s.Read(ctx)
@@ -139,6 +152,9 @@ func (r *Runner) runOne(ctx context.Context, id string, s Source) {
 		failures = 0
 		if len(posts) == 0 {
 			_ = ack(ctx, nil)
+			r.healthy.WithLabelValues(id).Set(1)
+			r.lastFetch.WithLabelValues(id).SetToCurrentTime()
+			r.update(id, func(st *Status) { st.LastFetch = time.Now(); st.LastError, st.NextRetry, st.Consecutive = "", time.Time{}, 0 })
 			continue
 		}
 		fresh, perr := r.pub.PublishPosts(ctx, posts)
@@ -156,6 +172,8 @@ func (r *Runner) runOne(ctx context.Context, id string, s Source) {
 			continue
 		}
 		r.ingested.WithLabelValues(id).Add(float64(fresh))
+		r.healthy.WithLabelValues(id).Set(1)
+		r.lastFetch.WithLabelValues(id).SetToCurrentTime()
 		r.update(id, func(st *Status) {
 			st.LastFetch = time.Now()
 			st.PostsFetch += int64(len(posts))
@@ -167,8 +185,9 @@ func (r *Runner) runOne(ctx context.Context, id string, s Source) {
 // fail records err, waits out a jittered exponential backoff and reports
 // whether to go on (false once ctx ends).
 func (r *Runner) fail(ctx context.Context, id string, log *slog.Logger, op string, err error, attempt int) bool {
-	wait := Backoff(attempt)
+	wait := waitFor(err, attempt)
 	r.failures.WithLabelValues(id).Inc()
+	r.healthy.WithLabelValues(id).Set(0)
 	r.update(id, func(st *Status) {
 		st.LastError = fmt.Sprintf("%s: %v", op, err)
 		st.NextRetry = time.Now().Add(wait)

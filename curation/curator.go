@@ -99,9 +99,11 @@ func (c *Curator) Run(ctx context.Context) error {
 	}
 }
 
-// pending is one decision waiting to be stored.
+// pending is one decision waiting to be stored: an event (nil when the
+// pair is only to be marked seen) and the pair's seen key.
 type pending struct {
-	event   bus.Event
+	event   *bus.Event
+	msgID   string
 	seenKey string
 }
 
@@ -123,7 +125,9 @@ func (c *Curator) handle(ctx context.Context, msgs []jetstream.Msg) {
 		return
 	}
 	for _, w := range work {
-		c.decided.WithLabelValues(w.event.Stream, string(w.event.Kind)).Inc()
+		if w.event != nil {
+			c.decided.WithLabelValues(w.event.Stream, string(w.event.Kind)).Inc()
+		}
 	}
 	for _, m := range decoded {
 		if err := m.Ack(); err != nil && ctx.Err() == nil {
@@ -148,6 +152,14 @@ func (c *Curator) decide(ctx context.Context, msgs []jetstream.Msg) ([]pending, 
 			continue
 		}
 		decoded = append(decoded, m)
+		if p.Deleted {
+			took, err := c.takedown(ctx, &p, inBatch)
+			if err != nil {
+				return nil, decoded, err
+			}
+			work = append(work, took...)
+			continue
+		}
 		for _, pol := range c.streams.Fed(p.Source) {
 			key := SeenKey(pol.Stream.ID, p.ID)
 			seen, err := c.seen(ctx, key)
@@ -161,10 +173,11 @@ func (c *Curator) decide(ctx context.Context, msgs []jetstream.Msg) ([]pending, 
 			inBatch[key] = true
 			kind, reason := pol.Decide(&p)
 			work = append(work, pending{
-				event: bus.Event{
+				event: &bus.Event{
 					Kind: kind, Stream: pol.Stream.ID, PostID: p.ID, Post: &p,
 					Reason: reason, Actor: bus.ActorCuration, At: c.now().UTC(),
 				},
+				msgID:   "decide." + key,
 				seenKey: key,
 			})
 		}
@@ -172,20 +185,56 @@ func (c *Curator) decide(ctx context.Context, msgs []jetstream.Msg) ([]pending, 
 	return work, decoded, nil
 }
 
-func (c *Curator) store(ctx context.Context, work []pending) error {
-	if len(work) == 0 {
-		return nil
+// takedown handles a post deleted at its source: every stream that decided
+// the post gets a remove event, so it leaves every screen; the streams its
+// source feeds that have not seen it yet mark it seen, so a copy arriving
+// late is never shown.
+// inBatch holds the pairs decided earlier in the same batch.
+func (c *Curator) takedown(ctx context.Context, p *post.Post, inBatch map[string]bool) ([]pending, error) {
+	var work []pending
+	fed := map[string]bool{}
+	for _, pol := range c.streams.Fed(p.Source) {
+		fed[pol.Stream.ID] = true
 	}
-	msgs := make([]*nats.Msg, len(work))
-	for i, w := range work {
-		m, err := w.event.Msg("decide." + w.seenKey)
+	for _, s := range c.streams.All() {
+		key := SeenKey(s.ID, p.ID)
+		seen, err := c.seen(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		decided := seen || inBatch[key]
+		inBatch[key] = true
+		switch {
+		case decided:
+			work = append(work, pending{
+				event: &bus.Event{Kind: bus.EventRemove, Stream: s.ID, PostID: p.ID,
+					Reason: "deleted at its source", Actor: "source:" + p.Source, At: c.now().UTC()},
+				msgID:   "takedown." + key,
+				seenKey: key,
+			})
+		case fed[s.ID]:
+			work = append(work, pending{seenKey: key})
+		}
+	}
+	return work, nil
+}
+
+func (c *Curator) store(ctx context.Context, work []pending) error {
+	var msgs []*nats.Msg
+	for _, w := range work {
+		if w.event == nil {
+			continue
+		}
+		m, err := w.event.Msg(w.msgID)
 		if err != nil {
 			return err
 		}
-		msgs[i] = m
+		msgs = append(msgs, m)
 	}
-	if _, err := c.conn.PublishAll(ctx, msgs); err != nil {
-		return err
+	if len(msgs) > 0 {
+		if _, err := c.conn.PublishAll(ctx, msgs); err != nil {
+			return err
+		}
 	}
 	for _, w := range work {
 		if _, err := c.conn.Seen.Create(ctx, w.seenKey, nil); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {

@@ -130,3 +130,31 @@ func TestCuratorIsIdempotent(t *testing.T) {
 		t.Fatalf("events\n got %s\nwant %s", summary(got), want)
 	}
 }
+
+func TestCuratorTakedowns(t *testing.T) {
+	conn := bustest.Open(t)
+	startCurator(t, conn)
+	now := time.Now()
+	posts := []post.Post{
+		{ID: "webhook:1", Network: "webhook", Source: "hook", Text: "shown, then deleted"},
+		post.Takedown("webhook", "webhook:1", "hook", now),
+		post.Takedown("webhook", "webhook:2", "hook", now), // deleted before it arrived
+		{ID: "webhook:2", Network: "webhook", Source: "hook", Text: "arrives after its takedown"},
+		{ID: "webhook:3", Network: "webhook", Source: "hook", Text: "marker"},
+	}
+	for _, p := range posts { // one publish each, so they may land in separate batches
+		if _, err := conn.PublishPosts(t.Context(), []post.Post{p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := collect(t, conn, 6)
+	want := "vip/webhook:1=hold vip/webhook:1=remove vip/webhook:3=hold wall/webhook:1=approve wall/webhook:1=remove wall/webhook:3=approve"
+	if summary(got) != want {
+		t.Fatalf("events\n got %s\nwant %s", summary(got), want)
+	}
+	for _, e := range got {
+		if e.Kind == bus.EventRemove && (e.Reason != "deleted at its source" || e.Actor != "source:hook") {
+			t.Fatalf("takedown event %+v", e)
+		}
+	}
+}

@@ -51,6 +51,16 @@ type Post struct {
 	CreatedAt      time.Time `json:"created_at"`
 	FetchedAt      time.Time `json:"fetched_at"`
 	Source         string    `json:"source"`
+	// Deleted marks a takedown notice: the post was deleted at its source
+	// and must leave every screen. A takedown carries only the id, network
+	// and source.
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+// Takedown returns the takedown notice for the post with id (a native id
+// or "<network>:<native id>") on network, from source.
+func Takedown(network, id, source string, now time.Time) Post {
+	return Post{ID: id, Network: network, Source: source, Deleted: true, FetchedAt: now}
 }
 
 // Author is who wrote a post, as the network describes them.
@@ -127,7 +137,7 @@ func (p *Post) Normalize(defaultNetwork string, now time.Time) error {
 		return fmt.Errorf("%w: id must be at most %d bytes without control characters", ErrInvalid, MaxIDBytes)
 	}
 	p.Text = cleanText(p.Text, MaxTextRunes)
-	if strings.TrimSpace(p.Text) == "" && len(p.Media) == 0 {
+	if strings.TrimSpace(p.Text) == "" && len(p.Media) == 0 && !p.Deleted {
 		return fmt.Errorf("%w: text is required", ErrInvalid)
 	}
 	switch p.Kind {

@@ -38,6 +38,15 @@ func TestNormalize(t *testing.T) {
 		},
 		{name: "missing id", in: Post{Text: "x"}, wantErr: "id is required"},
 		{name: "missing text", in: Post{ID: "1", Text: "  "}, wantErr: "text is required"},
+		{
+			name: "takedown needs no text",
+			in:   Takedown("mastodon", "109", "m", now),
+			check: func(t *testing.T, p Post) {
+				if p.ID != "mastodon:109" || !p.Deleted {
+					t.Errorf("takedown %+v", p)
+				}
+			},
+		},
 		{name: "bad network", in: Post{ID: "1", Text: "x", Network: "a.b"}, wantErr: "network"},
 		{name: "bad kind", in: Post{ID: "1", Text: "x", Kind: "story"}, wantErr: "kind"},
 		{

@@ -62,8 +62,11 @@ type stage struct {
 func NewApp(cfg *config.Config, registry connectors.Registry, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	unparsed := connectors.NewUnparsed()
+	a.reg.MustRegister(unparsed)
 	sources, err := registry.Build(cfg.Sources, connectors.Deps{
 		Cursors: cursors{a}, Logger: log, PublicURL: cfg.Server.PublicURL, Now: time.Now,
+		Unparsed: unparsed, UserAgent: userAgent(),
 	})
 	if err != nil {
 		return nil, err

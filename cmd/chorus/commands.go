@@ -167,6 +167,11 @@ func (r *rebuildCmd) Run(e *env) error {
 	return nil
 }
 
+// userAgent names Chorus and its version to the networks it calls.
+func userAgent() string {
+	return "Chorus/" + version + " (self-hosted social wall; +https://github.com/chorus-wall/chorus)"
+}
+
 type versionCmd struct{}
 
 func (versionCmd) Run(e *env) error {
