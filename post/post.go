@@ -34,17 +34,20 @@ const (
 // Post is one item from one network in the form displays and rules need.
 // Text is plain text, never HTML: pages must render it with DOM text APIs.
 type Post struct {
-	ID             string    `json:"id"`
-	Network        string    `json:"network"`
-	URL            string    `json:"url,omitempty"`
-	Author         Author    `json:"author"`
-	Text           string    `json:"text"`
-	Hashtags       []string  `json:"hashtags,omitempty"`
-	Mentions       []string  `json:"mentions,omitempty"`
-	Links          []Link    `json:"links,omitempty"`
-	Media          []Media   `json:"media,omitempty"`
-	Kind           Kind      `json:"kind"`
-	Lang           string    `json:"lang,omitempty"`
+	ID       string   `json:"id"`
+	Network  string   `json:"network"`
+	URL      string   `json:"url,omitempty"`
+	Author   Author   `json:"author"`
+	Text     string   `json:"text"`
+	Hashtags []string `json:"hashtags,omitempty"`
+	Mentions []string `json:"mentions,omitempty"`
+	Links    []Link   `json:"links,omitempty"`
+	Media    []Media  `json:"media,omitempty"`
+	Kind     Kind     `json:"kind"`
+	Lang     string   `json:"lang,omitempty"`
+	// Sentiment is the text's tone from -1 (negative) to 1 (positive), set by
+	// curation's enrichment; 0 is neutral or unknown.
+	Sentiment      float64   `json:"sentiment,omitempty"`
 	Sensitive      bool      `json:"sensitive,omitempty"`
 	ContentWarning string    `json:"content_warning,omitempty"`
 	Counts         Counts    `json:"counts"`
