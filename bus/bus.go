@@ -75,6 +75,10 @@ type Conn struct {
 	Config  jetstream.KeyValue
 	Seen    jetstream.KeyValue
 
+	// Schedules reports whether the events stream can schedule messages
+	// (NATS 2.12+), which delayed approvals need.
+	Schedules bool
+
 	server *server.Server
 	log    *slog.Logger
 }
@@ -184,8 +188,18 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 			Replicas:    opts.Replicas,
 		},
 	}
+	streams[1].AllowMsgSchedules = true
 	for _, cfg := range streams {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		_, err := js.CreateOrUpdateStream(ctx, cfg)
+		if err != nil && cfg.AllowMsgSchedules {
+			// An older NATS cannot schedule: run without delayed approvals.
+			c.log.Warn("NATS cannot schedule messages (needs 2.12+): stream delays are disabled", "err", err)
+			cfg.AllowMsgSchedules = false
+			_, err = js.CreateOrUpdateStream(ctx, cfg)
+		} else if err == nil && cfg.AllowMsgSchedules {
+			c.Schedules = true
+		}
+		if err != nil {
 			return fmt.Errorf("bus: stream %s: %w", cfg.Name, err)
 		}
 	}

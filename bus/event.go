@@ -1,7 +1,9 @@
 package bus
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,6 +25,19 @@ const (
 	EventRemove  EventKind = "remove"
 	EventPause   EventKind = "pause"
 	EventResume  EventKind = "resume"
+	// EventRelease puts a delayed approval on screen (fired by a schedule).
+	EventRelease   EventKind = "release"
+	EventPin       EventKind = "pin"
+	EventUnpin     EventKind = "unpin"
+	EventFeature   EventKind = "feature"
+	EventUnfeature EventKind = "unfeature"
+	// EventEdit replaces a post's content (alt text) where it is shown.
+	EventEdit EventKind = "edit"
+	// Author events carry the author key in Author.
+	EventHideAuthor  EventKind = "hide_author"
+	EventShowAuthor  EventKind = "show_author"
+	EventBanAuthor   EventKind = "ban_author"
+	EventUnbanAuthor EventKind = "unban_author"
 )
 
 // Status is where a post stands in one curated stream after an event.
@@ -50,6 +65,17 @@ type Event struct {
 	PostID string     `json:"post_id,omitempty"`
 	Post   *post.Post `json:"post,omitempty"`
 	Reason string     `json:"reason,omitempty"`
+	// Rule names the rule that decided, when one did.
+	Rule string `json:"rule,omitempty"`
+	// Tags, Pinned and Featured come with an approval from a rule.
+	Tags     []string `json:"tags,omitempty"`
+	Pinned   bool     `json:"pinned,omitempty"`
+	Featured bool     `json:"featured,omitempty"`
+	// ShowAt delays an approval: screens show the post when its release
+	// event arrives, at or after ShowAt.
+	ShowAt time.Time `json:"show_at,omitzero"`
+	// Author is the author key of author events (see post.AuthorKey).
+	Author string `json:"author,omitempty"`
 	// Actor is "curation" for automatic decisions, else who acted.
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`
@@ -89,4 +115,24 @@ func DecodeEvent(data []byte, seq uint64) (Event, error) {
 	}
 	e.Seq = seq
 	return e, nil
+}
+
+// ScheduleRelease schedules e (a release event) to be written to the events
+// stream at `at`. key makes the schedule unique and idempotent per post.
+func (c *Conn) ScheduleRelease(ctx context.Context, e Event, key string, at time.Time) error {
+	if !c.Schedules {
+		return errors.New("bus: this NATS server cannot schedule messages (needs 2.12+)")
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("bus: encode release: %w", err)
+	}
+	subject := eventsPrefix + e.Stream + ".schedule." + key
+	_, err = c.JS.Publish(ctx, subject, data,
+		jetstream.WithScheduleAt(at), jetstream.WithScheduleTarget(EventSubject(e.Stream, string(EventRelease))),
+		jetstream.WithMsgID("schedule."+key))
+	if err != nil {
+		return fmt.Errorf("bus: schedule release: %w", err)
+	}
+	return nil
 }

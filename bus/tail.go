@@ -8,6 +8,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+const scheduleHeader = "Nats-Schedule"
+
 // Batch is a run of events read in order. CaughtUp is true when no more
 // events were waiting on the stream after the last one.
 type Batch struct {
@@ -69,14 +71,17 @@ func (c *Conn) TailEvents(ctx context.Context, from uint64, max int, skipped fun
 			continue
 		}
 		seq := meta.Sequence.Stream
-		e, err := DecodeEvent(msg.Data(), seq)
-		if err != nil {
-			c.log.Warn("skipping undecodable event", "seq", seq, "err", err)
-			if skipped != nil {
-				skipped()
+		// A schedule waiting to fire is not an event yet; its release is.
+		if msg.Headers().Get(scheduleHeader) == "" {
+			e, err := DecodeEvent(msg.Data(), seq)
+			if err != nil {
+				c.log.Warn("skipping undecodable event", "seq", seq, "err", err)
+				if skipped != nil {
+					skipped()
+				}
+			} else {
+				batch.Events = append(batch.Events, e)
 			}
-		} else {
-			batch.Events = append(batch.Events, e)
 		}
 		batch.LastSeq = seq
 		batch.CaughtUp = meta.NumPending == 0

@@ -71,6 +71,11 @@ type Stream struct {
 	AllowedOrigins []string   `yaml:"allowed_origins" json:"allowed_origins"`
 	// DisplayLimit is how many posts screens keep.
 	DisplayLimit int `yaml:"display_limit" json:"display_limit"`
+	// Delay holds approved posts back from screens this long, so a
+	// moderator can still pull them.
+	Delay   Duration `yaml:"delay" json:"delay"`
+	Filters Filters  `yaml:"filters" json:"filters"`
+	Rules   []Rule   `yaml:"rules" json:"rules"`
 }
 
 // Source is one configured source. Its type's own settings stay in the raw
@@ -310,6 +315,7 @@ func (c *Config) Validate() error {
 		if s.DisplayLimit < 1 || s.DisplayLimit > 500 {
 			bad(key+".display_limit", "%d must be between 1 and 500", s.DisplayLimit)
 		}
+		errs = append(errs, s.validateCuration(key)...)
 	}
 	return errors.Join(errs...)
 }

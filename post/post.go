@@ -60,6 +60,19 @@ type Post struct {
 	Deleted bool `json:"deleted,omitempty"`
 }
 
+// AuthorKey identifies a post's author within its network, for bans, trust
+// and rate limits: "<network>:<handle>" lowercased, or "<network>:#<id>" when
+// the network gives no handle.
+func (p *Post) AuthorKey() string {
+	if h := strings.ToLower(strings.TrimPrefix(p.Author.Handle, "@")); h != "" {
+		return p.Network + ":" + h
+	}
+	if p.Author.ID != "" {
+		return p.Network + ":#" + p.Author.ID
+	}
+	return ""
+}
+
 // Takedown returns the takedown notice for the post with id (a native id
 // or "<network>:<native id>") on network, from source.
 func Takedown(network, id, source string, now time.Time) Post {
