@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,23 +26,32 @@ const Durable = "curation"
 // Curator consumes the ingest stream and writes a decision event for every
 // (stream, post) pair, exactly once.
 type Curator struct {
-	conn    *bus.Conn
-	streams *Streams
-	log     *slog.Logger
-	now     func() time.Time
+	conn     *bus.Conn
+	streams  *Streams
+	enricher Enricher
+	log      *slog.Logger
+	now      func() time.Time
 
 	decided    *prometheus.CounterVec
 	undecoded  prometheus.Counter
 	duplicates prometheus.Counter
 }
 
-// NewCurator returns a curator for streams reading from conn.
-func NewCurator(conn *bus.Conn, streams *Streams, log *slog.Logger, reg prometheus.Registerer) *Curator {
+// Enricher adds what curation needs and networks may not give: the
+// language and a sentiment score.
+type Enricher interface {
+	Enrich(p *post.Post)
+}
+
+// NewCurator returns a curator for streams reading from conn; enricher may
+// be nil.
+func NewCurator(conn *bus.Conn, streams *Streams, enricher Enricher, log *slog.Logger, reg prometheus.Registerer) *Curator {
 	c := &Curator{
-		conn:    conn,
-		streams: streams,
-		log:     log,
-		now:     time.Now,
+		conn:     conn,
+		streams:  streams,
+		enricher: enricher,
+		log:      log,
+		now:      time.Now,
 		decided: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chorus_posts_decided_total",
 			Help: "Curation decisions written, by stream and outcome (approve, hold, reject).",
@@ -160,7 +170,12 @@ func (c *Curator) decide(ctx context.Context, msgs []jetstream.Msg) ([]pending, 
 			work = append(work, took...)
 			continue
 		}
-		for _, pol := range c.streams.Fed(p.Source) {
+		fed := c.streams.Fed(p.Source)
+		if len(fed) > 0 && c.enricher != nil {
+			c.enricher.Enrich(&p)
+		}
+		now := c.now().UTC()
+		for _, pol := range fed {
 			key := SeenKey(pol.Stream.ID, p.ID)
 			seen, err := c.seen(ctx, key)
 			if err != nil {
@@ -171,15 +186,15 @@ func (c *Curator) decide(ctx context.Context, msgs []jetstream.Msg) ([]pending, 
 				continue
 			}
 			inBatch[key] = true
-			kind, reason := pol.Decide(&p)
-			work = append(work, pending{
-				event: &bus.Event{
-					Kind: kind, Stream: pol.Stream.ID, PostID: p.ID, Post: &p,
-					Reason: reason, Actor: bus.ActorCuration, At: c.now().UTC(),
-				},
-				msgID:   "decide." + key,
-				seenKey: key,
-			})
+			d := pol.Decide(&p, now)
+			e := &bus.Event{
+				Kind: d.Kind, Stream: pol.Stream.ID, PostID: p.ID, Post: &p, Reason: d.Reason, Rule: d.Rule,
+				Tags: d.Tags, Pinned: d.Pinned, Featured: d.Featured, Actor: bus.ActorCuration, At: now,
+			}
+			if delay := pol.Stream.Delay.D(); d.Kind == bus.EventApprove && delay > 0 && c.conn.Schedules {
+				e.ShowAt = now.Add(delay).Truncate(time.Second).Add(time.Second)
+			}
+			work = append(work, pending{event: e, msgID: "decide." + key, seenKey: key})
 		}
 	}
 	return work, decoded, nil
@@ -234,6 +249,15 @@ func (c *Curator) store(ctx context.Context, work []pending) error {
 	if len(msgs) > 0 {
 		if _, err := c.conn.PublishAll(ctx, msgs); err != nil {
 			return err
+		}
+	}
+	for _, w := range work {
+		if w.event != nil && !w.event.ShowAt.IsZero() {
+			release := bus.Event{Kind: bus.EventRelease, Stream: w.event.Stream, PostID: w.event.PostID,
+				Reason: "delay over", Actor: bus.ActorCuration, At: w.event.ShowAt}
+			if err := c.conn.ScheduleRelease(ctx, release, strings.TrimPrefix(w.seenKey, w.event.Stream+"."), w.event.ShowAt); err != nil {
+				return err
+			}
 		}
 	}
 	for _, w := range work {

@@ -40,7 +40,13 @@ func collect(t *testing.T, conn *bus.Conn, want int) []bus.Event {
 func startCurator(t *testing.T, conn *bus.Conn) context.CancelFunc {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	c := NewCurator(conn, NewStreams(testStreams), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	streams := NewStreams(NewLists())
+	for _, s := range testStreams {
+		if err := streams.Put(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := NewCurator(conn, streams, nil, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = c.Run(ctx) }()
 	stop := func() { cancel(); <-done }

@@ -1,41 +1,154 @@
 package curation
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/chorus-wall/chorus/config"
+	"github.com/chorus-wall/chorus/post"
 )
 
-// Handlers serve moderators' actions.
-type Handlers struct {
-	Moderator *Moderator
-	// IsNotFound says whether a Finder error means the post is unknown.
-	IsNotFound func(error) bool
+// Recent is one of a stream's latest posts with its status, for dry runs.
+type Recent struct {
+	Post   post.Post
+	Status string
 }
 
-// Act answers POST /api/v1/streams/:id/posts/:post/:action (approve, reject
-// or remove). An optional JSON body {"reason": "..."} is recorded.
+// Handlers serve moderators' actions and stream settings.
+type Handlers struct {
+	Moderator *Moderator
+	Store     *Store
+	Streams   *Streams
+	// IsNotFound says whether a Finder error means the post is unknown.
+	IsNotFound func(error) bool
+	// Select returns the ids of up to limit posts of a stream matching a
+	// search query and status, for bulk actions.
+	Select func(ctx context.Context, stream, query, status string, limit int) ([]string, error)
+	// Recent returns a stream's newest n posts, for dry runs.
+	Recent func(ctx context.Context, stream string, n int) ([]Recent, error)
+}
+
+// ActorKey is the echo context key under which authentication stores who
+// is acting.
+const ActorKey = "chorus.actor"
+
+// reasonBody is the optional JSON body of an action.
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
+// who reads the actor from the context and the reason from an optional
+// JSON body into v (which embeds reasonBody or is one).
+func who(c echo.Context, reason string) (Who, error) {
+	if len(reason) > 500 {
+		return Who{}, echo.NewHTTPError(http.StatusBadRequest, "reason must be at most 500 bytes")
+	}
+	actor, _ := c.Get(ActorKey).(string)
+	return Who{Actor: actor, Reason: reason}, nil
+}
+
+func bind(c echo.Context, v any) error {
+	if c.Request().ContentLength == 0 {
+		return nil
+	}
+	if err := c.Bind(v); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "body must be JSON: "+oneLine(err))
+	}
+	return nil
+}
+
+// httpError maps curation errors to statuses.
+func (h *Handlers) httpError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrUnknownStream), errors.Is(err, ErrUnknownAction):
+		return echo.NewHTTPError(http.StatusNotFound, err.Error())
+	case errors.Is(err, ErrBadInput):
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	case errors.Is(err, ErrNotShown):
+		return echo.NewHTTPError(http.StatusConflict, err.Error())
+	case h.IsNotFound != nil && h.IsNotFound(err):
+		return echo.NewHTTPError(http.StatusNotFound, "post not found in this stream")
+	}
+	return err
+}
+
+// Act answers POST /api/v1/streams/:id/posts/:post/:action (approve,
+// reject, remove, pin, unpin, feature, unfeature); optional body
+// {"reason": "..."}.
 func (h *Handlers) Act(c echo.Context) error {
 	postID, err := url.PathUnescape(c.Param("post"))
 	if err != nil || postID == "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad post id")
 	}
-	reason, err := reasonOf(c)
+	var body reasonBody
+	if err := bind(c, &body); err != nil {
+		return err
+	}
+	w, err := who(c, body.Reason)
 	if err != nil {
 		return err
 	}
-	out, err := h.Moderator.Act(c.Request().Context(), c.Param("id"), postID, c.Param("action"), actor(c), reason)
-	switch {
-	case errors.Is(err, ErrUnknownStream):
-		return echo.NewHTTPError(http.StatusNotFound, err.Error())
-	case errors.Is(err, ErrUnknownAction):
-		return echo.NewHTTPError(http.StatusNotFound, err.Error())
-	case err != nil && h.IsNotFound != nil && h.IsNotFound(err):
-		return echo.NewHTTPError(http.StatusNotFound, "post not found in this stream")
-	case err != nil:
+	out, err := h.Moderator.Act(c.Request().Context(), c.Param("id"), postID, c.Param("action"), w)
+	if err != nil {
+		return h.httpError(err)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// EditAlt answers POST /api/v1/streams/:id/posts/:post/alt with body
+// {"media": 0, "alt": "A crowd at sunset"}.
+func (h *Handlers) EditAlt(c echo.Context) error {
+	postID, err := url.PathUnescape(c.Param("post"))
+	if err != nil || postID == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad post id")
+	}
+	var body struct {
+		reasonBody
+		Media *int   `json:"media"`
+		Alt   string `json:"alt"`
+	}
+	if err := bind(c, &body); err != nil {
 		return err
+	}
+	if body.Media == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, `body must be {"media": <index>, "alt": "..."}`)
+	}
+	w, err := who(c, body.Reason)
+	if err != nil {
+		return err
+	}
+	out, err := h.Moderator.EditAlt(c.Request().Context(), c.Param("id"), postID, *body.Media, body.Alt, w)
+	if err != nil {
+		return h.httpError(err)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ActOnAuthor answers POST /api/v1/streams/:id/authors/:author/:action
+// (hide, show, ban, unban).
+func (h *Handlers) ActOnAuthor(c echo.Context) error {
+	author, err := url.PathUnescape(c.Param("author"))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad author")
+	}
+	var body reasonBody
+	if err := bind(c, &body); err != nil {
+		return err
+	}
+	w, err := who(c, body.Reason)
+	if err != nil {
+		return err
+	}
+	out, err := h.Moderator.ActOnAuthor(c.Request().Context(), c.Param("id"), author, c.Param("action"), w)
+	if err != nil {
+		return h.httpError(err)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -43,44 +156,248 @@ func (h *Handlers) Act(c echo.Context) error {
 // Control answers POST /api/v1/streams/:id/pause and .../resume.
 func (h *Handlers) Control(action string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		reason, err := reasonOf(c)
+		var body reasonBody
+		if err := bind(c, &body); err != nil {
+			return err
+		}
+		w, err := who(c, body.Reason)
 		if err != nil {
 			return err
 		}
-		e, err := h.Moderator.Control(c.Request().Context(), c.Param("id"), action, actor(c), reason)
-		if errors.Is(err, ErrUnknownStream) {
-			return echo.NewHTTPError(http.StatusNotFound, err.Error())
-		}
+		out, err := h.Moderator.Control(c.Request().Context(), c.Param("id"), action, w)
 		if err != nil {
-			return err
+			return h.httpError(err)
 		}
-		return c.JSON(http.StatusOK, map[string]any{"stream": e.Stream, "action": action, "seq": e.Seq})
+		return c.JSON(http.StatusOK, out)
 	}
 }
 
-// reasonOf reads an optional JSON body {"reason": "..."}.
-func reasonOf(c echo.Context) (string, error) {
+// MaxBulk bounds the posts one bulk action touches.
+const MaxBulk = 500
+
+// Bulk answers POST /api/v1/streams/:id/bulk: one post action on a
+// selection, {"action":"reject","posts":["x:1","x:2"]}, or on the posts
+// matching a search, {"action":"approve","query":"#keynote","status":"held"}.
+func (h *Handlers) Bulk(c echo.Context) error {
 	var body struct {
-		Reason string `json:"reason"`
+		reasonBody
+		Action string   `json:"action"`
+		Posts  []string `json:"posts"`
+		Query  string   `json:"query"`
+		Status string   `json:"status"`
+		Limit  int      `json:"limit"`
 	}
-	if c.Request().ContentLength != 0 {
-		if err := c.Bind(&body); err != nil {
-			return "", echo.NewHTTPError(http.StatusBadRequest, "body must be JSON like {\"reason\": \"...\"}")
+	if err := bind(c, &body); err != nil {
+		return err
+	}
+	stream := c.Param("id")
+	if _, ok := h.Streams.Get(stream); !ok {
+		return h.httpError(ErrUnknownStream)
+	}
+	if _, ok := statusActions[body.Action]; !ok {
+		if _, ok := flagActions[body.Action]; !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, "action must be one of "+strings.Join(PostActions, ", "))
 		}
 	}
-	if len(body.Reason) > 500 {
-		return "", echo.NewHTTPError(http.StatusBadRequest, "reason must be at most 500 bytes")
+	ids := body.Posts
+	switch {
+	case len(ids) > 0 && body.Query != "":
+		return echo.NewHTTPError(http.StatusBadRequest, "give posts or query, not both")
+	case len(ids) == 0 && body.Query == "" && body.Status == "":
+		return echo.NewHTTPError(http.StatusBadRequest, "give posts (a list of ids) or a query and/or status")
+	case len(ids) > MaxBulk:
+		return echo.NewHTTPError(http.StatusBadRequest, "at most 500 posts at once")
+	case len(ids) == 0:
+		limit := body.Limit
+		if limit <= 0 || limit > MaxBulk {
+			limit = MaxBulk
+		}
+		var err error
+		if ids, err = h.Select(c.Request().Context(), stream, body.Query, body.Status, limit); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		}
 	}
-	return body.Reason, nil
+	w, err := who(c, body.Reason)
+	if err != nil {
+		return err
+	}
+	type failure struct {
+		PostID string `json:"post_id"`
+		Error  string `json:"error"`
+	}
+	res := struct {
+		Action    string    `json:"action"`
+		Selected  int       `json:"selected"`
+		Changed   int       `json:"changed"`
+		Unchanged int       `json:"unchanged"`
+		Failed    []failure `json:"failed"`
+	}{Action: body.Action, Selected: len(ids), Failed: []failure{}}
+	for _, id := range ids {
+		out, err := h.Moderator.Act(c.Request().Context(), stream, id, body.Action, w)
+		switch {
+		case err != nil:
+			msg := err.Error()
+			if h.IsNotFound != nil && h.IsNotFound(err) {
+				msg = "post not found in this stream"
+			}
+			res.Failed = append(res.Failed, failure{PostID: id, Error: msg})
+		case out.Changed:
+			res.Changed++
+		default:
+			res.Unchanged++
+		}
+	}
+	return c.JSON(http.StatusOK, res)
 }
 
-// ActorKey is the echo context key under which authentication stores who
-// is acting.
-const ActorKey = "chorus.actor"
-
-func actor(c echo.Context) string {
-	if a, ok := c.Get(ActorKey).(string); ok && a != "" {
-		return a
+// GetSettings answers GET /api/v1/streams/:id/settings: the whole stream.
+func (h *Handlers) GetSettings(c echo.Context) error {
+	s, ok := h.Streams.Get(c.Param("id"))
+	if !ok {
+		return h.httpError(ErrUnknownStream)
 	}
-	return "admin"
+	return c.JSON(http.StatusOK, s)
+}
+
+// PutSettings answers PUT /api/v1/streams/:id/settings: replaces the
+// stream (creating it when new) with the JSON body; every node applies it
+// within a second.
+func (h *Handlers) PutSettings(c echo.Context) error {
+	var s config.Stream
+	if err := bind(c, &s); err != nil {
+		return err
+	}
+	if s.ID != "" && s.ID != c.Param("id") {
+		return echo.NewHTTPError(http.StatusBadRequest, "the body's id differs from the path's")
+	}
+	s.ID = c.Param("id")
+	out, err := h.Store.Put(c.Request().Context(), s)
+	if err != nil {
+		return h.httpError(err)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// DeleteStream answers DELETE /api/v1/streams/:id.
+func (h *Handlers) DeleteStream(c echo.Context) error {
+	if err := h.Store.Delete(c.Request().Context(), c.Param("id")); err != nil {
+		return h.httpError(err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// GetRules answers GET /api/v1/streams/:id/rules.
+func (h *Handlers) GetRules(c echo.Context) error {
+	s, ok := h.Streams.Get(c.Param("id"))
+	if !ok {
+		return h.httpError(ErrUnknownStream)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"rules": nonNil(s.Rules)})
+}
+
+// PutRules answers PUT /api/v1/streams/:id/rules with {"rules": [...]}:
+// the ordered rules, replaced whole.
+func (h *Handlers) PutRules(c echo.Context) error {
+	var body struct {
+		Rules []config.Rule `json:"rules"`
+	}
+	if err := bind(c, &body); err != nil {
+		return err
+	}
+	s, err := h.Store.Update(c.Request().Context(), c.Param("id"), func(s *config.Stream) error {
+		s.Rules = body.Rules
+		return nil
+	})
+	if err != nil {
+		return h.httpError(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"rules": nonNil(s.Rules)})
+}
+
+// GetFilters answers GET /api/v1/streams/:id/filters.
+func (h *Handlers) GetFilters(c echo.Context) error {
+	s, ok := h.Streams.Get(c.Param("id"))
+	if !ok {
+		return h.httpError(ErrUnknownStream)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"moderation": s.Moderation, "delay": s.Delay, "blocked_words": nonNil(s.BlockedWords), "filters": s.Filters})
+}
+
+// PutFilters answers PUT /api/v1/streams/:id/filters with any of
+// {"moderation", "delay", "blocked_words", "filters"}; what is left out
+// stays as it is.
+func (h *Handlers) PutFilters(c echo.Context) error {
+	var body struct {
+		Moderation   *config.Moderation `json:"moderation"`
+		Delay        *config.Duration   `json:"delay"`
+		BlockedWords *[]string          `json:"blocked_words"`
+		Filters      *config.Filters    `json:"filters"`
+	}
+	if err := bind(c, &body); err != nil {
+		return err
+	}
+	s, err := h.Store.Update(c.Request().Context(), c.Param("id"), func(s *config.Stream) error {
+		if body.Moderation != nil {
+			s.Moderation = *body.Moderation
+		}
+		if body.Delay != nil {
+			s.Delay = *body.Delay
+		}
+		if body.BlockedWords != nil {
+			s.BlockedWords = *body.BlockedWords
+		}
+		if body.Filters != nil {
+			s.Filters = *body.Filters
+		}
+		return nil
+	})
+	if err != nil {
+		return h.httpError(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"moderation": s.Moderation, "delay": s.Delay, "blocked_words": nonNil(s.BlockedWords), "filters": s.Filters})
+}
+
+// DryRun answers POST /api/v1/streams/:id/rules/dry-run with
+// {"rule": {...}, "last": 100}: what the rule would have done to the
+// stream's last N posts (it changes nothing).
+func (h *Handlers) DryRun(c echo.Context) error {
+	var body struct {
+		Rule config.Rule `json:"rule"`
+		Last int         `json:"last"`
+	}
+	if err := bind(c, &body); err != nil {
+		return err
+	}
+	stream := c.Param("id")
+	if _, ok := h.Streams.Get(stream); !ok {
+		return h.httpError(ErrUnknownStream)
+	}
+	if body.Last <= 0 {
+		body.Last = 100
+	}
+	body.Last = min(body.Last, 1000)
+	if body.Rule.Name == "" {
+		body.Rule.Name = "dry run"
+	}
+	check := config.Stream{ID: stream, Rules: []config.Rule{body.Rule}}
+	if err := config.ValidateStream(&check, nil); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "rule: "+err.Error())
+	}
+	r, err := compileRule(body.Rule, "rule")
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	recent, err := h.Recent(c.Request().Context(), stream, body.Last)
+	if err != nil {
+		return err
+	}
+	report := DryRun(r, recent)
+	return c.JSON(http.StatusOK, report)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -19,75 +22,164 @@ type Finder interface {
 	WaitApplied(ctx context.Context, seq uint64) error
 }
 
+// SettingsStore changes a stream's stored settings (bans live there).
+type SettingsStore interface {
+	Update(ctx context.Context, id string, change func(*config.Stream) error) (config.Stream, error)
+}
+
 // Errors of moderator actions.
 var (
 	ErrUnknownStream = errors.New("no stream with that id")
 	ErrUnknownAction = errors.New("unknown action")
+	// ErrNotShown: the action needs a post that is on screen (approved).
+	ErrNotShown = errors.New("the post is not approved")
+	ErrBadInput = errors.New("bad input")
 )
 
-// Moderator writes moderators' decisions as events.
+// Moderator writes moderators' actions as events.
 type Moderator struct {
-	conn    *bus.Conn
-	streams *Streams
-	finder  Finder
-	now     func() time.Time
+	conn     *bus.Conn
+	streams  *Streams
+	finder   Finder
+	settings SettingsStore
+	now      func() time.Time
 }
 
 // NewModerator returns a moderator writing to conn.
-func NewModerator(conn *bus.Conn, streams *Streams, finder Finder) *Moderator {
-	return &Moderator{conn: conn, streams: streams, finder: finder, now: time.Now}
+func NewModerator(conn *bus.Conn, streams *Streams, finder Finder, settings SettingsStore) *Moderator {
+	return &Moderator{conn: conn, streams: streams, finder: finder, settings: settings, now: time.Now}
 }
 
 // Outcome is what an action did.
 type Outcome struct {
 	Stream  string `json:"stream"`
-	PostID  string `json:"post_id"`
-	Status  string `json:"status"`
+	PostID  string `json:"post_id,omitempty"`
+	Author  string `json:"author,omitempty"`
+	Action  string `json:"action"`
+	Status  string `json:"status,omitempty"`
 	Changed bool   `json:"changed"`
 	Seq     uint64 `json:"seq,omitempty"`
 }
 
-// postActions are the actions on one post and the event each writes.
-var postActions = map[string]bus.EventKind{
+// Who did something, and why: every action event carries it.
+type Who struct {
+	Actor  string
+	Reason string
+}
+
+// PostActions are the actions on one post.
+var PostActions = []string{"approve", "reject", "remove", "pin", "unpin", "feature", "unfeature"}
+
+// statusActions change a post's status.
+var statusActions = map[string]bus.EventKind{
 	"approve": bus.EventApprove,
 	"reject":  bus.EventReject,
 	"remove":  bus.EventRemove,
 }
 
-// Act applies a moderator's action ("approve", "reject" or "remove") to a
-// post of a stream. An action that would not change the post's status
-// writes nothing and reports Changed false. Act returns once the finder
-// reflects the action, so the queue a moderator reloads is up to date.
-func (m *Moderator) Act(ctx context.Context, stream, postID, action, actor, reason string) (Outcome, error) {
-	kind, ok := postActions[action]
-	if !ok {
-		return Outcome{}, fmt.Errorf("%w %q (approve, reject or remove)", ErrUnknownAction, action)
+// flagActions change how an approved post is shown.
+var flagActions = map[string]bus.EventKind{
+	"pin":       bus.EventPin,
+	"unpin":     bus.EventUnpin,
+	"feature":   bus.EventFeature,
+	"unfeature": bus.EventUnfeature,
+}
+
+// Act applies a moderator's action to a post of a stream. An action that
+// would change nothing writes nothing and reports Changed false. Act
+// returns once the finder reflects the action, so the queue a moderator
+// reloads is up to date.
+func (m *Moderator) Act(ctx context.Context, stream, postID, action string, who Who) (Outcome, error) {
+	if err := m.known(stream); err != nil {
+		return Outcome{}, err
 	}
-	if _, ok := m.streams.Get(stream); !ok {
-		return Outcome{}, ErrUnknownStream
+	if !slices.Contains(PostActions, action) {
+		return Outcome{}, fmt.Errorf("%w %q (one of %s)", ErrUnknownAction, action, strings.Join(PostActions, ", "))
 	}
 	p, status, err := m.finder.Find(ctx, stream, postID)
 	if err != nil {
 		return Outcome{}, err
 	}
-	out := Outcome{Stream: stream, PostID: p.ID, Status: kind.Status()}
-	if status == kind.Status() {
-		return out, nil
+	out := Outcome{Stream: stream, PostID: p.ID, Action: action, Status: status}
+	e := bus.Event{Stream: stream, PostID: p.ID, Post: &p}
+	if kind, ok := statusActions[action]; ok {
+		out.Status = kind.Status()
+		if status == kind.Status() {
+			return out, nil
+		}
+		e.Kind = kind
+	} else if kind, ok := flagActions[action]; ok {
+		if status != "approved" {
+			return out, fmt.Errorf("%w (it is %s); approve it first", ErrNotShown, status)
+		}
+		e.Kind = kind
 	}
-	if reason == "" {
-		reason = "moderator"
-	}
-	e := bus.Event{Kind: kind, Stream: stream, PostID: p.ID, Post: &p, Reason: reason, Actor: actor, At: m.now().UTC()}
-	if out.Seq, err = m.publish(ctx, e); err != nil {
+	return m.write(ctx, e, who, out)
+}
+
+// EditAlt replaces the alt text of the post's media item at index.
+func (m *Moderator) EditAlt(ctx context.Context, stream, postID string, index int, alt string, who Who) (Outcome, error) {
+	if err := m.known(stream); err != nil {
 		return Outcome{}, err
 	}
-	out.Changed = true
-	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	// The action is stored either way; the wait only makes the caller's next
-	// read consistent, so giving up on it is not an error.
-	_ = m.finder.WaitApplied(waitCtx, out.Seq)
-	return out, nil
+	p, status, err := m.finder.Find(ctx, stream, postID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if index < 0 || index >= len(p.Media) {
+		return Outcome{}, fmt.Errorf("%w: the post has %d media items; media must be 0 to %d", ErrBadInput, len(p.Media), len(p.Media)-1)
+	}
+	media := slices.Clone(p.Media)
+	media[index].Alt = alt
+	p.Media = media
+	if err := p.Normalize(p.Network, m.now()); err != nil { // cleans and caps the new text
+		return Outcome{}, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	out := Outcome{Stream: stream, PostID: p.ID, Action: "alt", Status: status}
+	return m.write(ctx, bus.Event{Kind: bus.EventEdit, Stream: stream, PostID: p.ID, Post: &p}, who, out)
+}
+
+// AuthorActions are the actions on an author of a stream.
+var AuthorActions = []string{"hide", "show", "ban", "unban"}
+
+// ActOnAuthor hides, shows, bans or unbans an author (a post.AuthorKey like
+// "mastodon:ana@social.example"). Hiding takes the author's posts off
+// screens until shown again; banning also rejects the author's future posts
+// (the ban is kept in the stream's settings, on every node) and removes
+// their approved posts.
+func (m *Moderator) ActOnAuthor(ctx context.Context, stream, author, action string, who Who) (Outcome, error) {
+	if err := m.known(stream); err != nil {
+		return Outcome{}, err
+	}
+	author = strings.ToLower(strings.TrimSpace(author))
+	if net, handle, ok := strings.Cut(author, ":"); !ok || !post.IsToken(net) || handle == "" {
+		return Outcome{}, fmt.Errorf("%w: author must be network:handle (or network:#id), like mastodon:ana@social.example", ErrBadInput)
+	}
+	out := Outcome{Stream: stream, Author: author, Action: action}
+	e := bus.Event{Stream: stream, Author: author}
+	switch action {
+	case "hide":
+		e.Kind = bus.EventHideAuthor
+	case "show":
+		e.Kind = bus.EventShowAuthor
+	case "ban", "unban":
+		e.Kind = bus.EventBanAuthor
+		if action == "unban" {
+			e.Kind = bus.EventUnbanAuthor
+		}
+		if _, err := m.settings.Update(ctx, stream, func(s *config.Stream) error {
+			s.Filters.BlockedAuthors = slices.DeleteFunc(s.Filters.BlockedAuthors, func(a string) bool { return strings.EqualFold(a, author) })
+			if action == "ban" {
+				s.Filters.BlockedAuthors = append(s.Filters.BlockedAuthors, author)
+			}
+			return nil
+		}); err != nil {
+			return Outcome{}, err
+		}
+	default:
+		return Outcome{}, fmt.Errorf("%w %q (one of %s)", ErrUnknownAction, action, strings.Join(AuthorActions, ", "))
+	}
+	return m.write(ctx, e, who, out)
 }
 
 // streamActions are the actions on a whole stream.
@@ -99,32 +191,46 @@ var streamActions = map[string]bus.EventKind{
 // Control pauses or resumes every screen of a stream ("pause" or "resume").
 // A paused stream's screens show a safe slate until it resumes; the state is
 // an event, so it survives restarts and reaches every node.
-func (m *Moderator) Control(ctx context.Context, stream, action, actor, reason string) (bus.Event, error) {
+func (m *Moderator) Control(ctx context.Context, stream, action string, who Who) (Outcome, error) {
 	kind, ok := streamActions[action]
 	if !ok {
-		return bus.Event{}, fmt.Errorf("%w %q (pause or resume)", ErrUnknownAction, action)
+		return Outcome{}, fmt.Errorf("%w %q (pause or resume)", ErrUnknownAction, action)
 	}
-	if _, ok := m.streams.Get(stream); !ok {
-		return bus.Event{}, ErrUnknownStream
+	if err := m.known(stream); err != nil {
+		return Outcome{}, err
 	}
-	if reason == "" {
-		reason = "moderator"
-	}
-	e := bus.Event{Kind: kind, Stream: stream, Reason: reason, Actor: actor, At: m.now().UTC()}
-	var err error
-	e.Seq, err = m.publish(ctx, e)
-	return e, err
+	return m.write(ctx, bus.Event{Kind: kind, Stream: stream}, who, Outcome{Stream: stream, Action: action})
 }
 
-// publish stores one event and returns its sequence.
-func (m *Moderator) publish(ctx context.Context, e bus.Event) (uint64, error) {
+func (m *Moderator) known(stream string) error {
+	if _, ok := m.streams.Get(stream); !ok {
+		return ErrUnknownStream
+	}
+	return nil
+}
+
+// write stores e, signed with who, and waits until the finder has it.
+func (m *Moderator) write(ctx context.Context, e bus.Event, who Who, out Outcome) (Outcome, error) {
+	e.Actor, e.Reason, e.At = who.Actor, who.Reason, m.now().UTC()
+	if e.Actor == "" {
+		e.Actor = "admin"
+	}
+	if e.Reason == "" {
+		e.Reason = "moderator"
+	}
 	msg, err := e.Msg("")
 	if err != nil {
-		return 0, err
+		return Outcome{}, err
 	}
 	acks, err := m.conn.PublishAll(ctx, []*nats.Msg{msg})
 	if err != nil {
-		return 0, err
+		return Outcome{}, err
 	}
-	return acks[0].Sequence, nil
+	out.Changed, out.Seq = true, acks[0].Sequence
+	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	// The action is stored either way; the wait only makes the caller's next
+	// read consistent, so giving up on it is not an error.
+	_ = m.finder.WaitApplied(waitCtx, out.Seq)
+	return out, nil
 }

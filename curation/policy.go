@@ -5,89 +5,229 @@ package curation
 
 import (
 	"fmt"
-	"sync"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/post"
 )
 
+// textFinder finds listed words in a piece of text.
+type textFinder interface {
+	FindIn(text string) (word string, ok bool)
+}
+
+// Decision is what a stream does with a post, and why.
+type Decision struct {
+	Kind     bus.EventKind
+	Reason   string
+	Rule     string
+	Tags     []string
+	Pinned   bool
+	Featured bool
+}
+
 // Policy is one curated stream's compiled curation settings.
 type Policy struct {
-	Stream  config.Stream
-	blocked *WordList
+	Stream config.Stream
+
+	blocked         textFinder
+	profanity       textFinder
+	profanityAction bus.EventKind
+	allowed         textFinder
+	blockedTags     map[string]bool
+	blockedAuthors  *authorSet
+	trusted         *authorSet
+	excludeKinds    map[string]bool
+	languages       map[string]bool
+	sensitive       string
+	spam            *spamCheck
+	spamAction      bus.EventKind
+	rules           []*rule
 }
 
-// NewPolicy compiles a stream's settings.
-func NewPolicy(s config.Stream) *Policy {
-	return &Policy{Stream: s, blocked: NewWordList(s.BlockedWords)}
-}
-
-// Decide says what happens to p in this stream and why. It is pure: the same
-// post and settings always give the same decision.
-func (pol *Policy) Decide(p *post.Post) (bus.EventKind, string) {
-	if m, ok := pol.blocked.Find(p); ok {
-		return bus.EventReject, fmt.Sprintf("blocked word %q in %s", m.Word, m.Field)
+// Compile builds a stream's policy, checking every rule expression; errors
+// name the key under path (streams[0]).
+func Compile(s config.Stream, lists *Lists, path string) (*Policy, error) {
+	f := s.Filters
+	pol := &Policy{
+		Stream:          s,
+		blocked:         lists.Words(s.BlockedWords, nil),
+		allowed:         lists.Words(f.AllowedWords, nil),
+		blockedTags:     lowerSet(f.BlockedHashtags, "#"),
+		blockedAuthors:  newAuthorSet(f.BlockedAuthors),
+		trusted:         newAuthorSet(f.TrustedAuthors),
+		excludeKinds:    lowerSet(f.ExcludeKinds, ""),
+		languages:       lowerSet(f.Languages, ""),
+		sensitive:       f.Sensitive,
+		spam:            newSpamCheck(f.Spam),
+		profanityAction: actionOr(f.Profanity.Action, bus.EventReject),
+		spamAction:      actionOr(f.Spam.Action, bus.EventHold),
 	}
+	if pol.sensitive == "" {
+		pol.sensitive = "hold"
+	}
+	if !f.Profanity.Disabled {
+		pol.profanity = lists.Profanity(f.Profanity.Languages, f.Profanity.Allow)
+	}
+	for i, r := range s.Rules {
+		if r.Disabled {
+			continue
+		}
+		c, err := compileRule(r, fmt.Sprintf("%s.rules[%d]", path, i))
+		if err != nil {
+			return nil, err
+		}
+		pol.rules = append(pol.rules, c)
+	}
+	return pol, nil
+}
+
+func actionOr(a string, def bus.EventKind) bus.EventKind {
+	switch a {
+	case "reject":
+		return bus.EventReject
+	case "hold":
+		return bus.EventHold
+	}
+	return def
+}
+
+// Decide says what happens to p in this stream and why. Trusted authors go
+// straight on screen; then the filters run in a fixed order and the first
+// that catches the post decides; then the rules, first match wins; then the
+// moderation mode. p should be enriched (language, sentiment) already.
+func (pol *Policy) Decide(p *post.Post, now time.Time) Decision {
+	if pol.trusted.has(p) {
+		return Decision{Kind: bus.EventApprove, Reason: "trusted author"}
+	}
+	if kind, reason, caught := pol.filter(p, now); caught {
+		return Decision{Kind: kind, Reason: reason}
+	}
+	var env *ExprEnv
+	lazyEnv := func() ExprEnv {
+		if env == nil {
+			e := envOf(p)
+			env = &e
+		}
+		return *env
+	}
+	for _, r := range pol.rules {
+		if !r.matches(p, lazyEnv) {
+			continue
+		}
+		d := Decision{Rule: r.Name, Reason: fmt.Sprintf("rule %q", r.Name)}
+		switch r.Action {
+		case "approve":
+			d.Kind = bus.EventApprove
+		case "reject":
+			d.Kind = bus.EventReject
+		case "hold":
+			d.Kind = bus.EventHold
+		case "pin":
+			d.Kind, d.Pinned = bus.EventApprove, true
+		case "feature":
+			d.Kind, d.Featured = bus.EventApprove, true
+		case "tag":
+			d.Kind, d.Tags = pol.mode(), r.Tags
+		}
+		return d
+	}
+	if pol.mode() == bus.EventHold {
+		return Decision{Kind: bus.EventHold, Reason: "manual moderation"}
+	}
+	return Decision{Kind: bus.EventApprove, Reason: "auto"}
+}
+
+func (pol *Policy) mode() bus.EventKind {
 	if pol.Stream.Moderation == config.ModerationManual {
-		return bus.EventHold, "manual moderation"
+		return bus.EventHold
 	}
-	return bus.EventApprove, "auto"
+	return bus.EventApprove
 }
 
-// Streams is the set of curated streams, looked up by id or by the source
-// that feeds them. It is safe for concurrent use and can be replaced whole.
-type Streams struct {
-	mu       sync.RWMutex
-	byID     map[string]*Policy
-	bySource map[string][]*Policy
-	ordered  []config.Stream
-}
-
-// NewStreams compiles streams.
-func NewStreams(streams []config.Stream) *Streams {
-	s := &Streams{}
-	s.Set(streams)
-	return s
-}
-
-// Set replaces every stream.
-func (s *Streams) Set(streams []config.Stream) {
-	byID := map[string]*Policy{}
-	bySource := map[string][]*Policy{}
-	for _, st := range streams {
-		p := NewPolicy(st)
-		byID[st.ID] = p
-		for _, src := range st.Sources {
-			bySource[src] = append(bySource[src], p)
+// filter runs the filters in order; the first that catches p decides.
+func (pol *Policy) filter(p *post.Post, now time.Time) (bus.EventKind, string, bool) {
+	f := pol.Stream.Filters
+	if pol.blockedAuthors.has(p) {
+		return bus.EventReject, "blocked author", true
+	}
+	if word, field, ok := findInPost(pol.blocked, p); ok {
+		return bus.EventReject, fmt.Sprintf("blocked word %q in %s", word, field), true
+	}
+	if i := slices.IndexFunc(p.Hashtags, func(h string) bool { return pol.blockedTags[strings.ToLower(h)] }); i >= 0 {
+		return bus.EventReject, "blocked hashtag #" + p.Hashtags[i], true
+	}
+	if pol.profanity != nil {
+		if word, field, ok := findInPost(pol.profanity, p); ok {
+			return pol.profanityAction, fmt.Sprintf("profanity %q (%s)", word, field), true
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.byID, s.bySource, s.ordered = byID, bySource, append([]config.Stream(nil), streams...)
-}
-
-// Get returns the stream with id.
-func (s *Streams) Get(id string) (config.Stream, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p, ok := s.byID[id]
-	if !ok {
-		return config.Stream{}, false
+	if f.AllowListOnly {
+		if _, _, ok := findInPost(pol.allowed, p); !ok {
+			return bus.EventReject, "not on the allow list", true
+		}
 	}
-	return p.Stream, true
+	if pol.excludeKinds[string(p.Kind)] {
+		return bus.EventReject, string(p.Kind) + "s excluded", true
+	}
+	if f.MediaOnly && len(p.Media) == 0 {
+		return bus.EventReject, "media only", true
+	}
+	if f.MinTextLength > 0 && len([]rune(strings.TrimSpace(p.Text))) < f.MinTextLength {
+		return bus.EventReject, fmt.Sprintf("text shorter than %d characters", f.MinTextLength), true
+	}
+	if f.MinFollowers > 0 && p.Author.Followers < f.MinFollowers {
+		return bus.EventReject, fmt.Sprintf("author has fewer than %d followers", f.MinFollowers), true
+	}
+	if len(pol.languages) > 0 && p.Lang != "" && !pol.languages[strings.ToLower(p.Lang)] {
+		return bus.EventReject, fmt.Sprintf("language %q not allowed", p.Lang), true
+	}
+	if (p.Sensitive || p.ContentWarning != "") && pol.sensitive != "allow" {
+		reason := "sensitive content"
+		if p.ContentWarning != "" {
+			reason += ": " + p.ContentWarning
+		}
+		return actionOr(pol.sensitive, bus.EventHold), reason, true
+	}
+	if reason, ok := pol.spam.counts(p); ok {
+		return pol.spamAction, reason, true
+	}
+	if reason, ok := pol.spam.remember(p, now); ok {
+		return pol.spamAction, reason, true
+	}
+	return "", "", false
 }
 
-// All returns every stream in config order.
-func (s *Streams) All() []config.Stream {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return append([]config.Stream(nil), s.ordered...)
-}
-
-// Fed returns the policies of the streams that source feeds.
-func (s *Streams) Fed(source string) []*Policy {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.bySource[source]
+// findInPost looks for a listed word in every place a post shows text: its
+// text, author name and handle, hashtags, link titles and content warning.
+func findInPost(m textFinder, p *post.Post) (word, field string, ok bool) {
+	if m == nil {
+		return "", "", false
+	}
+	check := func(name, text string) bool {
+		if text == "" {
+			return false
+		}
+		word, ok = m.FindIn(text)
+		field = name
+		return ok
+	}
+	if check("text", p.Text) || check("author name", p.Author.Name) || check("author handle", p.Author.Handle) ||
+		check("content warning", p.ContentWarning) {
+		return word, field, true
+	}
+	for _, h := range p.Hashtags {
+		if check("hashtag", h) {
+			return word, field, true
+		}
+	}
+	for _, l := range p.Links {
+		if check("link text", l.Title) {
+			return word, field, true
+		}
+	}
+	return "", "", false
 }

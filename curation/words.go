@@ -3,8 +3,6 @@ package curation
 import (
 	"strings"
 	"unicode"
-
-	"github.com/chorus-wall/chorus/post"
 )
 
 // WordList finds blocked words and phrases as whole words, ignoring case:
@@ -29,37 +27,14 @@ func NewWordList(words []string) *WordList {
 }
 
 // Empty reports whether the list has no words.
-func (l *WordList) Empty() bool { return len(l.byFirst) == 0 }
+func (l *WordList) Empty() bool { return l == nil || len(l.byFirst) == 0 }
 
-// Match is where a blocked word was found.
-type Match struct {
-	Word  string // the phrase as matched, lowercase
-	Field string // "text", "author name", "author handle", "hashtag"
-}
-
-// Find returns the first blocked word in p's text, author name, author
-// handle or hashtags.
-func (l *WordList) Find(p *post.Post) (Match, bool) {
+// FindIn returns the first listed word or phrase in text.
+func (l *WordList) FindIn(text string) (string, bool) {
 	if l.Empty() {
-		return Match{}, false
+		return "", false
 	}
-	fields := [...]struct{ name, value string }{
-		{"text", p.Text},
-		{"author name", p.Author.Name},
-		{"author handle", p.Author.Handle},
-		{"content warning", p.ContentWarning},
-	}
-	for _, f := range fields {
-		if w, ok := l.find(tokenize(f.value)); ok {
-			return Match{Word: w, Field: f.name}, true
-		}
-	}
-	for _, h := range p.Hashtags {
-		if w, ok := l.find(tokenize(h)); ok {
-			return Match{Word: w, Field: "hashtag"}, true
-		}
-	}
-	return Match{}, false
+	return l.find(tokenize(text))
 }
 
 func (l *WordList) find(toks []string) (string, bool) {

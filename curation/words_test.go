@@ -27,15 +27,15 @@ func TestWordList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, ok := list.Find(&tt.post)
+			word, field, ok := findInPost(list, &tt.post)
 			if tt.wantWord == "" {
 				if ok {
-					t.Fatalf("unexpected match %+v", m)
+					t.Fatalf("unexpected match %q in %s", word, field)
 				}
 				return
 			}
-			if !ok || m.Word != tt.wantWord || m.Field != tt.wantField {
-				t.Fatalf("got %+v %v, want %q in %q", m, ok, tt.wantWord, tt.wantField)
+			if !ok || word != tt.wantWord || field != tt.wantField {
+				t.Fatalf("got %q in %q (%v), want %q in %q", word, field, ok, tt.wantWord, tt.wantField)
 			}
 		})
 	}

@@ -99,7 +99,11 @@ func (h *Hub) Apply(b bus.Batch) {
 	for _, e := range b.Events {
 		st := h.state(e.Stream)
 		st.mu.Lock()
-		if msg := st.apply(e); msg != nil {
+		switch msg := st.apply(e); msg {
+		case nil:
+		case resnapshot:
+			h.publishSnapshot(st, e)
+		default:
 			h.publish(st, msg)
 		}
 		st.mu.Unlock()
@@ -139,12 +143,18 @@ func (h *Hub) publish(st *state, msg *Message) {
 		h.log.Error("display: encode message", "seq", msg.Seq, "err", err)
 		return
 	}
+	h.broadcast(st, msg.Seq, data)
+}
+
+// broadcast prepares data once, records it and queues it to every client.
+// The caller holds st.mu.
+func (h *Hub) broadcast(st *state, seq uint64, data []byte) {
 	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
 	if err != nil {
 		h.log.Error("display: prepare message", "err", err)
 		return
 	}
-	st.record(msg.Seq, pm)
+	st.record(seq, pm)
 	for c := range st.clients {
 		if !c.enqueue(pm) {
 			delete(st.clients, c)
@@ -154,13 +164,27 @@ func (h *Hub) publish(st *state, msg *Message) {
 	}
 }
 
+// publishSnapshot sends every client of st a fresh snapshot after a change
+// that touched many posts. The caller holds st.mu.
+func (h *Hub) publishSnapshot(st *state, e bus.Event) {
+	limit := keep
+	if s, ok := h.streams.Get(e.Stream); ok {
+		limit = s.DisplayLimit
+	}
+	data, err := st.snapshot(limit)
+	if err != nil {
+		h.log.Error("display: encode snapshot", "seq", e.Seq, "err", err)
+		return
+	}
+	h.broadcast(st, e.Seq, data)
+}
+
 // Posts returns the stream's snapshot of at most limit posts.
 func (h *Hub) Posts(stream string, limit int) Snapshot {
 	st := h.state(stream)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	posts := append([]*Item(nil), st.posts[:min(limit, len(st.posts))]...)
-	return Snapshot{Type: TypeSnapshot, Seq: st.seq, Posts: posts, Paused: st.paused}
+	return Snapshot{Type: TypeSnapshot, Seq: st.seq, Posts: st.visible(limit), Paused: st.paused}
 }
 
 // Close disconnects every client with "going away" and waits for their

@@ -12,8 +12,9 @@ import (
 // Item is a post as screens show it.
 type Item struct {
 	post.Post
-	Pinned   bool `json:"pinned,omitempty"`
-	Featured bool `json:"featured,omitempty"`
+	Pinned   bool     `json:"pinned,omitempty"`
+	Featured bool     `json:"featured,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
 }
 
 // Message types of the display protocol.

@@ -26,8 +26,12 @@ type entry struct {
 
 // state is one curated stream's screen state. Every field is guarded by mu.
 type state struct {
-	mu      sync.Mutex
-	posts   []*Item // newest first
+	mu    sync.Mutex
+	posts []*Item // approved, newest first; hidden authors' posts included
+	// pending holds delayed approvals until their release event.
+	pending map[string]*Item
+	// hidden are the author keys whose posts screens do not show.
+	hidden  map[string]bool
 	paused  bool
 	seq     uint64 // every event up to seq is applied
 	history []entry
@@ -41,11 +45,18 @@ type state struct {
 }
 
 func newState(coveredFrom uint64) *state {
-	return &state{clients: map[*client]struct{}{}, coveredFrom: coveredFrom, seq: coveredFrom}
+	return &state{
+		clients: map[*client]struct{}{}, pending: map[string]*Item{}, hidden: map[string]bool{},
+		coveredFrom: coveredFrom, seq: coveredFrom,
+	}
 }
 
-// apply changes the state for e and returns the message screens need, if
-// any. The caller holds mu.
+// resnapshot is returned by apply when a change touches many posts at once
+// (an author hidden, shown or banned): screens get a fresh snapshot.
+var resnapshot = &Message{Type: TypeSnapshot}
+
+// apply changes the state for e and returns the message screens need: nil
+// for none, resnapshot for a whole new snapshot. The caller holds mu.
 func (s *state) apply(e bus.Event) *Message {
 	s.seq = max(s.seq, e.Seq)
 	switch e.Kind {
@@ -53,29 +64,144 @@ func (s *state) apply(e bus.Event) *Message {
 		if e.Post == nil {
 			return nil
 		}
-		item := &Item{Post: *e.Post}
-		if i := s.find(e.PostID); i >= 0 {
-			item.Pinned, item.Featured = s.posts[i].Pinned, s.posts[i].Featured
-			s.posts[i] = item
-			return &Message{Type: TypeUpdate, Seq: e.Seq, Post: item}
+		item := &Item{Post: *e.Post, Pinned: e.Pinned, Featured: e.Featured, Tags: e.Tags}
+		if !e.ShowAt.IsZero() && s.find(e.PostID) < 0 {
+			s.pending[e.PostID] = item
+			return nil
 		}
-		s.posts = slices.Insert(s.posts, 0, item)
-		if len(s.posts) > keep {
-			s.posts = s.posts[:keep]
+		return s.show(e.Seq, item)
+	case bus.EventRelease:
+		item, ok := s.pending[e.PostID]
+		if !ok {
+			return nil // pulled during its delay
 		}
-		return &Message{Type: TypeAdd, Seq: e.Seq, Post: item}
+		delete(s.pending, e.PostID)
+		return s.show(e.Seq, item)
 	case bus.EventHold, bus.EventReject, bus.EventRemove:
+		delete(s.pending, e.PostID)
 		i := s.find(e.PostID)
 		if i < 0 {
 			return nil
 		}
+		gone := s.posts[i]
 		s.posts = slices.Delete(s.posts, i, i+1)
+		if s.hidden[gone.AuthorKey()] {
+			return nil
+		}
 		return &Message{Type: TypeRemove, Seq: e.Seq, ID: e.PostID}
+	case bus.EventPin, bus.EventUnpin, bus.EventFeature, bus.EventUnfeature, bus.EventEdit:
+		return s.change(e)
+	case bus.EventHideAuthor, bus.EventShowAuthor:
+		hide := e.Kind == bus.EventHideAuthor
+		if s.hidden[e.Author] == hide {
+			return nil
+		}
+		if hide {
+			s.hidden[e.Author] = true
+		} else {
+			delete(s.hidden, e.Author)
+		}
+		if s.byAuthor(e.Author) == 0 {
+			return nil
+		}
+		return resnapshot
+	case bus.EventBanAuthor:
+		for id, item := range s.pending {
+			if item.AuthorKey() == e.Author {
+				delete(s.pending, id)
+			}
+		}
+		if s.byAuthor(e.Author) == 0 {
+			return nil
+		}
+		s.posts = slices.DeleteFunc(s.posts, func(it *Item) bool { return it.AuthorKey() == e.Author })
+		return resnapshot
 	case bus.EventPause, bus.EventResume:
 		s.paused = e.Kind == bus.EventPause
 		return &Message{Type: TypeControl, Seq: e.Seq, Action: string(e.Kind)}
 	}
 	return nil
+}
+
+// show puts item on screen (or updates it there).
+func (s *state) show(seq uint64, item *Item) *Message {
+	hidden := s.hidden[item.AuthorKey()]
+	if i := s.find(item.ID); i >= 0 {
+		old := s.posts[i]
+		item.Pinned, item.Featured = item.Pinned || old.Pinned, item.Featured || old.Featured
+		s.posts[i] = item
+		if hidden {
+			return nil
+		}
+		return &Message{Type: TypeUpdate, Seq: seq, Post: item}
+	}
+	s.posts = slices.Insert(s.posts, 0, item)
+	if len(s.posts) > keep {
+		s.posts = s.posts[:keep]
+	}
+	if hidden {
+		return nil
+	}
+	return &Message{Type: TypeAdd, Seq: seq, Post: item}
+}
+
+// change applies a pin, feature or edit to a post on screen or pending.
+func (s *state) change(e bus.Event) *Message {
+	i := s.find(e.PostID)
+	var item Item
+	switch {
+	case i >= 0:
+		item = *s.posts[i]
+	case s.pending[e.PostID] != nil:
+		item = *s.pending[e.PostID]
+	default:
+		return nil
+	}
+	switch e.Kind {
+	case bus.EventPin, bus.EventUnpin:
+		item.Pinned = e.Kind == bus.EventPin
+	case bus.EventFeature, bus.EventUnfeature:
+		item.Featured = e.Kind == bus.EventFeature
+	case bus.EventEdit:
+		if e.Post == nil {
+			return nil
+		}
+		item.Post = *e.Post
+	}
+	if i < 0 {
+		s.pending[e.PostID] = &item
+		return nil
+	}
+	s.posts[i] = &item
+	if s.hidden[item.AuthorKey()] {
+		return nil
+	}
+	return &Message{Type: TypeUpdate, Seq: e.Seq, Post: &item}
+}
+
+// byAuthor counts the posts on screen (hidden or not) by author.
+func (s *state) byAuthor(author string) int {
+	n := 0
+	for _, it := range s.posts {
+		if it.AuthorKey() == author {
+			n++
+		}
+	}
+	return n
+}
+
+// visible returns the newest limit posts screens show.
+func (s *state) visible(limit int) []*Item {
+	out := make([]*Item, 0, min(limit, len(s.posts)))
+	for _, it := range s.posts {
+		if len(out) == limit {
+			break
+		}
+		if len(s.hidden) == 0 || !s.hidden[it.AuthorKey()] {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 func (s *state) find(id string) int {
@@ -125,8 +251,7 @@ func (s *state) snapshot(limit int) ([]byte, error) {
 	if s.snapData != nil && s.snapSeq == s.seq && s.snapLimit == limit {
 		return s.snapData, nil
 	}
-	posts := s.posts[:min(limit, len(s.posts))]
-	data, err := json.Marshal(Snapshot{Type: TypeSnapshot, Seq: s.seq, Posts: posts, Paused: s.paused})
+	data, err := json.Marshal(Snapshot{Type: TypeSnapshot, Seq: s.seq, Posts: s.visible(limit), Paused: s.paused})
 	if err != nil {
 		return nil, err
 	}

@@ -88,3 +88,21 @@ func (h *Handlers) answer(c echo.Context, q Query) error {
 	}
 	return c.JSON(http.StatusOK, res)
 }
+
+// Audit answers GET /api/v1/streams/:id/audit: every event of the stream,
+// newest first, with its reason, rule or moderator. Filters: post, actor,
+// event; paging: limit, offset.
+func (h *Handlers) Audit(c echo.Context) error {
+	q, err := h.query(c)
+	if err != nil {
+		return err
+	}
+	entries, total, err := h.Index.Audit(c.Request().Context(), AuditQuery{
+		Stream: q.Stream, PostID: c.QueryParam("post"), Actor: c.QueryParam("actor"), Event: c.QueryParam("event"),
+		Limit: q.Limit, Offset: q.Offset,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "entries": entries})
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -139,31 +140,36 @@ func (x *Index) Run(ctx context.Context, conn *bus.Conn) error {
 	})
 }
 
-// Apply writes one batch of events and the new position atomically.
+// Apply writes one batch of events and the new position atomically: each
+// event changes its post's document and adds an audit entry.
 func (x *Index) Apply(b bus.Batch) error {
 	if b.LastSeq <= x.applied.Load() && len(b.Events) == 0 {
 		x.lag.Set(float64(b.Pending))
 		return nil
 	}
 	batch := x.idx.NewBatch()
-	docs := map[string]doc{}
+	docs := map[string]*current{}
 	for _, e := range b.Events {
-		if e.PostID == "" {
-			continue // stream-level events (pause, resume) have no document
+		if err := batch.Index(auditID(e.Seq), newAudit(e)); err != nil {
+			return fmt.Errorf("index: audit %d: %w", e.Seq, err)
 		}
-		id := docID(e.Stream, e.PostID)
-		p, postJSON, err := x.postFor(e, docs[id])
+		var err error
+		switch {
+		case e.Kind == bus.EventBanAuthor:
+			err = x.ban(e, docs)
+		case e.PostID != "":
+			err = x.change(e, docs)
+		}
 		if err != nil {
 			x.log.Warn("index: skipping event", "seq", e.Seq, "err", err)
 			x.skipped.Inc()
-			continue
 		}
-		if p == nil {
-			continue
-		}
-		docs[id] = newDoc(e, p, postJSON)
 	}
-	for id, d := range docs {
+	for id, c := range docs {
+		d, err := newDoc(c.stream, &c.post, c.postJSON, c.meta)
+		if err != nil {
+			return fmt.Errorf("index: encode %s: %w", id, err)
+		}
 		if err := batch.Index(id, d); err != nil {
 			return fmt.Errorf("index: add %s: %w", id, err)
 		}
@@ -183,27 +189,88 @@ func (x *Index) Apply(b bus.Batch) error {
 	return nil
 }
 
-// postFor finds the post an event is about: carried by the event, else the
-// one pending in this batch, else the one already indexed. It returns nil
-// when the post is unknown.
-func (x *Index) postFor(e bus.Event, pending doc) (*post.Post, string, error) {
+// current is a post document being changed within a batch.
+type current struct {
+	stream   string
+	post     post.Post
+	postJSON string
+	meta     meta
+}
+
+// load returns the document of (stream, postID): pending in this batch,
+// else from the index; nil when the post is unknown.
+func (x *Index) load(stream, postID string, docs map[string]*current) (*current, error) {
+	id := docID(stream, postID)
+	if c, ok := docs[id]; ok {
+		return c, nil
+	}
+	f, err := x.find(stream, postID)
+	if err != nil || f == nil {
+		return nil, err
+	}
+	c := &current{stream: stream, postJSON: f.postJSON}
+	if err := json.Unmarshal([]byte(f.postJSON), &c.post); err != nil {
+		return nil, fmt.Errorf("stored post %s: %w", id, err)
+	}
+	if f.metaJSON != "" {
+		if err := json.Unmarshal([]byte(f.metaJSON), &c.meta); err != nil {
+			return nil, fmt.Errorf("stored state of %s: %w", id, err)
+		}
+	}
+	docs[id] = c
+	return c, nil
+}
+
+// change applies a post event to its document.
+func (x *Index) change(e bus.Event, docs map[string]*current) error {
+	c, err := x.load(e.Stream, e.PostID, docs)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		if e.Post == nil {
+			return nil // an action on a post this stream never had
+		}
+		c = &current{stream: e.Stream}
+		docs[docID(e.Stream, e.PostID)] = c
+	}
 	if e.Post != nil {
 		raw, err := json.Marshal(e.Post)
-		return e.Post, string(raw), err
-	}
-	raw := pending.PostJSON
-	if raw == "" {
-		h, err := x.find(e.Stream, e.PostID)
-		if err != nil || h == nil {
-			return nil, "", err
+		if err != nil {
+			return err
 		}
-		raw = h.postJSON
+		c.post, c.postJSON = *e.Post, string(raw)
 	}
-	var p post.Post
-	if err := json.Unmarshal([]byte(raw), &p); err != nil {
-		return nil, "", err
+	c.meta.apply(e)
+	return nil
+}
+
+// ban takes an author's approved and held posts in a stream off: approved
+// ones become removed, held ones rejected.
+func (x *Index) ban(e bus.Event, docs map[string]*current) error {
+	q := bleve.NewConjunctionQuery(term("doc_type", typePost), term("stream", e.Stream), term("author_key", e.Author))
+	req := bleve.NewSearchRequestOptions(q, 10000, 0, false)
+	res, err := x.idx.Search(req)
+	if err != nil {
+		return fmt.Errorf("find posts of %s: %w", e.Author, err)
 	}
-	return &p, raw, nil
+	for _, h := range res.Hits {
+		postID := strings.TrimPrefix(h.ID, e.Stream+"/")
+		if _, err := x.load(e.Stream, postID, docs); err != nil {
+			return err
+		}
+	}
+	for _, c := range docs {
+		if c.stream != e.Stream || c.post.AuthorKey() != e.Author {
+			continue
+		}
+		kind := map[string]bus.EventKind{"approved": bus.EventRemove, "held": bus.EventReject}[c.meta.Status]
+		if kind == "" {
+			continue
+		}
+		c.meta.apply(bus.Event{Kind: kind, Reason: "author banned: " + e.Reason, Actor: e.Actor, At: e.At, Seq: e.Seq})
+	}
+	return nil
 }
 
 // Close flushes and closes the index.

@@ -104,7 +104,7 @@ func TestApplySearchFindAndReopen(t *testing.T) {
 	if y.Applied() != 5 {
 		t.Fatalf("applied = %d", y.Applied())
 	}
-	if n, _ := y.Count(); n != 4 {
+	if n, _ := y.Count(); n != 4+5 { // posts, and an audit entry per event
 		t.Fatalf("count = %d", n)
 	}
 }
@@ -127,4 +127,44 @@ func sorted(s []string) []string {
 		}
 	}
 	return out
+}
+
+func TestFlagsBanAndAudit(t *testing.T) {
+	x := open(t, filepath.Join(t.TempDir(), "index"))
+	defer x.Close()
+	ctx := context.Background()
+	troll := post.Author{Handle: "Troll"}
+	a := &post.Post{ID: "x:1", Network: "x", Text: "one", Author: troll}
+	b := &post.Post{ID: "x:2", Network: "x", Text: "two", Author: troll}
+	c := &post.Post{ID: "x:3", Network: "x", Text: "three", Author: post.Author{Handle: "friend"}}
+	d := &post.Post{ID: "x:4", Network: "x", Text: "four", Author: troll}
+	apply := func(seq uint64, events ...bus.Event) {
+		t.Helper()
+		if err := x.Apply(bus.Batch{Events: events, LastSeq: seq}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pin := ev(3, bus.EventPin, "wall", a)
+	pin.Post = nil
+	apply(3, ev(1, bus.EventApprove, "wall", a), ev(2, bus.EventApprove, "wall", c), pin)
+	res, _ := x.Search(ctx, Query{Stream: "wall", Text: "+pinned:true"})
+	if len(res.Hits) != 1 || !res.Hits[0].Pinned || res.Hits[0].Status != "approved" {
+		t.Fatalf("pinned: %+v", res.Hits)
+	}
+	// The ban, in a later batch, also catches a post held in the same batch.
+	apply(6, ev(4, bus.EventHold, "wall", b), ev(5, bus.EventHold, "wall", d),
+		bus.Event{Kind: bus.EventBanAuthor, Stream: "wall", Author: "x:troll", Actor: "admin", Reason: "abuse", Seq: 6})
+	for id, want := range map[string]string{"x:1": "removed", "x:2": "rejected", "x:3": "approved", "x:4": "rejected"} {
+		if _, status, err := x.Find(ctx, "wall", id); err != nil || status != want {
+			t.Errorf("%s: %s %v, want %s", id, status, err, want)
+		}
+	}
+	entries, total, err := x.Audit(ctx, AuditQuery{Stream: "wall"})
+	if err != nil || total != 6 || entries[0].Event != "ban_author" || entries[0].Author != "x:troll" || entries[0].Reason != "abuse" {
+		t.Fatalf("audit: %d %+v %v", total, entries, err)
+	}
+	entries, _, _ = x.Audit(ctx, AuditQuery{Stream: "wall", PostID: "x:1"})
+	if len(entries) != 2 || entries[0].Event != "pin" || entries[1].Event != "approve" {
+		t.Fatalf("audit of x:1: %+v", entries)
+	}
 }

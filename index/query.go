@@ -26,7 +26,13 @@ type Hit struct {
 	Status    string    `json:"status"`
 	Reason    string    `json:"reason,omitempty"`
 	Actor     string    `json:"actor,omitempty"`
+	Rule      string    `json:"rule,omitempty"`
 	DecidedAt time.Time `json:"decided_at"`
+	Pinned    bool      `json:"pinned,omitempty"`
+	Featured  bool      `json:"featured,omitempty"`
+	Tags      []string  `json:"tags,omitempty"`
+	ShowAt    time.Time `json:"show_at,omitzero"`
+	AuthorKey string    `json:"author_key,omitempty"`
 	Post      post.Post `json:"post"`
 }
 
@@ -54,12 +60,10 @@ type Query struct {
 const MaxLimit = 500
 
 type found struct {
-	status, reason, actor string
-	decidedAt             time.Time
-	postJSON              string
+	status, postJSON, metaJSON string
 }
 
-var hitFields = []string{"post_json", "status", "reason", "actor", "decided_at"}
+var hitFields = []string{"post_json", "meta_json", "status"}
 
 // Find returns a post of a stream and its status.
 func (x *Index) Find(_ context.Context, stream, postID string) (post.Post, string, error) {
@@ -93,14 +97,12 @@ func (x *Index) find(stream, postID string) (*found, error) {
 
 func fromFields(h *search.DocumentMatch) found {
 	str := func(k string) string { s, _ := h.Fields[k].(string); return s }
-	f := found{status: str("status"), reason: str("reason"), actor: str("actor"), postJSON: str("post_json")}
-	f.decidedAt, _ = time.Parse(time.RFC3339, str("decided_at"))
-	return f
+	return found{status: str("status"), postJSON: str("post_json"), metaJSON: str("meta_json")}
 }
 
 // Search runs q.
 func (x *Index) Search(_ context.Context, q Query) (Result, error) {
-	must := []query.Query{term("stream", q.Stream)}
+	must := []query.Query{term("doc_type", typePost), term("stream", q.Stream)}
 	if q.Status != "" {
 		must = append(must, term("status", q.Status))
 	}
@@ -137,11 +139,17 @@ func (x *Index) Search(_ context.Context, q Query) (Result, error) {
 	out := Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
 		f := fromFields(h)
-		hit := Hit{Status: f.status, Reason: f.reason, Actor: f.actor, DecidedAt: f.decidedAt}
+		var m meta
+		hit := Hit{Status: f.status}
 		if err := json.Unmarshal([]byte(f.postJSON), &hit.Post); err != nil {
 			x.log.Warn("index: stored post unreadable", "id", h.ID, "err", err)
 			continue
 		}
+		if err := json.Unmarshal([]byte(f.metaJSON), &m); err == nil {
+			hit.Reason, hit.Actor, hit.Rule, hit.DecidedAt = m.Reason, m.Actor, m.Rule, m.DecidedAt
+			hit.Pinned, hit.Featured, hit.Tags, hit.ShowAt = m.Pinned, m.Featured, m.Tags, m.ShowAt
+		}
+		hit.AuthorKey = hit.Post.AuthorKey()
 		out.Hits = append(out.Hits, hit)
 	}
 	return out, nil
@@ -151,4 +159,53 @@ func term(field, value string) query.Query {
 	t := bleve.NewTermQuery(value)
 	t.SetField(field)
 	return t
+}
+
+// AuditEntry is one event of a stream's history.
+type AuditEntry struct {
+	Seq    uint64    `json:"seq"`
+	Event  string    `json:"event"`
+	PostID string    `json:"post_id,omitempty"`
+	Author string    `json:"author,omitempty"`
+	Actor  string    `json:"actor"`
+	Reason string    `json:"reason,omitempty"`
+	Rule   string    `json:"rule,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// AuditQuery selects a stream's history, newest first.
+type AuditQuery struct {
+	Stream, PostID, Actor, Event string
+	Limit, Offset                int
+}
+
+// Audit lists the events of a stream: every decision with its reason,
+// rule or moderator.
+func (x *Index) Audit(_ context.Context, q AuditQuery) ([]AuditEntry, uint64, error) {
+	must := []query.Query{term("doc_type", typeAudit), term("stream", q.Stream)}
+	for field, v := range map[string]string{"post_id": q.PostID, "actor": q.Actor, "event": q.Event} {
+		if v != "" {
+			must = append(must, term(field, v))
+		}
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), min(limit, MaxLimit), max(q.Offset, 0), false)
+	req.Fields = []string{"seq", "event", "post_id", "author_key", "actor", "reason", "rule", "decided_at"}
+	req.SortBy([]string{"-seq"})
+	res, err := x.idx.Search(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("index: audit: %w", err)
+	}
+	out := make([]AuditEntry, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		str := func(k string) string { s, _ := h.Fields[k].(string); return s }
+		seq, _ := h.Fields["seq"].(float64)
+		at, _ := time.Parse(time.RFC3339, str("decided_at"))
+		out = append(out, AuditEntry{Seq: uint64(seq), Event: str("event"), PostID: str("post_id"), Author: str("author_key"),
+			Actor: str("actor"), Reason: str("reason"), Rule: str("rule"), At: at})
+	}
+	return out, res.Total, nil
 }

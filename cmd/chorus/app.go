@@ -32,7 +32,9 @@ type App struct {
 	token   string
 
 	conn      *bus.Conn
+	lists     *curation.Lists
 	streams   *curation.Streams
+	store     *curation.Store
 	index     *index.Index
 	hub       *display.Hub
 	runner    *connectors.Runner
@@ -72,6 +74,14 @@ func NewApp(cfg *config.Config, registry connectors.Registry, log *slog.Logger) 
 		return nil, err
 	}
 	a.sources = sources
+	// Check every stream's rules now, so a bad expression stops the start
+	// with its key named, like any other config error.
+	a.lists = curation.NewLists()
+	for i, st := range cfg.Streams {
+		if _, err := curation.Compile(st, a.lists, fmt.Sprintf("streams[%d]", i)); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -104,10 +114,25 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	a.streams = curation.NewStreams(a.cfg.Streams)
+	a.streams = curation.NewStreams(a.lists)
+	sourceIDs := make([]string, 0, len(a.cfg.Sources))
+	for _, s := range a.cfg.Sources {
+		sourceIDs = append(sourceIDs, s.ID)
+	}
+	a.store = curation.NewStore(a.conn.Config, a.streams, sourceIDs, a.log)
+	if err := a.store.Seed(ctx, a.cfg.Streams); err != nil {
+		return err
+	}
+	loaded := make(chan struct{})
+	a.run(ctx, "settings", func(ctx context.Context) error { return a.store.Watch(ctx, func() { close(loaded) }) })
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	a.hub = display.NewHub(a.streams, a.log, a.reg)
-	a.curator = curation.NewCurator(a.conn, a.streams, a.log, a.reg)
-	a.moderator = curation.NewModerator(a.conn, a.streams, a.index)
+	a.curator = curation.NewCurator(a.conn, a.streams, nil, a.log, a.reg)
+	a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
 	a.runner = connectors.NewRunner(a.sources, a.conn, a.log, a.reg)
 
 	a.run(ctx, "display", func(ctx context.Context) error { return a.hub.Run(ctx, a.conn) })

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"io/fs"
@@ -64,10 +65,27 @@ func (a *App) routes() *echo.Echo {
 	idx := &index.Handlers{Index: a.index, Streams: a.streams}
 	admin.GET("/streams/:id/queue", idx.Queue)
 	admin.GET("/streams/:id/search", idx.Search)
-	mod := &curation.Handlers{Moderator: a.moderator, IsNotFound: func(err error) bool { return errors.Is(err, index.ErrNotFound) }}
+	admin.GET("/streams/:id/audit", idx.Audit)
+	mod := &curation.Handlers{
+		Moderator: a.moderator, Store: a.store, Streams: a.streams,
+		IsNotFound: func(err error) bool { return errors.Is(err, index.ErrNotFound) },
+		Select:     a.selectPosts,
+		Recent:     a.recentPosts,
+	}
+	admin.POST("/streams/:id/posts/:post/alt", mod.EditAlt)
 	admin.POST("/streams/:id/posts/:post/:action", mod.Act)
+	admin.POST("/streams/:id/authors/:author/:action", mod.ActOnAuthor)
+	admin.POST("/streams/:id/bulk", mod.Bulk)
 	admin.POST("/streams/:id/pause", mod.Control("pause"))
 	admin.POST("/streams/:id/resume", mod.Control("resume"))
+	admin.GET("/streams/:id/settings", mod.GetSettings)
+	admin.PUT("/streams/:id/settings", mod.PutSettings)
+	admin.DELETE("/streams/:id", mod.DeleteStream)
+	admin.GET("/streams/:id/rules", mod.GetRules)
+	admin.PUT("/streams/:id/rules", mod.PutRules)
+	admin.POST("/streams/:id/rules/dry-run", mod.DryRun)
+	admin.GET("/streams/:id/filters", mod.GetFilters)
+	admin.PUT("/streams/:id/filters", mod.PutFilters)
 	admin.GET("/sources", a.listSources)
 	return e
 }
@@ -79,6 +97,32 @@ func (a *App) ingest(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "no webhook source with that id")
 	}
 	return s.Handle(c)
+}
+
+// selectPosts picks posts for a bulk action by search.
+func (a *App) selectPosts(ctx context.Context, stream, q, status string, limit int) ([]string, error) {
+	res, err := a.index.Search(ctx, index.Query{Stream: stream, Text: q, Status: status, Limit: limit, Sort: "newest"})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.Post.ID
+	}
+	return ids, nil
+}
+
+// recentPosts returns a stream's newest posts for rule dry runs.
+func (a *App) recentPosts(ctx context.Context, stream string, n int) ([]curation.Recent, error) {
+	res, err := a.index.Search(ctx, index.Query{Stream: stream, Limit: n, Sort: "newest"})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]curation.Recent, len(res.Hits))
+	for i, h := range res.Hits {
+		out[i] = curation.Recent{Post: h.Post, Status: h.Status}
+	}
+	return out, nil
 }
 
 func (a *App) hasSourceType(typ string) bool {
