@@ -154,7 +154,10 @@ func (r *Runner) runOne(ctx context.Context, id string, s Source) {
 			_ = ack(ctx, nil)
 			r.healthy.WithLabelValues(id).Set(1)
 			r.lastFetch.WithLabelValues(id).SetToCurrentTime()
-			r.update(id, func(st *Status) { st.LastFetch = time.Now(); st.LastError, st.NextRetry, st.Consecutive = "", time.Time{}, 0 })
+			r.update(id, func(st *Status) {
+				st.LastFetch = time.Now()
+				st.LastError, st.NextRetry, st.Consecutive = "", time.Time{}, 0
+			})
 			continue
 		}
 		fresh, perr := r.pub.PublishPosts(ctx, posts)
