@@ -18,13 +18,13 @@ const (
 	defaultMaxMentions      = 8
 	defaultMaxLinks         = 4
 	defaultDuplicateWindow  = 10 * time.Minute
-	defaultNearDistance     = 3
+	defaultNearDistance     = 8
 	defaultAuthorRate       = 6
 	defaultAuthorRateWindow = time.Minute
 	// recentTexts bounds the texts remembered for near-duplicate checks.
 	recentTexts = 2048
 	// minNearDupTokens: shorter texts are too short to call near-duplicates.
-	minNearDupTokens = 6
+	minNearDupTokens = 8
 )
 
 // spamCheck is a stream's spam filter. The counting checks are pure; the
@@ -184,25 +184,30 @@ func countSince(times []time.Time, since time.Time) int {
 	return n
 }
 
-// simhash is Charikar's SimHash of word shingles (pairs of words): texts
+// simhash is Charikar's SimHash of a text's words and word pairs: texts
 // that differ in a word or two differ in few bits.
 func simhash(toks []string) uint64 {
 	var v [64]int
-	h := fnv.New64a()
-	for i := range toks {
-		h.Reset()
-		h.Write([]byte(toks[i]))
-		if i+1 < len(toks) {
-			h.Write([]byte{' '})
-			h.Write([]byte(toks[i+1]))
-		}
-		x := h.Sum64()
+	add := func(x uint64) {
+		x = mix(x)
 		for b := range 64 {
 			if x&(1<<b) != 0 {
 				v[b]++
 			} else {
 				v[b]--
 			}
+		}
+	}
+	h := fnv.New64a()
+	for i := range toks {
+		h.Reset()
+		h.Write([]byte(toks[i]))
+		word := h.Sum64()
+		add(word)
+		if i+1 < len(toks) {
+			h.Write([]byte{' '})
+			h.Write([]byte(toks[i+1]))
+			add(h.Sum64())
 		}
 	}
 	var out uint64
@@ -212,4 +217,15 @@ func simhash(toks []string) uint64 {
 		}
 	}
 	return out
+}
+
+// mix spreads a hash's bits (the splitmix64 finalizer), so similar words
+// do not share hash bits.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
 }

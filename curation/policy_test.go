@@ -1,0 +1,241 @@
+package curation
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/config"
+	"github.com/chorus-wall/chorus/post"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func compile(t *testing.T, s config.Stream) *Policy {
+	t.Helper()
+	if s.ID == "" {
+		s.ID = "s"
+	}
+	if s.Moderation == "" {
+		s.Moderation = config.ModerationAuto
+	}
+	if err := config.ValidateStream(&s, nil); err != nil {
+		t.Fatalf("invalid stream: %v", err)
+	}
+	pol, err := Compile(s, NewLists(), "streams[0]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pol
+}
+
+func ana(text string) post.Post {
+	return post.Post{ID: "x:1", Network: "x", Kind: post.KindOriginal, Text: text, Lang: "en",
+		Author: post.Author{Handle: "ana", Name: "Ana", Followers: 500}}
+}
+
+func TestFilters(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name   string
+		stream config.Stream
+		post   func() post.Post
+		kind   bus.EventKind
+		reason string
+	}{
+		{"auto approves", config.Stream{}, func() post.Post { return ana("hello") }, bus.EventApprove, "auto"},
+		{"manual holds", config.Stream{Moderation: config.ModerationManual}, func() post.Post { return ana("hello") }, bus.EventHold, "manual moderation"},
+		{"blocked word", config.Stream{BlockedWords: []string{"idiot"}}, func() post.Post { return ana("you IDIOT!") }, bus.EventReject, `blocked word "idiot" in text`},
+		{"blocked word in link text", config.Stream{BlockedWords: []string{"scam"}}, func() post.Post {
+			p := ana("look")
+			p.Links = []post.Link{{URL: "https://a.example", Title: "Scam deals"}}
+			return p
+		}, bus.EventReject, `blocked word "scam" in link text`},
+		{"blocked hashtag", config.Stream{Filters: config.Filters{BlockedHashtags: []string{"#Spam"}}}, func() post.Post {
+			p := ana("hi")
+			p.Hashtags = []string{"spam"}
+			return p
+		}, bus.EventReject, "blocked hashtag #spam"},
+		{"blocked author", config.Stream{Filters: config.Filters{BlockedAuthors: []string{"x:@Ana"}}}, func() post.Post { return ana("hi") }, bus.EventReject, "blocked author"},
+		{"blocked author on another network passes", config.Stream{Filters: config.Filters{BlockedAuthors: []string{"mastodon:ana"}}}, func() post.Post { return ana("hi") }, bus.EventApprove, "auto"},
+		{"trusted author skips manual and filters", config.Stream{Moderation: config.ModerationManual, BlockedWords: []string{"idiot"},
+			Filters: config.Filters{TrustedAuthors: []string{"ana"}}}, func() post.Post { return ana("idiot") }, bus.EventApprove, "trusted author"},
+		{"allow list only: listed passes", config.Stream{Filters: config.Filters{AllowListOnly: true, AllowedWords: []string{"ChorusLive", "keynote"}}},
+			func() post.Post { return ana("great KEYNOTE") }, bus.EventApprove, "auto"},
+		{"allow list only: hashtag passes", config.Stream{Filters: config.Filters{AllowListOnly: true, AllowedWords: []string{"ChorusLive"}}},
+			func() post.Post { p := ana("hi"); p.Hashtags = []string{"choruslive"}; return p }, bus.EventApprove, "auto"},
+		{"allow list only: others rejected", config.Stream{Filters: config.Filters{AllowListOnly: true, AllowedWords: []string{"ChorusLive"}}},
+			func() post.Post { return ana("random") }, bus.EventReject, "not on the allow list"},
+		{"reposts excluded", config.Stream{Filters: config.Filters{ExcludeKinds: []string{"repost"}}},
+			func() post.Post { p := ana("rt"); p.Kind = post.KindRepost; return p }, bus.EventReject, "reposts excluded"},
+		{"replies pass when only reposts excluded", config.Stream{Filters: config.Filters{ExcludeKinds: []string{"repost"}}},
+			func() post.Post { p := ana("re"); p.Kind = post.KindReply; return p }, bus.EventApprove, "auto"},
+		{"media only", config.Stream{Filters: config.Filters{MediaOnly: true}}, func() post.Post { return ana("no picture") }, bus.EventReject, "media only"},
+		{"min text length", config.Stream{Filters: config.Filters{MinTextLength: 10}}, func() post.Post { return ana(" hi ") }, bus.EventReject, "text shorter than 10 characters"},
+		{"min followers", config.Stream{Filters: config.Filters{MinFollowers: 1000}}, func() post.Post { return ana("hi") }, bus.EventReject, "author has fewer than 1000 followers"},
+		{"language not allowed", config.Stream{Filters: config.Filters{Languages: []string{"es", "fr"}}}, func() post.Post { return ana("hi") }, bus.EventReject, `language "en" not allowed`},
+		{"unknown language passes", config.Stream{Filters: config.Filters{Languages: []string{"es"}}}, func() post.Post { p := ana("hi"); p.Lang = ""; return p }, bus.EventApprove, "auto"},
+		{"sensitive held by default", config.Stream{}, func() post.Post { p := ana("hi"); p.Sensitive = true; p.ContentWarning = "spoilers"; return p }, bus.EventHold, "sensitive content: spoilers"},
+		{"sensitive allowed", config.Stream{Filters: config.Filters{Sensitive: "allow"}}, func() post.Post { p := ana("hi"); p.Sensitive = true; return p }, bus.EventApprove, "auto"},
+		{"sensitive rejected", config.Stream{Filters: config.Filters{Sensitive: "reject"}}, func() post.Post { p := ana("hi"); p.Sensitive = true; return p }, bus.EventReject, "sensitive content"},
+		{"too many hashtags", config.Stream{}, func() post.Post {
+			p := ana("#a #b")
+			p.Hashtags = strings.Split("a b c d e f g h i j k l", " ")
+			return p
+		}, bus.EventHold, "spam: 12 hashtags (at most 10)"},
+		{"too many links, rejected by setting", config.Stream{Filters: config.Filters{Spam: config.SpamFilter{MaxLinks: 1, Action: "reject"}}}, func() post.Post {
+			p := ana("links")
+			p.Links = []post.Link{{URL: "https://a.example"}, {URL: "https://b.example"}}
+			return p
+		}, bus.EventReject, "spam: 2 links (at most 1)"},
+		{"spam filter off", config.Stream{Filters: config.Filters{Spam: config.SpamFilter{Disabled: true}}}, func() post.Post {
+			p := ana("#a")
+			p.Hashtags = strings.Split("a b c d e f g h i j k l", " ")
+			return p
+		}, bus.EventApprove, "auto"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.post()
+			d := compile(t, tt.stream).Decide(&p, now)
+			if d.Kind != tt.kind || d.Reason != tt.reason {
+				t.Fatalf("got %s %q, want %s %q", d.Kind, d.Reason, tt.kind, tt.reason)
+			}
+		})
+	}
+}
+
+func TestSpamMemory(t *testing.T) {
+	now := time.Now()
+	pol := compile(t, config.Stream{Filters: config.Filters{Spam: config.SpamFilter{AuthorRate: 3, AuthorRateWindow: config.Duration(time.Minute)}}})
+	decide := func(author, text string, at time.Time) Decision {
+		p := ana(text)
+		p.Author.Handle = author
+		return pol.Decide(&p, at)
+	}
+	text := "Win a free cruise today by clicking the link in my profile right now"
+	if d := decide("bot1", text, now); d.Kind != bus.EventApprove {
+		t.Fatalf("first: %+v", d)
+	}
+	if d := decide("bot1", text, now.Add(time.Second)); d.Reason != "spam: same text from the same author" {
+		t.Fatalf("repeat: %+v", d)
+	}
+	near := "Win a free cruise today by clicking the link in my profile right now!!"
+	if d := decide("bot2", near, now.Add(2*time.Second)); d.Reason != "spam: nearly the same text as another author's recent post" {
+		t.Fatalf("near duplicate: %+v", d)
+	}
+	if d := decide("carol", "Completely different words about the keynote and the food court today", now.Add(3*time.Second)); d.Kind != bus.EventApprove {
+		t.Fatalf("different text: %+v", d)
+	}
+	// The rate cap: the fourth post within a minute is held, and the window moves on.
+	for i, want := range []bus.EventKind{bus.EventApprove, bus.EventApprove, bus.EventApprove, bus.EventHold} {
+		if d := decide("dave", strings.Repeat("x", i+1)+" unique words number "+string(rune('a'+i)), now.Add(time.Duration(i)*time.Second)); d.Kind != want {
+			t.Fatalf("post %d of dave: %+v", i, d)
+		}
+	}
+	if d := decide("dave", "after the window", now.Add(2*time.Minute)); d.Kind != bus.EventApprove {
+		t.Fatalf("after the window: %+v", d)
+	}
+	// Too short to call a near-duplicate: "thanks!" from many people is fine.
+	for _, who := range []string{"e", "f", "g"} {
+		if d := decide(who, "thanks so much", now.Add(3*time.Minute)); d.Kind != bus.EventApprove {
+			t.Fatalf("short common text from %s: %+v", who, d)
+		}
+	}
+}
+
+func TestRules(t *testing.T) {
+	now := time.Now()
+	rules := []config.Rule{
+		{Name: "no links", When: config.Condition{HasLinks: ptr(true)}, Action: "hold"},
+		{Name: "vip", When: config.Condition{Authors: []string{"x:ceo"}}, Action: "pin"},
+		{Name: "spotlight", When: config.Condition{Hashtags: []string{"#Keynote"}, MinFollowers: 1000}, Action: "feature"},
+		{Name: "grumpy", When: config.Condition{MaxSentiment: ptr(-0.5)}, Action: "hold"},
+		{Name: "spanish", When: config.Condition{Languages: []string{"es"}, Kinds: []string{"original"}}, Action: "tag", Tags: []string{"es"}},
+		{Name: "photos from mastodon", When: config.Condition{Networks: []string{"mastodon"}, HasMedia: ptr(true)}, Action: "approve"},
+		{Name: "keyword", When: config.Condition{Keywords: []string{"free tickets"}}, Action: "reject"},
+		{Name: "big and quiet", When: config.Condition{Expr: `Author.Followers > 100000 and len(Hashtags) == 0 and Length < 20`}, Action: "reject"},
+		{Name: "off", When: config.Condition{}, Action: "reject", Disabled: true},
+	}
+	pol := compile(t, config.Stream{Moderation: config.ModerationManual, Rules: rules,
+		Filters: config.Filters{Spam: config.SpamFilter{Disabled: true}}})
+	tests := []struct {
+		name string
+		post func() post.Post
+		want Decision
+	}{
+		{"first match wins", func() post.Post {
+			p := ana("see https://a.example")
+			p.Links = []post.Link{{URL: "https://a.example"}}
+			p.Author.Handle = "ceo"
+			return p
+		}, Decision{Kind: bus.EventHold, Rule: "no links", Reason: `rule "no links"`}},
+		{"pin", func() post.Post { p := ana("welcome"); p.Author.Handle = "CEO"; return p },
+			Decision{Kind: bus.EventApprove, Rule: "vip", Reason: `rule "vip"`, Pinned: true}},
+		{"feature needs both conditions", func() post.Post { p := ana("talk"); p.Hashtags = []string{"keynote"}; return p },
+			Decision{Kind: bus.EventHold, Reason: "manual moderation"}},
+		{"feature", func() post.Post { p := ana("talk"); p.Hashtags = []string{"keynote"}; p.Author.Followers = 5000; return p },
+			Decision{Kind: bus.EventApprove, Rule: "spotlight", Reason: `rule "spotlight"`, Featured: true}},
+		{"sentiment", func() post.Post { p := ana("awful"); p.Sentiment = -0.8; return p },
+			Decision{Kind: bus.EventHold, Rule: "grumpy", Reason: `rule "grumpy"`}},
+		{"tag keeps the moderation mode", func() post.Post { p := ana("hola"); p.Lang = "es"; return p },
+			Decision{Kind: bus.EventHold, Rule: "spanish", Reason: `rule "spanish"`, Tags: []string{"es"}}},
+		{"approve", func() post.Post {
+			p := ana("pic")
+			p.Network, p.Media = "mastodon", []post.Media{{Kind: post.MediaImage, URL: "https://m.example/1.jpg"}}
+			return p
+		}, Decision{Kind: bus.EventApprove, Rule: "photos from mastodon", Reason: `rule "photos from mastodon"`}},
+		{"keyword phrase", func() post.Post { return ana("FREE   tickets here") }, Decision{Kind: bus.EventReject, Rule: "keyword", Reason: `rule "keyword"`}},
+		{"expression", func() post.Post { p := ana("buy now"); p.Author.Followers = 200000; return p },
+			Decision{Kind: bus.EventReject, Rule: "big and quiet", Reason: `rule "big and quiet"`}},
+		{"no rule: mode decides; disabled rules never match", func() post.Post { return ana("an ordinary post about the day") },
+			Decision{Kind: bus.EventHold, Reason: "manual moderation"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.post()
+			got := pol.Decide(&p, now)
+			if got.Kind != tt.want.Kind || got.Reason != tt.want.Reason || got.Rule != tt.want.Rule ||
+				got.Pinned != tt.want.Pinned || got.Featured != tt.want.Featured || strings.Join(got.Tags, ",") != strings.Join(tt.want.Tags, ",") {
+				t.Fatalf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRuleErrorsNameTheKey(t *testing.T) {
+	_, err := Compile(config.Stream{ID: "s", Rules: []config.Rule{
+		{Name: "ok", Action: "approve"},
+		{Name: "bad", Action: "reject", When: config.Condition{Expr: "Author.Folowers > 10"}},
+	}}, NewLists(), "streams[3]")
+	if err == nil || !strings.HasPrefix(err.Error(), "streams[3].rules[1].when.expr:") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = Compile(config.Stream{ID: "s", Rules: []config.Rule{{Name: "n", Action: "approve", When: config.Condition{Expr: `Text + 1`}}}}, NewLists(), "x")
+	if err == nil {
+		t.Fatal("a non-boolean expression compiled")
+	}
+	s := config.Stream{ID: "s", Rules: []config.Rule{{Name: "", Action: "explode"}, {Name: "t", Action: "tag"}}}
+	err = config.ValidateStream(&s, nil)
+	for _, want := range []string{"rules[0].name: is required", `rules[0].action: "explode" must be one of`, "rules[1].tags: a tag rule needs tags"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	r, err := compileRule(config.Rule{Name: "no links", When: config.Condition{HasLinks: ptr(true)}, Action: "reject"}, "rule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := ana("link")
+	linked.ID, linked.Links = "x:2", []post.Link{{URL: "https://a.example"}}
+	linkedHeld := linked
+	linkedHeld.ID = "x:3"
+	rep := DryRun(r, []Recent{{Post: ana("plain"), Status: "approved"}, {Post: linked, Status: "approved"}, {Post: linkedHeld, Status: "rejected"}})
+	if rep.Checked != 3 || rep.Matched != 2 || rep.Changed != 1 || rep.Posts[0].PostID != "x:2" || rep.Posts[0].Would != "reject" {
+		t.Fatalf("%+v", rep)
+	}
+}
