@@ -232,3 +232,47 @@ func TestBulkAndAlt(t *testing.T) {
 		t.Fatal("pinning a rejected post")
 	}
 }
+
+func TestModeratorCommands(t *testing.T) {
+	app := startApp(t, t.TempDir(), testConfig)
+	wall := app.dial(t, "wall", "")
+	next(t, wall)
+	if code, _ := app.push(t, `[{"id":"1","text":"hi","author":{"handle":"troll"}},{"id":"2","text":"ok"}]`); code != http.StatusAccepted {
+		t.Fatal("push")
+	}
+	expect(t, wall, "add webhook:1", "add webhook:2")
+	waitFor(t, "indexed", func() bool { return strings.Contains(mustBody(t, app, "/api/v1/streams/wall/search?q=ok"), "webhook:2") })
+	cli := func(args ...string) (int, string) {
+		var out strings.Builder
+		code := run(t.Context(), append(args, "--server", app.base, "--token", testToken), &out, &out)
+		return code, out.String()
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		out  string
+		msg  string
+	}{
+		{[]string{"pause", "wall"}, 0, "done", "control pause"},
+		{[]string{"resume", "wall", "-r", "all clear"}, 0, "done", "control resume"},
+		{[]string{"remove", "--stream", "wall", "webhook:2"}, 0, "done", "remove webhook:2"},
+		{[]string{"remove", "--stream", "wall", "webhook:2"}, 0, "nothing to change (already removed)", ""},
+		{[]string{"ban", "--stream", "wall", "webhook:troll"}, 0, "done", "snapshot"},
+		{[]string{"pause", "nope"}, 1, "404 Not Found: no stream with that id", ""},
+	} {
+		code, out := cli(tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.out) {
+			t.Fatalf("%v: exit %d %q, want %d %q", tt.args, code, out, tt.code, tt.out)
+		}
+		if tt.msg != "" {
+			expect(t, wall, tt.msg)
+		}
+	}
+	var out strings.Builder
+	if code := run(t.Context(), []string{"pause", "wall", "--server", app.base, "--token", "wrong-token-123456"}, &out, &out); code != 1 || !strings.Contains(out.String(), "admin token required") {
+		t.Fatalf("wrong token: %d %s", code, out.String())
+	}
+	if entries := mustBody(t, app, "/api/v1/streams/wall/audit?event=resume"); !strings.Contains(entries, `"reason":"all clear"`) {
+		t.Fatalf("audit: %s", entries)
+	}
+}
