@@ -50,12 +50,16 @@ func TestRuleChangeAppliesLive(t *testing.T) {
 	}
 
 	// A dry run reports what a rule would have done, and changes nothing.
-	waitFor(t, "indexed", func() bool { return strings.Contains(mustBody(t, app, "/api/v1/streams/wall/search?q=welcome"), "webhook:3") })
+	waitFor(t, "indexed", func() bool {
+		return strings.Contains(mustBody(t, app, "/api/v1/streams/wall/search?q=welcome"), "webhook:3")
+	})
 	code, body = app.adminJSON(t, http.MethodPost, "/api/v1/streams/wall/rules/dry-run",
 		`{"rule":{"name":"no welcome","when":{"keywords":["welcome"]},"action":"reject"},"last":10}`)
 	var rep struct {
 		Checked, Matched, Changed int
-		Posts                     []struct{ PostID string `json:"post_id"` }
+		Posts                     []struct {
+			PostID string `json:"post_id"`
+		}
 	}
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil || rep.Checked != 3 || rep.Matched != 1 ||
 		rep.Changed != 1 || rep.Posts[0].PostID != "webhook:3" {
@@ -139,7 +143,9 @@ func TestDelayLetsModeratorsPullPosts(t *testing.T) {
 	if code, _ := app.push(t, `[{"id":"pulled","text":"oops"},{"id":"kept","text":"fine"}]`); code != http.StatusAccepted {
 		t.Fatal("push")
 	}
-	waitFor(t, "indexed", func() bool { return strings.Contains(mustBody(t, app, "/api/v1/streams/wall/search?q=oops"), "webhook:pulled") })
+	waitFor(t, "indexed", func() bool {
+		return strings.Contains(mustBody(t, app, "/api/v1/streams/wall/search?q=oops"), "webhook:pulled")
+	})
 	if code, body := app.admin(t, http.MethodPost, "/api/v1/streams/wall/posts/webhook:pulled/reject"); code != http.StatusOK {
 		t.Fatalf("reject: %d %s", code, body)
 	}
@@ -241,7 +247,9 @@ func TestModeratorCommands(t *testing.T) {
 		t.Fatal("push")
 	}
 	expect(t, wall, "add webhook:1", "add webhook:2")
-	waitFor(t, "indexed", func() bool { return strings.Contains(mustBody(t, app, "/api/v1/streams/wall/search?q=ok"), "webhook:2") })
+	waitFor(t, "indexed", func() bool {
+		return strings.Contains(mustBody(t, app, "/api/v1/streams/wall/search?q=ok"), "webhook:2")
+	})
 	cli := func(args ...string) (int, string) {
 		var out strings.Builder
 		code := run(t.Context(), append(args, "--server", app.base, "--token", testToken), &out, &out)
