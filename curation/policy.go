@@ -103,7 +103,8 @@ func (pol *Policy) Decide(p *post.Post, now time.Time) Decision {
 	if pol.trusted.has(p) {
 		return Decision{Kind: bus.EventApprove, Reason: "trusted author"}
 	}
-	if kind, reason, caught := pol.filter(p, now); caught {
+	toks := tokenize(p.Text) // shared by the spam memory and keyword rules
+	if kind, reason, caught := pol.filter(p, toks, now); caught {
 		return Decision{Kind: kind, Reason: reason}
 	}
 	var env *ExprEnv
@@ -115,7 +116,7 @@ func (pol *Policy) Decide(p *post.Post, now time.Time) Decision {
 		return *env
 	}
 	for _, r := range pol.rules {
-		if !r.matches(p, lazyEnv) {
+		if !r.matches(p, toks, lazyEnv) {
 			continue
 		}
 		d := Decision{Rule: r.Name, Reason: fmt.Sprintf("rule %q", r.Name)}
@@ -149,24 +150,24 @@ func (pol *Policy) mode() bus.EventKind {
 }
 
 // filter runs the filters in order; the first that catches p decides.
-func (pol *Policy) filter(p *post.Post, now time.Time) (bus.EventKind, string, bool) {
+func (pol *Policy) filter(p *post.Post, toks []string, now time.Time) (bus.EventKind, string, bool) {
 	f := pol.Stream.Filters
 	if pol.blockedAuthors.has(p) {
 		return bus.EventReject, "blocked author", true
 	}
-	if word, field, ok := findInPost(pol.blocked, p); ok {
+	if word, field, ok := findInPost(pol.blocked, p, toks); ok {
 		return bus.EventReject, fmt.Sprintf("blocked word %q in %s", word, field), true
 	}
 	if i := slices.IndexFunc(p.Hashtags, func(h string) bool { return pol.blockedTags[strings.ToLower(h)] }); i >= 0 {
 		return bus.EventReject, "blocked hashtag #" + p.Hashtags[i], true
 	}
 	if pol.profanity != nil {
-		if word, field, ok := findInPost(pol.profanity, p); ok {
+		if word, field, ok := findInPost(pol.profanity, p, toks); ok {
 			return pol.profanityAction, fmt.Sprintf("profanity %q (%s)", word, field), true
 		}
 	}
 	if f.AllowListOnly {
-		if _, _, ok := findInPost(pol.allowed, p); !ok {
+		if _, _, ok := findInPost(pol.allowed, p, toks); !ok {
 			return bus.EventReject, "not on the allow list", true
 		}
 	}
@@ -195,15 +196,21 @@ func (pol *Policy) filter(p *post.Post, now time.Time) (bus.EventKind, string, b
 	if reason, ok := pol.spam.counts(p); ok {
 		return pol.spamAction, reason, true
 	}
-	if reason, ok := pol.spam.remember(p, now); ok {
+	if reason, ok := pol.spam.remember(p, toks, now); ok {
 		return pol.spamAction, reason, true
 	}
 	return "", "", false
 }
 
+// tokenFinder is a textFinder that can reuse the text's tokens.
+type tokenFinder interface {
+	find(toks []string) (string, bool)
+}
+
 // findInPost looks for a listed word in every place a post shows text: its
-// text, author name and handle, hashtags, link titles and content warning.
-func findInPost(m textFinder, p *post.Post) (word, field string, ok bool) {
+// text (whose tokens are toks), author name and handle, hashtags, link
+// titles and content warning.
+func findInPost(m textFinder, p *post.Post, toks []string) (word, field string, ok bool) {
 	if m == nil {
 		return "", "", false
 	}
@@ -215,7 +222,14 @@ func findInPost(m textFinder, p *post.Post) (word, field string, ok bool) {
 		field = name
 		return ok
 	}
-	if check("text", p.Text) || check("author name", p.Author.Name) || check("author handle", p.Author.Handle) ||
+	if tf, reuse := m.(tokenFinder); reuse {
+		if word, ok = tf.find(toks); ok {
+			return word, "text", true
+		}
+	} else if check("text", p.Text) {
+		return word, field, true
+	}
+	if check("author name", p.Author.Name) || check("author handle", p.Author.Handle) ||
 		check("content warning", p.ContentWarning) {
 		return word, field, true
 	}

@@ -86,7 +86,7 @@ func compileRule(r config.Rule, path string) (*rule, error) {
 
 // matches reports whether every condition of the rule holds for p. env is
 // built lazily, only when the rule has an expression.
-func (r *rule) matches(p *post.Post, env func() ExprEnv) bool {
+func (r *rule) matches(p *post.Post, toks []string, env func() ExprEnv) bool {
 	w := r.When
 	switch {
 	case len(r.networks) > 0 && !r.networks[p.Network]:
@@ -111,7 +111,7 @@ func (r *rule) matches(p *post.Post, env func() ExprEnv) bool {
 		return false
 	}
 	if !r.keywords.Empty() {
-		if _, ok := r.keywords.find(tokenize(p.Text)); !ok {
+		if _, ok := r.keywords.find(toks); !ok {
 			return false
 		}
 	}

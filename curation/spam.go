@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/bits"
-	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +28,8 @@ const (
 
 // spamCheck is a stream's spam filter. The counting checks are pure; the
 // duplicate, near-duplicate and rate checks remember recent posts, per
-// curation worker (several workers on a cluster each see a share).
+// curation worker (several workers on a cluster each see a share). Memory
+// is bounded and cleaned in amortized constant time per post.
 type spamCheck struct {
 	on                              bool
 	maxHashtags, maxMentions, links int
@@ -38,18 +38,27 @@ type spamCheck struct {
 	rate                            int
 	rateWindow                      time.Duration
 
-	mu     sync.Mutex
-	texts  []recentText // ring buffer
-	next   int
-	byAuth map[string][]time.Time
-	exact  map[string]time.Time // author + "\x00" + text -> last seen
-	lastGC time.Time
+	mu    sync.Mutex
+	texts []recentText // ring buffer of recent texts' SimHashes
+	next  int
+	// exact maps hash(author, text) to when it was last seen.
+	exact     map[uint64]int64
+	exactFIFO []stamp
+	// byAuthor holds each author's recent post times, oldest first.
+	byAuthor map[uint64][]int64
+	rateFIFO []stamp
 }
 
 type recentText struct {
 	hash   uint64
-	author string
-	at     time.Time
+	author uint64
+	at     int64
+}
+
+// stamp is a key and when it was recorded, for cleaning up in order.
+type stamp struct {
+	key uint64
+	at  int64
 }
 
 func newSpamCheck(f config.SpamFilter) *spamCheck {
@@ -74,8 +83,8 @@ func newSpamCheck(f config.SpamFilter) *spamCheck {
 		nearDistance: or(f.NearDuplicateDistance, defaultNearDistance),
 		rate:         or(f.AuthorRate, defaultAuthorRate),
 		rateWindow:   ord(f.AuthorRateWindow, defaultAuthorRateWindow),
-		byAuth:       map[string][]time.Time{},
-		exact:        map[string]time.Time{},
+		byAuthor:     map[uint64][]int64{},
+		exact:        map[uint64]int64{},
 	}
 }
 
@@ -95,48 +104,53 @@ func (s *spamCheck) counts(p *post.Post) (string, bool) {
 	return "", false
 }
 
-// remember records p and reports whether it repeats the same author's text,
-// nearly repeats another author's recent text, or exceeds the author's rate.
-func (s *spamCheck) remember(p *post.Post, now time.Time) (string, bool) {
+// remember records p (whose text's tokens are toks) and reports whether
+// it repeats the same author's text, nearly repeats another author's recent
+// text, or exceeds the author's rate.
+func (s *spamCheck) remember(p *post.Post, toks []string, now time.Time) (string, bool) {
 	if !s.on {
 		return "", false
 	}
 	author := p.AuthorKey()
-	norm := strings.Join(strings.Fields(strings.ToLower(p.Text)), " ")
-	toks := tokenize(p.Text)
-	var hash uint64
+	aKey := hashString(author)
+	textKey := hashTokens(aKey, toks)
+	var near uint64
 	if len(toks) >= minNearDupTokens {
-		hash = simhash(toks)
+		near = simhash(toks)
 	}
+	at := now.UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.gc(now)
+	s.expire(at)
 	if author != "" && s.rate > 0 {
-		times := append(s.byAuth[author], now)
-		s.byAuth[author] = times
-		if n := countSince(times, now.Add(-s.rateWindow)); n > s.rate {
+		times := append(s.byAuthor[aKey], at)
+		s.byAuthor[aKey] = times
+		s.rateFIFO = append(s.rateFIFO, stamp{aKey, at})
+		if n := len(times); n > s.rate {
 			return fmt.Sprintf("spam: %d posts from %s in %s (at most %d)", n, author, s.rateWindow, s.rate), true
 		}
 	}
-	if s.window > 0 && norm != "" {
-		key := author + "\x00" + norm
-		last, seen := s.exact[key]
-		s.exact[key] = now
-		if seen && now.Sub(last) <= s.window {
+	if s.window > 0 && len(toks) > 0 {
+		last, seen := s.exact[textKey]
+		s.exact[textKey] = at
+		s.exactFIFO = append(s.exactFIFO, stamp{textKey, at})
+		if seen && at-last <= int64(s.window) {
 			return "spam: same text from the same author", true
 		}
 	}
-	if hash != 0 && s.nearDistance >= 0 {
+	if near != 0 && s.nearDistance >= 0 {
+		oldest := at - int64(s.window)
+		dup := false
 		for _, t := range s.texts {
-			if t.hash == 0 || t.author == author || now.Sub(t.at) > s.window {
-				continue
-			}
-			if bits.OnesCount64(t.hash^hash) <= s.nearDistance {
-				s.add(recentText{hash: hash, author: author, at: now})
-				return "spam: nearly the same text as another author's recent post", true
+			if bits.OnesCount64(t.hash^near) <= s.nearDistance && t.author != aKey && t.at >= oldest {
+				dup = true
+				break
 			}
 		}
-		s.add(recentText{hash: hash, author: author, at: now})
+		s.add(recentText{hash: near, author: aKey, at: at})
+		if dup {
+			return "spam: nearly the same text as another author's recent post", true
+		}
 	}
 	return "", false
 }
@@ -150,69 +164,86 @@ func (s *spamCheck) add(t recentText) {
 	s.next = (s.next + 1) % recentTexts
 }
 
-// gc forgets what is older than the windows, at most once a second.
-func (s *spamCheck) gc(now time.Time) {
-	if now.Sub(s.lastGC) < time.Second {
-		return
-	}
-	s.lastGC = now
-	for a, times := range s.byAuth {
-		cut := 0
-		for cut < len(times) && now.Sub(times[cut]) > s.rateWindow {
-			cut++
-		}
-		if cut == len(times) {
-			delete(s.byAuth, a)
-		} else {
-			s.byAuth[a] = times[cut:]
-		}
-	}
-	for k, at := range s.exact {
-		if now.Sub(at) > s.window {
-			delete(s.exact, k)
-		}
-	}
-}
-
-func countSince(times []time.Time, since time.Time) int {
-	n := 0
-	for _, t := range times {
-		if !t.Before(since) {
-			n++
-		}
-	}
-	return n
-}
-
-// simhash is Charikar's SimHash of a text's words and word pairs: texts
-// that differ in a word or two differ in few bits.
-func simhash(toks []string) uint64 {
-	var v [64]int
-	add := func(x uint64) {
-		x = mix(x)
-		for b := range 64 {
-			if x&(1<<b) != 0 {
-				v[b]++
+// expire forgets what has left the windows, oldest first.
+func (s *spamCheck) expire(now int64) {
+	cut := 0
+	for cut < len(s.rateFIFO) && now-s.rateFIFO[cut].at > int64(s.rateWindow) {
+		st := s.rateFIFO[cut]
+		if times := s.byAuthor[st.key]; len(times) > 0 {
+			if len(times) == 1 {
+				delete(s.byAuthor, st.key)
 			} else {
-				v[b]--
+				s.byAuthor[st.key] = times[1:]
 			}
 		}
+		cut++
 	}
+	s.rateFIFO = compact(s.rateFIFO, cut)
+	cut = 0
+	for cut < len(s.exactFIFO) && now-s.exactFIFO[cut].at > int64(s.window) {
+		if st := s.exactFIFO[cut]; s.exact[st.key] == st.at {
+			delete(s.exact, st.key)
+		}
+		cut++
+	}
+	s.exactFIFO = compact(s.exactFIFO, cut)
+}
+
+// compact drops the first n stamps, reusing the array once half is dead.
+func compact(q []stamp, n int) []stamp {
+	if n == 0 {
+		return q
+	}
+	q = q[n:]
+	if cap(q) > 64 && len(q) < cap(q)/2 {
+		q = append(make([]stamp, 0, len(q)*2), q...)
+	}
+	return q
+}
+
+func hashString(s string) uint64 {
 	h := fnv.New64a()
-	for i := range toks {
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// hashTokens hashes an author and a text's words, so texts differing only
+// in case, spacing and punctuation hash the same.
+func hashTokens(author uint64, toks []string) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(author >> (8 * i))
+	}
+	h.Write(b[:])
+	for _, t := range toks {
+		h.Write([]byte(t))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// simhash is Charikar's SimHash of a text's word pairs: texts that differ
+// in a word or two differ in few bits, while texts that merely share
+// vocabulary (in any order) do not come out close.
+func simhash(toks []string) uint64 {
+	var ones [64]int
+	n := 0
+	h := fnv.New64a()
+	for i := 0; i+1 < len(toks); i++ {
 		h.Reset()
 		h.Write([]byte(toks[i]))
-		word := h.Sum64()
-		add(word)
-		if i+1 < len(toks) {
-			h.Write([]byte{' '})
-			h.Write([]byte(toks[i+1]))
-			add(h.Sum64())
+		h.Write([]byte{' '})
+		h.Write([]byte(toks[i+1]))
+		x := mix(h.Sum64())
+		for b := range 64 {
+			ones[b] += int(x >> b & 1)
 		}
+		n++
 	}
 	var out uint64
 	for b := range 64 {
-		if v[b] > 0 {
+		if 2*ones[b] > n {
 			out |= 1 << b
 		}
 	}

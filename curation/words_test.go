@@ -27,7 +27,7 @@ func TestWordList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			word, field, ok := findInPost(list, &tt.post)
+			word, field, ok := findInPost(list, &tt.post, tokenize(tt.post.Text))
 			if tt.wantWord == "" {
 				if ok {
 					t.Fatalf("unexpected match %q in %s", word, field)
