@@ -175,7 +175,12 @@ func TestRules(t *testing.T) {
 			Decision{Kind: bus.EventApprove, Rule: "vip", Reason: `rule "vip"`, Pinned: true}},
 		{"feature needs both conditions", func() post.Post { p := ana("talk"); p.Hashtags = []string{"keynote"}; return p },
 			Decision{Kind: bus.EventHold, Reason: "manual moderation"}},
-		{"feature", func() post.Post { p := ana("talk"); p.Hashtags = []string{"keynote"}; p.Author.Followers = 5000; return p },
+		{"feature", func() post.Post {
+			p := ana("talk")
+			p.Hashtags = []string{"keynote"}
+			p.Author.Followers = 5000
+			return p
+		},
 			Decision{Kind: bus.EventApprove, Rule: "spotlight", Reason: `rule "spotlight"`, Featured: true}},
 		{"sentiment", func() post.Post { p := ana("awful"); p.Sentiment = -0.8; return p },
 			Decision{Kind: bus.EventHold, Rule: "grumpy", Reason: `rule "grumpy"`}},
