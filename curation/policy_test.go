@@ -137,6 +137,14 @@ func TestSpamMemory(t *testing.T) {
 	if d := decide("dave", "after the window", now.Add(2*time.Minute)); d.Kind != bus.EventApprove {
 		t.Fatalf("after the window: %+v", d)
 	}
+	// Without an author there is no telling who repeats: not spam.
+	for i := range 3 {
+		p := ana("the same words from nobody in particular at the event")
+		p.Author = post.Author{}
+		if d := pol.Decide(&p, now.Add(time.Duration(i)*time.Second)); d.Kind != bus.EventApprove {
+			t.Fatalf("authorless post %d: %+v", i, d)
+		}
+	}
 	// Too short to call a near-duplicate: "thanks!" from many people is fine.
 	for _, who := range []string{"e", "f", "g"} {
 		if d := decide(who, "thanks so much", now.Add(3*time.Minute)); d.Kind != bus.EventApprove {

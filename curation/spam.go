@@ -130,7 +130,7 @@ func (s *spamCheck) remember(p *post.Post, toks []string, now time.Time) (string
 			return fmt.Sprintf("spam: %d posts from %s in %s (at most %d)", n, author, s.rateWindow, s.rate), true
 		}
 	}
-	if s.window > 0 && len(toks) > 0 {
+	if s.window > 0 && len(toks) > 0 && author != "" {
 		last, seen := s.exact[textKey]
 		s.exact[textKey] = at
 		s.exactFIFO = append(s.exactFIFO, stamp{textKey, at})

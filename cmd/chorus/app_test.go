@@ -306,6 +306,7 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(mustBody(t, app, "/api/v1/streams/wall/posts"), `"paused":true`) {
 		t.Fatal("snapshot not paused")
 	}
+
 	if code, body := app.admin(t, http.MethodPost, "/api/v1/streams/wall/resume"); code != http.StatusOK {
 		t.Fatalf("resume: %d %s", code, body)
 	}
@@ -323,11 +324,18 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	// After a restart on the same data directory the snapshot is the same.
+	// After a restart on the same data directory the snapshot is the same,
+	// and so is the panic state.
+	if code, _ := app.admin(t, http.MethodPost, "/api/v1/streams/mod/pause"); code != http.StatusOK {
+		t.Fatal("pause mod")
+	}
 	app.stop(t)
 	again := startApp(t, dir, testConfig)
 	if got := snapshotIDs(t, again, "wall"); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("after restart %v, want %v", got, want)
+	}
+	if !strings.Contains(mustBody(t, again, "/api/v1/streams/mod/posts"), `"paused":true`) {
+		t.Fatal("paused state lost in a restart")
 	}
 	if code, body := again.admin(t, http.MethodGet, "/api/v1/streams/wall/search?q=status:removed"); code != http.StatusOK || !strings.Contains(body, "webhook:5") {
 		t.Fatalf("search after restart: %d %s", code, body)

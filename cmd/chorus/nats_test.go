@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,4 +84,54 @@ func TestNATSOutage(t *testing.T) {
 		}
 	}
 	t.Fatal("post after the outage never reached the screen")
+}
+
+// Two chorus processes on one NATS: a rule changed on one applies on the
+// other, curation work is shared, and both screens see every post.
+func TestTwoNodesShareSettingsAndWork(t *testing.T) {
+	ns := startNATS(t, -1, t.TempDir())
+	cfg := testConfig + "nats: {url: \"" + ns.ClientURL() + "\"}\n"
+	a := startApp(t, t.TempDir(), cfg)
+	b := startApp(t, t.TempDir(), cfg)
+	wallB := b.dial(t, "wall", "")
+	next(t, wallB)
+
+	if code, body := a.adminJSON(t, http.MethodPut, "/api/v1/streams/wall/rules",
+		`{"rules":[{"name":"no cats","when":{"keywords":["cat"]},"action":"reject"}]}`); code != http.StatusOK {
+		t.Fatalf("put rules on a: %d %s", code, body)
+	}
+	start := time.Now()
+	waitFor(t, "rule on b", func() bool { return strings.Contains(mustBody(t, b, "/api/v1/streams/wall/rules"), "no cats") })
+	t.Logf("rule reached the other node in %s", time.Since(start))
+
+	// Posts pushed to either node are decided once (by whichever node's
+	// curation worker takes them) and reach the screen on node b.
+	for i := range 10 {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		text := "dog number " + strconv.Itoa(i)
+		if i == 4 {
+			text = "cat"
+		}
+		if code, _ := node.push(t, `{"id":"`+strconv.Itoa(i)+`","text":"`+text+`","author":{"handle":"fan`+strconv.Itoa(i)+`"}}`); code != http.StatusAccepted {
+			t.Fatal("push")
+		}
+	}
+	seen := map[string]int{}
+	for len(seen) < 9 {
+		m := next(t, wallB)
+		if m.Type == "add" {
+			seen[m.Post.ID]++
+		}
+	}
+	if seen["webhook:4"] != 0 {
+		t.Fatal("the rule from node a did not apply on every node")
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s shown %d times", id, n)
+		}
+	}
 }
