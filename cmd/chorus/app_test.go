@@ -480,3 +480,15 @@ func TestIndexRebuild(t *testing.T) {
 		t.Fatalf("rebuilt index lacks the rejected post: %s", body)
 	}
 }
+
+// The commented example config is valid as a whole, rules included.
+func TestExampleConfigStarts(t *testing.T) {
+	t.Setenv("CHORUS_WEBHOOK_SECRET", "an-example-secret-of-enough-length")
+	cfg, err := config.Load("../../config/chorus.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewApp(cfg, sourceTypes(), slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+}
