@@ -352,6 +352,13 @@ func (s *Source) poll(ctx context.Context, pairs []pair, gaps bool) ([]post.Post
 		done = append(done, p)
 	}
 	if len(errs) == len(pairs) && len(posts) == 0 {
+		if !gaps {
+			// The runner waits (backoff, or the rate limit's reset); then
+			// poll again at once rather than a whole interval later.
+			s.mu.Lock()
+			s.nextPoll = time.Time{}
+			s.mu.Unlock()
+		}
 		return nil, nil, errors.Join(errs...)
 	}
 	for _, err := range errs {

@@ -10,28 +10,28 @@ import (
 
 // Status is the Status entity.
 type Status struct {
-	ID                 string          `json:"id"`
-	URI                string          `json:"uri"`
-	URL                *string         `json:"url"`
-	CreatedAt          time.Time       `json:"created_at"`
-	EditedAt           *time.Time      `json:"edited_at"`
-	Account            Account         `json:"account"`
-	Content            string          `json:"content"`
-	Visibility         string          `json:"visibility"`
-	Sensitive          bool            `json:"sensitive"`
-	SpoilerText        string          `json:"spoiler_text"`
-	MediaAttachments   []Attachment    `json:"media_attachments"`
-	Mentions           []Mention       `json:"mentions"`
-	Tags               []Tag           `json:"tags"`
-	Emojis             []CustomEmoji   `json:"emojis"`
-	ReblogsCount       int64           `json:"reblogs_count"`
-	FavouritesCount    int64           `json:"favourites_count"`
-	RepliesCount       int64           `json:"replies_count"`
-	InReplyToID        *string         `json:"in_reply_to_id"`
-	InReplyToAccountID *string         `json:"in_reply_to_account_id"`
-	Reblog             *Status         `json:"reblog"`
-	Language           *string         `json:"language"`
-	Card               *PreviewCard    `json:"card"`
+	ID                 string        `json:"id"`
+	URI                string        `json:"uri"`
+	URL                *string       `json:"url"`
+	CreatedAt          time.Time     `json:"created_at"`
+	EditedAt           *time.Time    `json:"edited_at"`
+	Account            Account       `json:"account"`
+	Content            string        `json:"content"`
+	Visibility         string        `json:"visibility"`
+	Sensitive          bool          `json:"sensitive"`
+	SpoilerText        string        `json:"spoiler_text"`
+	MediaAttachments   []Attachment  `json:"media_attachments"`
+	Mentions           []Mention     `json:"mentions"`
+	Tags               []Tag         `json:"tags"`
+	Emojis             []CustomEmoji `json:"emojis"`
+	ReblogsCount       int64         `json:"reblogs_count"`
+	FavouritesCount    int64         `json:"favourites_count"`
+	RepliesCount       int64         `json:"replies_count"`
+	InReplyToID        *string       `json:"in_reply_to_id"`
+	InReplyToAccountID *string       `json:"in_reply_to_account_id"`
+	Reblog             *Status       `json:"reblog"`
+	Language           *string       `json:"language"`
+	Card               *PreviewCard  `json:"card"`
 	// Quote is Mastodon 4.4's Quote or ShallowQuote entity; some other
 	// servers (Fedibird, Akkoma) put a whole Status here instead.
 	Quote json.RawMessage `json:"quote"`
