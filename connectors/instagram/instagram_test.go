@@ -192,13 +192,13 @@ func TestSettings(t *testing.T) {
 			wantErr: []string{"sources[0].hashtags: is required", "sources[0].business_account_id: is required", "sources[0].access_token: is required"},
 		},
 		{
-			name: "thirty-one hashtags",
-			yaml: "id: ig\ntype: instagram\nbusiness_account_id: \"1\"\naccess_token: abc\nhashtags: [" + strings.Join(many, ", ") + "]",
+			name:    "thirty-one hashtags",
+			yaml:    "id: ig\ntype: instagram\nbusiness_account_id: \"1\"\naccess_token: abc\nhashtags: [" + strings.Join(many, ", ") + "]",
 			wantErr: []string{"sources[0].hashtags: 31 hashtags, at most 30"},
 		},
 		{
-			name: "thirty distinct hashtags are fine, repeats are named",
-			yaml: "id: ig\ntype: instagram\nbusiness_account_id: \"1\"\naccess_token: abc\nhashtags: [" + strings.Join(many[:30], ", ") + ", TAG0]",
+			name:    "thirty distinct hashtags are fine, repeats are named",
+			yaml:    "id: ig\ntype: instagram\nbusiness_account_id: \"1\"\naccess_token: abc\nhashtags: [" + strings.Join(many[:30], ", ") + ", TAG0]",
 			wantErr: []string{`sources[0].hashtags[30]: "TAG0" is listed twice`},
 		},
 		{
