@@ -35,6 +35,10 @@ type Settings struct {
 	// AccessToken is a Page access token or a system user's token with
 	// pages_read_engagement and pages_read_user_content. Required.
 	AccessToken config.Secret `yaml:"access_token"`
+	// AppSecret is the Meta app's secret, optional: with it every call
+	// carries appsecret_proof, which apps set to "Require App Secret"
+	// demand.
+	AppSecret config.Secret `yaml:"app_secret"`
 	// IncludeTagged also reads /{page-id}/tagged: posts the page is
 	// tagged in.
 	IncludeTagged bool `yaml:"include_tagged"`
@@ -158,7 +162,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	return &Source{
 		settings: s,
 		client: &client{
-			graph:   graph.NewClient(Network, ua, s.BaseURL, s.AccessToken.Reveal()),
+			graph:   graph.NewClient(Network, ua, s.BaseURL, s.AccessToken.Reveal(), s.AppSecret.Reveal()),
 			log:     log,
 			skipped: skipped,
 		},

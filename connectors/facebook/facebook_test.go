@@ -644,3 +644,58 @@ func TestReadStopsWithContext(t *testing.T) {
 		t.Fatal("Read ignored the context")
 	}
 }
+
+func TestAppSecretProof(t *testing.T) {
+	g := newFakeGraph(t)
+	g.route("/"+pageA+"/posts", fixture(t, "posts_page1.json", 200, nil))
+	s := newSource(t, g, "app_secret: s3cret-app", &sourcetest.Cursors{}, nil)
+	if _, _, err := s.Read(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := graph.AppSecretProof(token, "s3cret-app")
+	if got := g.requests("")[0].URL.Query().Get("appsecret_proof"); got != want || len(want) != 64 {
+		t.Errorf("appsecret_proof %q, want %q", got, want)
+	}
+	if fmt.Sprint(s.settings.AppSecret) == "s3cret-app" {
+		t.Error("the app secret prints")
+	}
+}
+
+// TestCommentWatch: comments are followed for a day after a post, at most
+// for the newest posts; a post that vanished is dropped from the watch.
+func TestCommentWatch(t *testing.T) {
+	g := newFakeGraph(t)
+	g.route("/"+pageA+"/posts", fixture(t, "empty.json", 200, nil))
+	g.route("/"+pageA+"_gone/comments", fixture(t, "error_unknown_page.json", 400, nil))
+	g.route("/"+pageA+"_fresh/comments", fixture(t, "comments.json", 200, nil))
+	cur := &sourcetest.Cursors{}
+	st := edgeState{Cursor: graph.Cursor{Time: fixedNow.Add(-time.Hour).Unix()}, Watch: []watched{
+		{ID: pageA + "_old", Created: fixedNow.Add(-25 * time.Hour).Unix()},
+		{ID: pageA + "_gone", Created: fixedNow.Add(-2 * time.Hour).Unix()},
+		{ID: pageA + "_fresh", Created: fixedNow.Add(-90 * time.Minute).Unix(),
+			Comments: graph.Cursor{Time: time.Date(2026, 11, 23, 9, 5, 12, 0, time.UTC).Unix(), IDs: []string{"122104327328142351_1587301192179136"}}},
+	}}
+	raw, _ := json.Marshal(st)
+	cur.Put(t.Context(), CursorKey("fb", pageA, "posts"), raw)
+	s := newSource(t, g, "include_comments: true", cur, func() time.Time { return fixedNow })
+	posts, ack, err := s.Read(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(posts); !slices.Equal(got, []string{"122104327328142351_1587322465510342"}) {
+		t.Errorf("comments %v: only the one after the comment cursor", got)
+	}
+	if n := len(g.requests("/" + pageA + "_old/comments")); n != 0 {
+		t.Errorf("a post older than a day was asked for comments")
+	}
+	ack(t.Context(), nil)
+	raw, _ = cur.Get(t.Context(), CursorKey("fb", pageA, "posts"))
+	var got edgeState
+	json.Unmarshal(raw, &got)
+	if len(got.Watch) != 1 || got.Watch[0].ID != pageA+"_fresh" || got.Watch[0].Comments.Time != time.Date(2026, 11, 23, 9, 12, 30, 0, time.UTC).Unix() {
+		t.Errorf("watch %+v", got.Watch)
+	}
+	if got.Time != st.Time {
+		t.Errorf("the edge cursor moved without posts: %+v", got.Cursor)
+	}
+}

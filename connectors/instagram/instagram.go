@@ -38,6 +38,10 @@ type Settings struct {
 	// Facebook Page linked to the account, with instagram_basic and the
 	// Instagram Public Content Access feature. Required.
 	AccessToken config.Secret `yaml:"access_token"`
+	// AppSecret is the Meta app's secret, optional: with it every call
+	// carries appsecret_proof, which apps set to "Require App Secret"
+	// demand.
+	AppSecret config.Secret `yaml:"app_secret"`
 }
 
 // Defaults and limits.
@@ -163,7 +167,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		settings: s,
 		tags:     tags,
 		client: &client{
-			graph:   graph.NewClient(Network, ua, s.BaseURL, s.AccessToken.Reveal()),
+			graph:   graph.NewClient(Network, ua, s.BaseURL, s.AccessToken.Reveal(), s.AppSecret.Reveal()),
 			account: s.BusinessAccountID,
 			log:     log,
 			skipped: skipped,

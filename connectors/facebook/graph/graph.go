@@ -7,6 +7,9 @@ package graph
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -26,17 +29,32 @@ type Client struct {
 	network string
 	base    string
 	token   string
+	proof   string // appsecret_proof, when the app secret is known
 	http    *fetch.Client
 	usage   *usageRecorder
 }
 
 // NewClient returns a client for network ("facebook", "instagram") that
 // calls base (the API root with its version) with token, sending userAgent.
-func NewClient(network, userAgent, base, token string) *Client {
+// With the app's secret (optional) every call carries appsecret_proof, as
+// apps with "Require App Secret" demand.
+func NewClient(network, userAgent, base, token, appSecret string) *Client {
 	f := fetch.New(network, userAgent)
 	rec := &usageRecorder{next: http.DefaultTransport}
 	f.HTTP.Transport = rec
-	return &Client{network: network, base: strings.TrimRight(base, "/"), token: token, http: f, usage: rec}
+	c := &Client{network: network, base: strings.TrimRight(base, "/"), token: token, http: f, usage: rec}
+	if appSecret != "" {
+		c.proof = AppSecretProof(token, appSecret)
+	}
+	return c
+}
+
+// AppSecretProof is the hex HMAC-SHA256 of the access token keyed with the
+// app secret.
+func AppSecretProof(token, appSecret string) string {
+	m := hmac.New(sha256.New, []byte(appSecret))
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Get calls path (below the base, like "/104689318914162/posts") with
@@ -47,6 +65,10 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, what st
 		q[k] = vs
 	}
 	q.Set("access_token", c.token)
+	q.Del("appsecret_proof")
+	if c.proof != "" {
+		q.Set("appsecret_proof", c.proof)
+	}
 	return c.get(ctx, c.base+path+"?"+q.Encode(), what, v)
 }
 
