@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,8 +31,22 @@ type client struct {
 
 func newClient(server string, token config.Secret, userAgent string) *client {
 	streamer := fetch.New(Network, userAgent)
-	streamer.HTTP = &http.Client{}
+	streamer.HTTP = &http.Client{CheckRedirect: keepToken}
 	return &client{server: server, token: token, api: fetch.New(Network, userAgent), stream: streamer}
+}
+
+// keepToken follows the redirect a server gives when its streaming API
+// lives on another host (Mastodon's /api/v1/streaming answers with the
+// streaming_api URL), keeping the token over https, which Go would drop
+// for a host outside the server's domain.
+func keepToken(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	if auth := via[0].Header.Get("Authorization"); auth != "" && req.URL.Scheme == "https" {
+		req.Header.Set("Authorization", auth)
+	}
+	return nil
 }
 
 func (c *client) header() http.Header {
