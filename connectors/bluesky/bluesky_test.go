@@ -559,3 +559,28 @@ func TestStreamSilentIsDropped(t *testing.T) {
 	}
 	_ = src.Close(t.Context())
 }
+
+func TestQuietStreamMovesTheCursor(t *testing.T) {
+	n := newNetwork(t)
+	refs := keys(t)
+	n.limit = []int{3}
+	cur := &sourcetest.Cursors{}
+	_ = cur.Put(t.Context(), "bluesky.b", []byte(strconv.FormatInt(refs["en"].TimeUS-1, 10)))
+	src := build(t, yaml(n, "hashtags: [nothing-matches]"), sourcetest.Deps(t, cur))
+	src.every = 300 * time.Millisecond
+	if err := src.Connect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// No match: an empty batch, whose ack moves the cursor past what was read.
+	posts, ack, err := src.Read(t.Context())
+	if err != nil || len(posts) != 0 {
+		t.Fatalf("posts %v err %v", sourcetest.IDs(posts), err)
+	}
+	if err := ack(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := cur.Get(t.Context(), "bluesky.b"); string(c) != strconv.FormatInt(refs["nomatch"].TimeUS, 10) {
+		t.Errorf("cursor %s, want the third event's %d", c, refs["nomatch"].TimeUS)
+	}
+	_ = src.Close(t.Context())
+}
