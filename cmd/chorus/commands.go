@@ -18,7 +18,9 @@ import (
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
+	"github.com/chorus-wall/chorus/connectors/bluesky"
 	"github.com/chorus-wall/chorus/connectors/demo"
+	"github.com/chorus-wall/chorus/connectors/mastodon"
 	"github.com/chorus-wall/chorus/connectors/webhook"
 	"github.com/chorus-wall/chorus/index"
 )
@@ -29,8 +31,10 @@ var version = "dev"
 // sourceTypes is every kind of source chorus can run, by config `type`.
 func sourceTypes() connectors.Registry {
 	return connectors.Registry{
-		"demo":    demo.New,
-		"webhook": webhook.New,
+		"demo":     demo.New,
+		"webhook":  webhook.New,
+		"mastodon": mastodon.New,
+		"bluesky":  bluesky.New,
 	}
 }
 
