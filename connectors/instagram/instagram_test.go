@@ -240,7 +240,7 @@ func TestSettings(t *testing.T) {
 // followed to the cursor; a malformed item is skipped and counted.
 func TestReadAndCacheHashtagID(t *testing.T) {
 	g := newFakeGraph(t)
-	g.route("/ig_hashtag_search", search(t, map[string]string{"choruslive": tagID}))
+	g.route("/ig_hashtag_search", fixture(t, "hashtag_search.json", 200, nil))
 	g.route("/"+tagID+"/recent_media", paged(t))
 	cur := &sourcetest.Cursors{}
 	seed(t, cur, "choruslive", "", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
