@@ -30,24 +30,24 @@ func TestRender(t *testing.T) {
 		wantLink []post.Link
 	}{
 		{
-			name: "link replaced by its display text",
-			text: "Doors open " + tco + " #Summit26",
-			ents: []Entity{at(link, 11), tag("Summit26", 34)},
-			want: "Doors open chorus.example/live… #Summit26",
+			name:     "link replaced by its display text",
+			text:     "Doors open " + tco + " #Summit26",
+			ents:     []Entity{at(link, 11), tag("Summit26", 34)},
+			want:     "Doors open chorus.example/live… #Summit26",
 			wantLink: []post.Link{{URL: "https://chorus.example/live?day=2", Start: 11, End: 31}},
 		},
 		{
-			name: "escaped text with offsets on the escaped text",
-			text: "Q&amp;A &lt;3 " + tco + " @ana",
-			ents: []Entity{at(link, 14), mention("ana", 37)},
-			want: "Q&A <3 chorus.example/live… @ana",
+			name:     "escaped text with offsets on the escaped text",
+			text:     "Q&amp;A &lt;3 " + tco + " @ana",
+			ents:     []Entity{at(link, 14), mention("ana", 37)},
+			want:     "Q&A <3 chorus.example/live… @ana",
 			wantLink: []post.Link{{URL: "https://chorus.example/live?day=2", Start: 7, End: 27}},
 		},
 		{
-			name: "escaped text with offsets on the unescaped text",
-			text: "Q&amp;A &lt;3 " + tco + " @ana",
-			ents: []Entity{at(link, 7), mention("ana", 30)},
-			want: "Q&A <3 chorus.example/live… @ana",
+			name:     "escaped text with offsets on the unescaped text",
+			text:     "Q&amp;A &lt;3 " + tco + " @ana",
+			ents:     []Entity{at(link, 7), mention("ana", 30)},
+			want:     "Q&A <3 chorus.example/live… @ana",
 			wantLink: []post.Link{{URL: "https://chorus.example/live?day=2", Start: 7, End: 27}},
 		},
 		{
