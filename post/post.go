@@ -153,9 +153,6 @@ func (p *Post) Normalize(defaultNetwork string, now time.Time) error {
 		return fmt.Errorf("%w: id must be at most %d bytes without control characters", ErrInvalid, MaxIDBytes)
 	}
 	p.Text = cleanText(p.Text, MaxTextRunes)
-	if strings.TrimSpace(p.Text) == "" && len(p.Media) == 0 && !p.Deleted {
-		return fmt.Errorf("%w: text is required", ErrInvalid)
-	}
 	switch p.Kind {
 	case "":
 		p.Kind = KindOriginal
@@ -176,6 +173,10 @@ func (p *Post) Normalize(defaultNetwork string, now time.Time) error {
 	p.Mentions = cleanWords(p.Mentions, "@")
 	p.Links = cleanLinks(p.Links)
 	p.Media = cleanMedia(p.Media)
+	// Checked after cleaning: media whose URLs were all unsafe is no media.
+	if strings.TrimSpace(p.Text) == "" && len(p.Media) == 0 && !p.Deleted {
+		return fmt.Errorf("%w: text is required", ErrInvalid)
+	}
 	if p.FetchedAt.IsZero() {
 		p.FetchedAt = now
 	}

@@ -38,6 +38,7 @@ func TestNormalize(t *testing.T) {
 		},
 		{name: "missing id", in: Post{Text: "x"}, wantErr: "id is required"},
 		{name: "missing text", in: Post{ID: "1", Text: "  "}, wantErr: "text is required"},
+		{name: "only unsafe media", in: Post{ID: "1", Media: []Media{{URL: "javascript:alert(1)"}}}, wantErr: "text is required"},
 		{
 			name: "takedown needs no text",
 			in:   Takedown("mastodon", "109", "m", now),

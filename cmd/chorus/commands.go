@@ -20,6 +20,8 @@ import (
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/connectors/bluesky"
 	"github.com/chorus-wall/chorus/connectors/demo"
+	"github.com/chorus-wall/chorus/connectors/facebook"
+	"github.com/chorus-wall/chorus/connectors/instagram"
 	"github.com/chorus-wall/chorus/connectors/mastodon"
 	"github.com/chorus-wall/chorus/connectors/webhook"
 	"github.com/chorus-wall/chorus/index"
@@ -31,10 +33,12 @@ var version = "dev"
 // sourceTypes is every kind of source chorus can run, by config `type`.
 func sourceTypes() connectors.Registry {
 	return connectors.Registry{
-		"demo":     demo.New,
-		"webhook":  webhook.New,
-		"mastodon": mastodon.New,
-		"bluesky":  bluesky.New,
+		"demo":      demo.New,
+		"webhook":   webhook.New,
+		"mastodon":  mastodon.New,
+		"bluesky":   bluesky.New,
+		"facebook":  facebook.New,
+		"instagram": instagram.New,
 	}
 }
 
