@@ -22,6 +22,7 @@ import (
 
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
+	"github.com/chorus-wall/chorus/connectors/x/ndjson"
 	"github.com/chorus-wall/chorus/connectors/x/xtext"
 	"github.com/chorus-wall/chorus/post"
 )
@@ -63,6 +64,11 @@ const (
 	backfillOverlap = time.Minute
 	// twitterEpoch is the Unix time in milliseconds X ids count from.
 	twitterEpoch = 1288834974657
+	// maxBatch bounds the stream messages one Read takes.
+	maxBatch = 200
+	// defaultStall is how long a silent stream connection is trusted: X
+	// sends a keep-alive every 20 seconds.
+	defaultStall = 30 * time.Second
 )
 
 // handleRE is what X accepts as a username.
@@ -95,7 +101,7 @@ type Source struct {
 	// runner's goroutine; the fields below are theirs alone.
 	state    cursorState
 	nextPoll time.Time
-	live     *liveStream
+	live     *ndjson.Stream
 	backfill bool
 	synced   bool
 	ruleIDs  map[string]bool
@@ -375,7 +381,7 @@ func (s *Source) readStream(ctx context.Context) ([]post.Post, connectors.AckFun
 		if err != nil {
 			return nil, nil, err
 		}
-		s.live = newLiveStream(resp.Body, s.stall, s.skipped.Inc)
+		s.live = ndjson.Open(resp.Body, s.stall, s.skipped.Inc)
 		s.backfill = true
 		s.log.Info("x: stream connected; backfilling with recent search", "since_id", s.state.SinceID)
 	}
@@ -387,7 +393,7 @@ func (s *Source) readStream(ctx context.Context) ([]post.Post, connectors.AckFun
 		}
 		return posts, s.commit(next, func() { s.backfill = s.backfill && !done }), nil
 	}
-	lines, err := s.live.next(ctx, maxBatch)
+	lines, err := s.live.Next(ctx, maxBatch)
 	if err != nil {
 		s.closeStream()
 		if ctx.Err() != nil {
@@ -523,7 +529,7 @@ func describe(p Problem) string {
 
 func (s *Source) closeStream() {
 	if s.live != nil {
-		s.live.close()
+		s.live.Close()
 		s.live = nil
 	}
 	s.backfill = false
