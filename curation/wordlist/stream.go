@@ -80,25 +80,26 @@ func (s *scratch) stream(split bool) {
 	s.tok = s.tok[:0]
 	s.toks = s.toks[:0]
 	us := s.units
+	runEnd := 0 // units before runEnd are known not to start a run
 	for i := 0; i < len(us); {
-		if us[i].single() {
+		if i >= runEnd && us[i].single() {
 			j := i + 1
 			for j < len(us) && us[j].single() && us[j].gapJoin {
 				j++
 			}
-			if j-i >= 3 {
-				letters := 0
-				for k := i; k < j; k++ {
-					if us[k].letters > 0 {
-						letters++
-					}
-				}
-				if letters >= 2 {
-					s.addRun(i, j)
-					i = j
-					continue
+			letters := 0
+			for k := i; k < j; k++ {
+				if us[k].letters > 0 {
+					letters++
 				}
 			}
+			if j-i >= 3 && letters >= 2 {
+				s.addRun(i, j)
+				i = j
+				continue
+			}
+			// no part of a run too short or without letters can be one
+			runEnd = j
 		}
 		u := &us[i]
 		splittable := u.kind == kindWord && (u.bn > 0 || u.letters > 0 && u.digits > 0)
