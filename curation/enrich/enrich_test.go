@@ -104,6 +104,8 @@ func TestLanguage(t *testing.T) {
 		{"digits and punctuation", "2024!!! 10/10 ... ???", ""},
 		{"unconfigured script", "გამარჯობა ყველას, როგორ ხართ დღეს?", ""},
 		{"invalid utf-8", "\xff\xfe\xfd caf\xe9", ""},
+		{"long post", strings.Repeat("The train is late again, I'm going to miss the opening. ", 100), "en"},
+		{"long post without spaces", strings.Repeat("ありがとう", 2000), "ja"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,6 +115,30 @@ func TestLanguage(t *testing.T) {
 			}
 			if got == "" && conf != 0 || got != "" && (conf < DefaultMinConfidence || conf > 1) {
 				t.Errorf("Language(%q) = %q with confidence %v", tt.text, got, conf)
+			}
+		})
+	}
+}
+
+func TestTextLimits(t *testing.T) {
+	tests := []struct {
+		name, text   string
+		letters      int
+		wantHead     int // runes kept by head
+		wantFirstCut string
+	}{
+		{"short", "hello world", 5, 11, "hello"},
+		{"cut after the word holding the n-th letter", "ab cd ef", 3, 8, "ab cd"},
+		{"no cut", "ab cd", 10, 5, "ab cd"},
+		{"long", strings.Repeat("é", 2*maxRunes), 1, maxRunes, strings.Repeat("é", 2*maxRunes)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := len([]rune(head(tt.text))); got != tt.wantHead {
+				t.Errorf("head kept %d runes, want %d", got, tt.wantHead)
+			}
+			if got := firstLetters(tt.text, tt.letters); got != tt.wantFirstCut {
+				t.Errorf("firstLetters(%q, %d) = %q, want %q", tt.text, tt.letters, got, tt.wantFirstCut)
 			}
 		})
 	}

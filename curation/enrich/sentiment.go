@@ -1,9 +1,6 @@
 package enrich
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
 // sentimentText prepares text for VADER: at most maxRunes, links and
 // @mentions dropped but for their trailing '!' and '?' (a handle like
@@ -14,12 +11,7 @@ import (
 // bare emoji it knows. Hashtags stay: VADER reads "#fail" as "fail".
 func sentimentText(text string) string {
 	var b strings.Builder
-	runes := 0
-	for tok := range strings.FieldsSeq(text) {
-		if runes >= maxRunes {
-			break
-		}
-		runes += utf8.RuneCountInString(tok) + 1
+	for tok := range strings.FieldsSeq(head(text)) {
 		if tok[0] == '@' && len(tok) > 1 || isLink(tok) {
 			// "@coldplay!!" still shouts: keep the marks VADER counts.
 			tok = tok[len(strings.TrimRight(tok, "!?")):]

@@ -87,13 +87,9 @@ type scan struct {
 func scanText(text string) scan {
 	var sc scan
 	var b strings.Builder
-	b.Grow(min(len(text), 4*maxRunes))
-	runes := 0
+	text = head(text)
+	b.Grow(len(text))
 	for tok := range strings.FieldsSeq(text) {
-		if runes >= maxRunes {
-			break
-		}
-		runes += utf8.RuneCountInString(tok) + 1
 		if skipToken(tok) {
 			continue
 		}
@@ -118,6 +114,18 @@ func scanText(text string) scan {
 	}
 	sc.words = b.String()
 	return sc
+}
+
+// head is the first maxRunes runes of text.
+func head(text string) string {
+	n := 0
+	for i := range text {
+		if n == maxRunes {
+			return text[:i]
+		}
+		n++
+	}
+	return text
 }
 
 // isSelector reports whether r is a variation selector, which picks how the
