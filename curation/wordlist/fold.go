@@ -28,6 +28,7 @@ type unit struct {
 	gapJoin    bool // the separators before the unit are all joinable ("f.u.c.k")
 	letters    int32
 	digits     int32
+	leetSyms   int32 // @ $ ! | * (a leet reading is needed)
 	runes      int32
 	// homoglyph bookkeeping
 	latin, conf, other int32
@@ -71,6 +72,30 @@ func (s *scanner) scan(text string) {
 	s.reset()
 	for i := 0; i < len(text); {
 		c := text[i]
+		if c >= 'a' && c <= 'z' && s.open && s.cur.kind == kindWord {
+			// the common case: a run of lowercase ASCII letters inside a
+			// word, letter() inlined for all of them at once
+			if s.prevUp && s.prevUp2 {
+				s.bounds = append(s.bounds, s.cur.runes-1)
+			}
+			j := i + 1
+			for j < len(text) && text[j] >= 'a' && text[j] <= 'z' {
+				j++
+			}
+			s.prevUp2, s.prevUp, s.prevLow = false, false, true
+			s.surf = append(s.surf, text[i:j]...)
+			for k := i; k < j; k++ {
+				s.src = append(s.src, int32(k))
+			}
+			n := int32(j - i)
+			s.cur.runes += n
+			s.cur.letters += n
+			s.cur.latin += n
+			s.keepN = int32(len(s.surf)) - s.cur.off
+			s.keepEnd = int32(j)
+			i = j
+			continue
+		}
 		if c < utf8.RuneSelf {
 			s.ascii(c, int32(i), int32(i+1))
 			i++
@@ -115,6 +140,11 @@ func joinableASCII(c byte) bool {
 // mathematical letters, circled letters, accents split from their letters),
 // then each resulting rune on its own.
 func (s *scanner) nonASCII(rest string, r rune, os, oe int32) {
+	if r >= 0x4E00 && r <= 0x9FFF || r >= 0xAC00 && r <= 0xD7A3 {
+		// Han ideographs and Hangul syllables: no decomposition, no case
+		s.foldRune(r, os, oe)
+		return
+	}
 	if invisible(r) {
 		return
 	}
@@ -137,6 +167,10 @@ func (s *scanner) foldRune(r rune, os, oe int32) {
 		s.ascii(byte(r), os, oe)
 		return
 	}
+	if k, ok := fastCJK(r); ok {
+		s.letter(r, false, false, clsOther, k, os, oe)
+		return
+	}
 	if invisible(r) || stripMark(r) {
 		return
 	}
@@ -146,7 +180,7 @@ func (s *scanner) foldRune(r rune, os, oe int32) {
 	if lr == 'ς' {
 		lr = 'σ'
 	}
-	if m, ok := latinFold[lr]; ok {
+	if m, ok := foldLatin(lr); ok {
 		for i := 0; i < len(m); i++ {
 			s.letter(rune(m[i]), up && i == 0, low || i > 0, clsLatin, kindWord, os, oe)
 		}
@@ -219,8 +253,11 @@ func stripMark(r rune) bool {
 
 // scriptKind tells letters of scripts written without spaces between words.
 func scriptKind(r rune) uint8 {
-	if r < 0x0E00 {
+	if r < 0x0E00 || r >= 0xAC00 && r <= 0xD7A3 {
 		return kindWord
+	}
+	if k, ok := fastCJK(r); ok {
+		return k
 	}
 	if r == 0x30FC || r == 0x3005 || unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana,
 		unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Bopomofo) {
@@ -236,13 +273,41 @@ const (
 )
 
 func classify(r rune) int {
-	if _, ok := confusable[r]; ok {
-		return clsConf
-	}
-	if unicode.Is(unicode.Latin, r) {
+	switch {
+	case r < 0x0250:
+		return clsLatin
+	case r >= 0x0370 && r < 0x0590:
+		if _, ok := confusable[r]; ok {
+			return clsConf
+		}
+		return clsOther
+	case r >= 0x0590 && r < 0x1D00, r >= 0x2E00 && r < 0xA700, r >= 0xAB70 && r < 0xFB00:
+		return clsOther
+	case unicode.Is(unicode.Latin, r):
 		return clsLatin
 	}
 	return clsOther
+}
+
+// fastCJK tells the letters of the scripts written without spaces (and
+// Hangul, which has spaces) that need no folding, without a table search.
+func fastCJK(r rune) (uint8, bool) {
+	switch {
+	case r >= 0x4E00 && r <= 0x9FFF, r >= 0x3400 && r <= 0x4DBF,
+		r >= 0x3041 && r <= 0x3096, r >= 0x30A1 && r <= 0x30FA, r >= 0x30FC && r <= 0x30FF:
+		return kindCJK, true
+	case r >= 0xAC00 && r <= 0xD7A3:
+		return kindWord, true
+	}
+	return 0, false
+}
+
+func foldLatin(r rune) (string, bool) {
+	if r < 0x00C0 || r >= 0x0300 && r < 0x1D00 || r >= 0x1D30 && r < 0xA700 || r >= 0xA800 {
+		return "", false
+	}
+	m, ok := latinFold[r]
+	return m, ok
 }
 
 // latinFold maps Latin letters that have no Unicode decomposition to the
@@ -368,6 +433,7 @@ func (s *scanner) symbol(c byte, os, oe int32) {
 	}
 	s.prevUp2, s.prevUp, s.prevLow = false, false, false
 	s.put(rune(c), os)
+	s.cur.leetSyms++
 	if c == '$' {
 		s.keep(oe)
 	}
@@ -399,7 +465,7 @@ func (s *scanner) close() {
 		return
 	}
 	s.open = false
-	u := s.cur
+	u := &s.cur
 	full := int32(len(s.surf)) - u.off
 	if s.keepN < full {
 		// trailing "!", "|", "*" or "@" (all one byte): punctuation, not
@@ -428,9 +494,9 @@ func (s *scanner) close() {
 	s.bounds = s.bounds[:u.boff+bn]
 	u.bn = bn
 	if u.conf > 0 && (u.latin > 0 || u.other == 0) {
-		s.delatin(&u)
+		s.delatin(u)
 	}
-	s.units = append(s.units, u)
+	s.units = append(s.units, *u)
 }
 
 // delatin rewrites the look-alike letters of u in Latin, in place.

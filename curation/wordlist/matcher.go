@@ -69,12 +69,12 @@ func (m *Matcher) Find(text string) (Match, bool) {
 	defer m.pool.Put(s)
 	s.scan(text)
 	s.stream(false)
-	if mt, ok := m.find(s, text); ok {
+	if mt, ok := m.find(s, text, false); ok {
 		return mt, true
 	}
 	if s.needSplit {
 		s.stream(true)
-		if mt, ok := m.find(s, text); ok {
+		if mt, ok := m.find(s, text, true); ok {
 			return mt, true
 		}
 	}
@@ -88,8 +88,22 @@ func (m *Matcher) Find(text string) (Match, bool) {
 	return Match{}, false
 }
 
-func (m *Matcher) find(s *scratch, text string) (Match, bool) {
+// find matches the entries at each token. With parts, it looks only where
+// a match would include a part of a cut word: the rest was seen uncut.
+func (m *Matcher) find(s *scratch, text string, parts bool) (Match, bool) {
+	nextPart := -1
 	for i := range s.toks {
+		if parts {
+			if nextPart < i {
+				nextPart = i
+				for nextPart < len(s.toks) && !s.toks[nextPart].part {
+					nextPart++
+				}
+			}
+			if nextPart-i >= m.list.maxToks {
+				continue
+			}
+		}
 		s.cands = m.list.collect(s, i, s.cands[:0])
 		for _, c := range s.cands {
 			if !m.allowed(s, i, c) {
@@ -131,6 +145,16 @@ type etok struct {
 	runs  []uint8
 	cjk   bool
 	runes int
+	ones  bool // every run is one letter long
+}
+
+// runsOK reports whether text runs match the entry's; nil text runs are
+// all one letter long.
+func (t *etok) runsOK(text []uint8) bool {
+	if text == nil {
+		return t.ones
+	}
+	return runsOK(text, t.runs)
 }
 
 // index holds compiled entries.
@@ -141,6 +165,7 @@ type index struct {
 	cjk     map[rune][]*entry   // CJK entries of 2+ characters, by first character
 	byLen   map[int][]*entry    // one-word entries by length in runes, for wildcards
 	sym     map[string]*entry   // emoji
+	filter  *filter             // keys of first
 }
 
 func (x *index) build(s *scratch, words []string) {
@@ -148,6 +173,7 @@ func (x *index) build(s *scratch, words []string) {
 	x.cjk = map[rune][]*entry{}
 	x.byLen = map[int][]*entry{}
 	x.sym = map[string]*entry{}
+	x.filter = new(filter)
 	seen := map[string]bool{}
 	for _, w := range words {
 		s.scan(w)
@@ -188,6 +214,7 @@ func (x *index) add(e *entry) {
 		x.cjk[r] = append(x.cjk[r], e)
 	default:
 		x.first[t.skel] = append(x.first[t.skel], e)
+		x.filter.add([]byte(t.skel))
 		if len(e.toks) == 1 && !t.cjk {
 			x.byLen[t.runes] = append(x.byLen[t.runes], e)
 		}
@@ -230,6 +257,10 @@ func makeEtok(b []byte, cjk bool) etok {
 	var sk []byte
 	sk, t.runs = skeleton(b, nil, nil)
 	t.skel = string(sk)
+	t.ones = true
+	for _, n := range t.runs {
+		t.ones = t.ones && n == 1
+	}
 	return t
 }
 

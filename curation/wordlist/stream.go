@@ -52,6 +52,17 @@ type token struct {
 	opt        bool
 	first      int32 // a run of single letters: s.units[first : first+count]
 	count      int32
+	unit       int32 // index in s.units, or -1
+	part       bool  // a part of a unit cut by stream(true)
+	surf       bool  // the text is s.surf[off : off+n], not in s.tok
+}
+
+// text returns the text of t.
+func (s *scratch) text(t *token) []byte {
+	if t.surf {
+		return s.surf[t.off : t.off+t.n]
+	}
+	return s.tok[t.off : t.off+t.n]
 }
 
 type cand struct {
@@ -64,6 +75,7 @@ type scratch struct {
 	scanner
 	tok       []byte
 	toks      []token
+	ptoks     []token
 	needSplit bool
 	vl        [2][][]byte // readings of a token, at two nesting levels
 	vb        [2][]byte
@@ -77,8 +89,21 @@ type scratch struct {
 // stream turns the scanned units into tokens. With split, camel-case words
 // and words mixing letters and digits are cut into their parts.
 func (s *scratch) stream(split bool) {
+	if split {
+		// the tokens of the first pass, with the cut units replaced by parts
+		s.ptoks, s.toks = s.toks, s.ptoks[:0]
+		for _, t := range s.ptoks {
+			if t.unit >= 0 && splittable(&s.units[t.unit]) {
+				s.addParts(&s.units[t.unit])
+			} else {
+				s.toks = append(s.toks, t)
+			}
+		}
+		return
+	}
 	s.tok = s.tok[:0]
 	s.toks = s.toks[:0]
+	s.needSplit = false
 	us := s.units
 	runEnd := 0 // units before runEnd are known not to start a run
 	for i := 0; i < len(us); {
@@ -101,16 +126,10 @@ func (s *scratch) stream(split bool) {
 			// no part of a run too short or without letters can be one
 			runEnd = j
 		}
-		u := &us[i]
-		splittable := u.kind == kindWord && (u.bn > 0 || u.letters > 0 && u.digits > 0)
-		if !split && splittable {
+		if splittable(&us[i]) {
 			s.needSplit = true
 		}
-		if split && splittable {
-			s.addParts(u)
-		} else {
-			s.addUnit(u)
-		}
+		s.addUnit(int32(i))
 		i++
 	}
 }
@@ -139,16 +158,28 @@ func (s *scratch) appendWord(t *token, b []byte, letters bool, atStart bool) {
 	t.n = int32(len(s.tok)) - t.off
 }
 
-func (s *scratch) addUnit(u *unit) {
-	t := token{off: int32(len(s.tok)), soff: u.off, start: u.start, end: u.end, kind: u.kind}
-	s.appendWord(&t, s.surf[u.off:u.off+u.n], u.kind == kindWord && u.letters > 0, true)
+// splittable reports whether u is a camel-case word or mixes letters and
+// digits.
+func splittable(u *unit) bool {
+	return u.kind == kindWord && (u.bn > 0 || u.letters > 0 && u.digits > 0)
+}
+
+func (s *scratch) addUnit(ui int32) {
+	u := &s.units[ui]
+	t := token{off: int32(len(s.tok)), soff: u.off, start: u.start, end: u.end, kind: u.kind, unit: ui}
+	if u.kind != kindWord || u.letters == 0 || u.leetSyms == 0 && u.digits == 0 {
+		// nothing to read as leetspeak: use the surface as it is
+		t.off, t.n, t.surf = u.off, u.n, true
+	} else {
+		s.appendWord(&t, s.surf[u.off:u.off+u.n], true, true)
+	}
 	s.toks = append(s.toks, t)
 }
 
 func (s *scratch) addRun(i, j int) {
 	us := s.units
 	t := token{off: int32(len(s.tok)), soff: -1, start: us[i].start, end: us[j-1].end, kind: kindWord,
-		first: int32(i), count: int32(j - i)}
+		first: int32(i), count: int32(j - i), unit: -1}
 	for k := i; k < j; k++ {
 		u := &us[k]
 		s.appendWord(&t, s.surf[u.off:u.off+u.n], true, false)
@@ -195,7 +226,7 @@ func (s *scratch) addPart(u *unit, a, b int, digits bool) {
 	if int32(b) < u.n {
 		end = s.src[u.off+int32(b)]
 	}
-	t := token{off: int32(len(s.tok)), soff: u.off + int32(a), start: start, end: end, kind: kindWord}
+	t := token{off: int32(len(s.tok)), soff: u.off + int32(a), start: start, end: end, kind: kindWord, part: true, unit: -1}
 	s.appendWord(&t, s.surf[u.off+int32(a):u.off+int32(b)], !digits, a == 0)
 	s.toks = append(s.toks, t)
 }
@@ -203,7 +234,7 @@ func (s *scratch) addPart(u *unit, a, b int, digits bool) {
 // variants returns the readings of t's text: each ambiguous character read
 // both ways. Level keeps nested calls from sharing buffers.
 func (s *scratch) variants(t *token, level int) [][]byte {
-	b := s.tok[t.off : t.off+t.n]
+	b := s.text(t)
 	vl := s.vl[level][:0]
 	if t.amb == 0 && !t.opt {
 		vl = append(vl, b)
@@ -247,28 +278,16 @@ func (s *scratch) variants(t *token, level int) [][]byte {
 // collect appends to dst the entries of x that match at token i.
 func (x *index) collect(s *scratch, i int, dst []cand) []cand {
 	t := &s.toks[i]
-	cjk := t.kind == kindCJK
 	if len(x.first) > 0 {
-		for _, v := range s.variants(t, 0) {
-			var runs []uint8
-			key := v
-			if !cjk {
-				s.sk[0], s.runs[0] = skeleton(v, s.sk[0][:0], s.runs[0][:0])
-				key, runs = s.sk[0], s.runs[0]
-			}
-			for _, e := range x.first[string(key)] {
-				et := &e.toks[0]
-				if et.cjk != cjk || !cjk && !runsOK(runs, et.runs) {
-					continue
-				}
-				j, ok := s.rest(i+1, e.toks[1:])
-				if ok {
-					dst = append(dst, cand{e: e, start: t.start, end: s.toks[j-1].end})
-				}
+		if t.amb == 0 && !t.opt {
+			dst = x.collectAt(s, i, s.text(t), dst)
+		} else {
+			for _, v := range s.variants(t, 0) {
+				dst = x.collectAt(s, i, v, dst)
 			}
 		}
 	}
-	if cjk && len(x.cjk) > 0 {
+	if t.kind == kindCJK && len(x.cjk) > 0 {
 		dst = x.inCJK(s, t, dst)
 	}
 	if t.wild > 0 && len(x.byLen) > 0 {
@@ -278,6 +297,42 @@ func (x *index) collect(s *scratch, i int, dst []cand) []cand {
 		dst = x.windows(s, t, dst)
 	}
 	return dst
+}
+
+// collectAt appends the entries whose first token matches v, one reading of
+// token i, and whose other tokens match the tokens after it.
+func (x *index) collectAt(s *scratch, i int, v []byte, dst []cand) []cand {
+	t := &s.toks[i]
+	cjk := t.kind == kindCJK
+	key, runs := v, []uint8(nil) // nil runs: every run is one letter long
+	if !cjk && mayRepeat(v) {
+		s.sk[0], s.runs[0] = skeleton(v, s.sk[0][:0], s.runs[0][:0])
+		key, runs = s.sk[0], s.runs[0]
+	}
+	if !x.filter.has(key) {
+		return dst
+	}
+	for _, e := range x.first[string(key)] {
+		et := &e.toks[0]
+		if et.cjk != cjk || !cjk && !et.runsOK(runs) {
+			continue
+		}
+		if j, ok := s.rest(i+1, e.toks[1:]); ok {
+			dst = append(dst, cand{e: e, start: t.start, end: s.toks[j-1].end})
+		}
+	}
+	return dst
+}
+
+// mayRepeat reports whether b may hold a run of one letter: it has two equal
+// bytes in a row, or any non-ASCII byte (checked the slow way).
+func mayRepeat(b []byte) bool {
+	for i, c := range b {
+		if c >= utf8.RuneSelf || i > 0 && c == b[i-1] {
+			return true
+		}
+	}
+	return false
 }
 
 // rest matches the tokens of an entry after its first one from token i on
@@ -312,7 +367,7 @@ func (s *scratch) tokEq(t *token, et *etok) bool {
 
 // inCJK finds entries inside a run of Chinese, Japanese or Thai text.
 func (x *index) inCJK(s *scratch, t *token, dst []cand) []cand {
-	b := s.tok[t.off : t.off+t.n]
+	b := s.text(t)
 	for p := 0; p < len(b); {
 		r, size := utf8.DecodeRune(b[p:])
 		for _, e := range x.cjk[r] {
@@ -364,7 +419,7 @@ func wildEq(v []byte, w string) bool {
 // ("what a f u c k" joins to "afuck", which holds "fuck").
 func (x *index) windows(s *scratch, t *token, dst []cand) []cand {
 	const maxRun = 24
-	b := s.tok[t.off : t.off+t.n]
+	b := s.text(t)
 	s.roff = s.roff[:0]
 	for p := range b {
 		if !utf8.RuneStart(b[p]) {
@@ -380,7 +435,7 @@ func (x *index) windows(s *scratch, t *token, dst []cand) []cand {
 				continue
 			}
 			w := b[s.roff[a]:s.roff[z]]
-			wt := token{off: int32(len(s.tok)), soff: -1, kind: kindWord}
+			wt := token{off: int32(len(s.tok)), soff: -1, kind: kindWord, unit: -1}
 			s.tok = append(s.tok, w...)
 			wt.n = int32(len(w))
 			for _, c := range w {
@@ -390,6 +445,9 @@ func (x *index) windows(s *scratch, t *token, dst []cand) []cand {
 			}
 			for _, v := range s.variants(&wt, 1) {
 				s.sk[1], s.runs[1] = skeleton(v, s.sk[1][:0], s.runs[1][:0])
+				if !x.filter.has(s.sk[1]) {
+					continue
+				}
 				for _, e := range x.first[string(s.sk[1])] {
 					if len(e.toks) == 1 && !e.toks[0].cjk && runsOK(s.runs[1], e.toks[0].runs) {
 						us := s.units[t.first:]
@@ -401,4 +459,27 @@ func (x *index) windows(s *scratch, t *token, dst []cand) []cand {
 		}
 	}
 	return dst
+}
+
+// filter is a one-hash Bloom filter over the keys of index.first: most
+// words of a post are in no list, and this turns them away without hashing
+// a string into the map.
+type filter [1 << 10]uint64
+
+func filterHash(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h ^ h>>16
+}
+
+func (f *filter) add(b []byte) {
+	h := filterHash(b) & (uint32(len(f))*64 - 1)
+	f[h/64] |= 1 << (h % 64)
+}
+
+func (f *filter) has(b []byte) bool {
+	h := filterHash(b) & (uint32(len(f))*64 - 1)
+	return f[h/64]&(1<<(h%64)) != 0
 }
