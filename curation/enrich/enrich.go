@@ -32,8 +32,9 @@ var defaultLanguages = []string{
 }
 
 // DefaultMinConfidence is the confidence below which a detected language is
-// not trusted. On the test set of short posts (testdata/posts.tsv) it keeps
-// 97% of the detector's right answers and drops the guesses it was torn on.
+// not trusted. On the test set of short posts (testdata/posts.tsv) it costs
+// 2 of the detector's 183 right answers; what it drops is mostly not language
+// at all ("jajajajaja" gets 0.26, real posts mostly above 0.7).
 const DefaultMinConfidence = 0.5
 
 const (
@@ -64,7 +65,7 @@ type Options struct {
 
 // Enricher sets the language and sentiment of posts. It is safe for
 // concurrent use; build one and share it, since building loads the
-// language models (about 20 MiB, under a second).
+// language models (18 MiB, about 0.2 s).
 type Enricher struct {
 	// detector judges the languages that share a script with another
 	// configured language; nil when there are none.
