@@ -86,7 +86,13 @@ func run(version, tarball, out, reviewPath string) error {
 		return fmt.Errorf("tarball holds %s@%s, want %s@%s", meta.Name, meta.Version, pkg, version)
 	}
 	upstream := map[string][]string{}
-	for file, code := range langs {
+	upFiles := make([]string, 0, len(langs))
+	for file := range langs {
+		upFiles = append(upFiles, file)
+	}
+	sort.Strings(upFiles) // "fr" before "fr-CA-u-sd-caqc": a stable merge
+	for _, file := range upFiles {
+		code := langs[file]
 		raw, ok := files[file+".json"]
 		if !ok {
 			return fmt.Errorf("%s.json missing from the tarball", file)
