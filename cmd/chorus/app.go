@@ -18,6 +18,7 @@ import (
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/curation"
+	"github.com/chorus-wall/chorus/curation/enrich"
 	"github.com/chorus-wall/chorus/display"
 	"github.com/chorus-wall/chorus/index"
 )
@@ -131,7 +132,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return ctx.Err()
 	}
 	a.hub = display.NewHub(a.streams, a.log, a.reg)
-	a.curator = curation.NewCurator(a.conn, a.streams, nil, a.log, a.reg)
+	enricher, err := enrich.New(enrich.Options{})
+	if err != nil {
+		return err
+	}
+	a.curator = curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg)
 	a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
 	a.runner = connectors.NewRunner(a.sources, a.conn, a.log, a.reg)
 

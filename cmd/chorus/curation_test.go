@@ -284,3 +284,30 @@ func TestModeratorCommands(t *testing.T) {
 		t.Fatalf("audit: %s", entries)
 	}
 }
+
+func TestEnrichmentIsStored(t *testing.T) {
+	app := startApp(t, t.TempDir(), testConfig)
+	if code, _ := app.push(t, `[{"id":"1","text":"What a wonderful keynote, I loved every minute of it!"},
+		{"id":"2","text":"La comida estaba fría y el sonido era terrible","lang":"es-ES"}]`); code != http.StatusAccepted {
+		t.Fatal("push")
+	}
+	var res struct {
+		Posts []struct {
+			Post struct {
+				ID        string  `json:"id"`
+				Lang      string  `json:"lang"`
+				Sentiment float64 `json:"sentiment"`
+			} `json:"post"`
+		} `json:"posts"`
+	}
+	waitFor(t, "indexed", func() bool {
+		return json.Unmarshal([]byte(mustBody(t, app, "/api/v1/streams/wall/search?sort=oldest")), &res) == nil && len(res.Posts) == 2
+	})
+	en, es := res.Posts[0].Post, res.Posts[1].Post
+	if en.Lang != "en" || en.Sentiment <= 0.5 {
+		t.Fatalf("english post: %+v", en)
+	}
+	if es.Lang != "es" {
+		t.Fatalf("spanish post: %+v", es)
+	}
+}
