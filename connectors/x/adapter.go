@@ -227,12 +227,12 @@ func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.P
 	}
 	switch kind {
 	case post.KindRepost:
-		reposter := handle(x.users[t.AuthorID])
-		if reposter == "" {
-			reposter = "i/user/" + t.AuthorID
-		}
 		if shown != t {
-			p.Text, p.Links = xtext.Prefix("🔁 @"+reposter, p.Text, p.Links)
+			line := "🔁"
+			if by := handle(x.users[t.AuthorID]); by != "" {
+				line += " @" + by
+			}
+			p.Text, p.Links = xtext.Prefix(line, p.Text, p.Links)
 		}
 	case post.KindQuote:
 		if q := x.tweets[ref]; q != nil || xtext.IsID(ref) {
@@ -245,6 +245,7 @@ func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.P
 	if err := p.Normalize(Network, now); err != nil {
 		return nil, fmt.Errorf("x: tweet %s: %w", t.ID, err)
 	}
+	xtext.FitLinks(&p)
 	return append([]post.Post{p}, extra...), nil
 }
 

@@ -61,10 +61,11 @@ func (s *Stream) run(stall time.Duration, oversized func()) {
 		s.body.Close()
 	})
 	defer watchdog.Stop()
-	br := bufio.NewReaderSize(s.body, 64<<10)
+	// Any bytes count as life, so a long message on a slow connection is
+	// not taken for a stall.
+	br := bufio.NewReaderSize(activity{r: s.body, alive: func() { watchdog.Reset(stall) }}, 64<<10)
 	for {
 		line, _, tooLong, err := ReadLine(br, MaxLine)
-		watchdog.Reset(stall)
 		if err != nil {
 			switch {
 			case s.stalled.Load():
@@ -128,6 +129,20 @@ func (s *Stream) Close() {
 		s.body.Close()
 	})
 	<-s.done
+}
+
+// activity calls alive whenever r delivers bytes.
+type activity struct {
+	r     io.Reader
+	alive func()
+}
+
+func (a activity) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.alive()
+	}
+	return n, err
 }
 
 // ReadLine reads one line and returns it without its line ending (a copy),

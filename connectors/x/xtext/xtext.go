@@ -91,6 +91,14 @@ func Render(escaped string, ents []Entity, display *Range) (string, []post.Link)
 	b.Grow(len(escaped))
 	pos := 0 // code points written
 	write := func(s string) {
+		if strings.ContainsFunc(s, dropped) {
+			s = strings.Map(func(r rune) rune {
+				if dropped(r) {
+					return -1
+				}
+				return r
+			}, s)
+		}
 		b.WriteString(s)
 		pos += utf8.RuneCountInString(s)
 	}
@@ -280,6 +288,38 @@ func trim(s string, links []post.Link) (string, []post.Link) {
 		}
 	}
 	return out, links
+}
+
+// dropped are the characters post.Normalize removes from a post's text
+// (control characters other than newline and tab, and bidirectional
+// overrides); Render removes them first so that its spans stay true.
+func dropped(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case unicode.IsControl(r):
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+// FitLinks drops the spans of links that end beyond p's text, as they can
+// once post.Normalize has cut an overlong text.
+func FitLinks(p *post.Post) {
+	n := -1
+	for i := range p.Links {
+		if p.Links[i].End == 0 {
+			continue
+		}
+		if n < 0 {
+			n = utf8.RuneCountInString(p.Text)
+		}
+		if p.Links[i].End > n {
+			p.Links[i].Start, p.Links[i].End = 0, 0
+		}
+	}
 }
 
 // Prefix puts line before text (on a line of its own when text is not

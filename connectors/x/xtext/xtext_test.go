@@ -3,6 +3,7 @@ package xtext
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/chorus-wall/chorus/post"
 )
@@ -204,4 +205,24 @@ func FuzzRender(f *testing.F) {
 		got, links = Render(text, ents, nil)
 		checkSpans(t, got, links)
 	})
+}
+
+func TestRenderDropsWhatNormalizeDrops(t *testing.T) {
+	text := "a\u202Eb\r\nc\x00 https://t.co/x"
+	got, links := Render(text, []Entity{{Kind: URL, Text: "https://t.co/x", Display: "x.example", Target: "https://x.example/", Start: 9, End: 23}}, nil)
+	p := post.Post{ID: "1", Text: got, Links: links}
+	if err := p.Normalize("x", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if p.Text != got || string([]rune(p.Text)[p.Links[0].Start:p.Links[0].End]) != "x.example" {
+		t.Fatalf("%q %q %+v", got, p.Text, p.Links)
+	}
+}
+
+func TestFitLinks(t *testing.T) {
+	p := post.Post{Text: "short", Links: []post.Link{{URL: "https://a.example/", Start: 1, End: 3}, {URL: "https://b.example/", Start: 4, End: 9}, {URL: "https://c.example/"}}}
+	FitLinks(&p)
+	if p.Links[0].End != 3 || p.Links[1].End != 0 || p.Links[1].Start != 0 {
+		t.Fatalf("%+v", p.Links)
+	}
 }
