@@ -103,7 +103,6 @@ type Source struct {
 	nextPoll time.Time
 	live     *ndjson.Stream
 	backfill bool
-	synced   bool
 	ruleIDs  map[string]bool
 }
 
@@ -461,11 +460,9 @@ func (s *Source) ours(rules []MatchingRule) bool {
 
 // syncRules makes the app's rules tagged for this source exactly the
 // source's query: it deletes the stale ones and adds the missing one,
-// leaving rules with other tags alone. It runs once per source.
+// leaving rules with other tags alone. It runs before every connection, so
+// a rule removed by hand or by another tool comes back.
 func (s *Source) syncRules(ctx context.Context) error {
-	if s.synced {
-		return nil
-	}
 	list, err := s.cli.listRules(ctx)
 	if err != nil {
 		return err
@@ -512,7 +509,7 @@ func (s *Source) syncRules(ctx context.Context) error {
 			return fmt.Errorf("x: add stream rule %q: X created no rule", s.query)
 		}
 	}
-	s.ruleIDs, s.synced = ids, true
+	s.ruleIDs = ids
 	return nil
 }
 

@@ -652,13 +652,13 @@ func TestStreamRulesReconnectAndBackfill(t *testing.T) {
 	if f.streamErr != nil {
 		t.Fatal(f.streamErr)
 	}
-	// Rules: the stale rule of this source deleted, the query added, the
-	// other tag's rule left alone; listed once per process.
+	// Rules: the stale rule of this source deleted, the query added once,
+	// the other tag's rule left alone; checked before every connection.
 	wantChanges := []RulesRequest{
 		{Delete: &DeleteIDs{IDs: []string{"1859000000000000100"}}},
 		{Add: []Rule{{Value: "#Summit26 -is:retweet", Tag: tag}}},
 	}
-	if !reflect.DeepEqual(f.changes, wantChanges) || f.ruleGets != 2 {
+	if !reflect.DeepEqual(f.changes, wantChanges) || f.ruleGets != f.conns {
 		t.Fatalf("rule changes %+v after %d listings", f.changes, f.ruleGets)
 	}
 	if len(f.rules) != 2 || f.rules[0] != other {
