@@ -11,6 +11,7 @@ import (
 
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
+	"github.com/chorus-wall/chorus/curation/wordlist"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -36,6 +37,11 @@ type Policy struct {
 	blocked         textFinder
 	profanity       textFinder
 	profanityAction bus.EventKind
+	// words is blocked words and profanity in one matcher, so each field of
+	// a post is read once; blockedSet tells which list a match came from.
+	// Used when both reject (the default).
+	words      textFinder
+	blockedSet map[string]bool
 	allowed         textFinder
 	blockedTags     map[string]bool
 	blockedAuthors  *authorSet
@@ -70,7 +76,20 @@ func Compile(s config.Stream, lists *Lists, path string) (*Policy, error) {
 		pol.sensitive = "hold"
 	}
 	if !f.Profanity.Disabled {
+		for i, lang := range f.Profanity.Languages {
+			if len(wordlist.Profanity(lang)) == 0 {
+				return nil, fmt.Errorf("%s.filters.profanity.languages[%d]: no built-in list for %q (lists: %s)",
+					path, i, lang, strings.Join(wordlist.Languages(), ", "))
+			}
+		}
 		pol.profanity = lists.Profanity(f.Profanity.Languages, f.Profanity.Allow)
+		if pol.profanityAction == bus.EventReject {
+			pol.words = lists.Words(append(slices.Clone(s.BlockedWords), wordlist.Profanity(f.Profanity.Languages...)...), f.Profanity.Allow)
+			pol.blockedSet = map[string]bool{}
+			for _, w := range s.BlockedWords {
+				pol.blockedSet[w] = true
+			}
+		}
 	}
 	for i, r := range s.Rules {
 		if r.Disabled {
@@ -155,13 +174,20 @@ func (pol *Policy) filter(p *post.Post, toks []string, now time.Time) (bus.Event
 	if pol.blockedAuthors.has(p) {
 		return bus.EventReject, "blocked author", true
 	}
-	if word, field, ok := findInPost(pol.blocked, p, toks); ok {
+	if pol.words != nil {
+		if word, field, ok := findInPost(pol.words, p, toks); ok {
+			if pol.blockedSet[word] {
+				return bus.EventReject, fmt.Sprintf("blocked word %q in %s", word, field), true
+			}
+			return bus.EventReject, fmt.Sprintf("profanity %q (%s)", word, field), true
+		}
+	} else if word, field, ok := findInPost(pol.blocked, p, toks); ok {
 		return bus.EventReject, fmt.Sprintf("blocked word %q in %s", word, field), true
 	}
 	if i := slices.IndexFunc(p.Hashtags, func(h string) bool { return pol.blockedTags[strings.ToLower(h)] }); i >= 0 {
 		return bus.EventReject, "blocked hashtag #" + p.Hashtags[i], true
 	}
-	if pol.profanity != nil {
+	if pol.profanity != nil && pol.words == nil {
 		if word, field, ok := findInPost(pol.profanity, p, toks); ok {
 			return pol.profanityAction, fmt.Sprintf("profanity %q (%s)", word, field), true
 		}

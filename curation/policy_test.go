@@ -89,6 +89,26 @@ func TestFilters(t *testing.T) {
 			p.Links = []post.Link{{URL: "https://a.example"}, {URL: "https://b.example"}}
 			return p
 		}, bus.EventReject, "spam: 2 links (at most 1)"},
+		{"profanity", config.Stream{}, func() post.Post { return ana("this is shit") }, bus.EventReject, `profanity "shit" (text)`},
+		{"profanity spaced out", config.Stream{}, func() post.Post { return ana("f u c k this") }, bus.EventReject, `profanity "fuck" (text)`},
+		{"profanity with a Cyrillic look-alike", config.Stream{}, func() post.Post { return ana("what the fuсk") }, bus.EventReject, `profanity "fuck" (text)`},
+		{"profanity in leetspeak", config.Stream{}, func() post.Post { return ana("you b1tch") }, bus.EventReject, `profanity "bitch" (text)`},
+		{"profanity in a handle", config.Stream{}, func() post.Post { p := ana("hi"); p.Author.Handle = "total_cunt_99"; return p }, bus.EventReject, `profanity "cunt" (author handle)`},
+		{"profanity in a camel-case hashtag", config.Stream{}, func() post.Post { p := ana("hi"); p.Hashtags = []string{"ThisIsShit"}; return p }, bus.EventReject, `profanity "shit" (hashtag)`},
+		{"profanity in French", config.Stream{}, func() post.Post { return ana("Putain, quelle soirée") }, bus.EventReject, `profanity "putain" (text)`},
+		{"profanity in German with ß folded", config.Stream{}, func() post.Post { return ana("So eine SCHEISSE") }, bus.EventReject, `profanity "scheiße" (text)`},
+		{"Scunthorpe problem", config.Stream{}, func() post.Post {
+			return ana("Scunthorpe United played a classic; the assassin in the cocktail bar in Essex read Dickens to a therapist")
+		}, bus.EventApprove, "auto"},
+		{"profanity held by setting", config.Stream{Filters: config.Filters{Profanity: config.ProfanityFilter{Action: "hold"}}},
+			func() post.Post { return ana("shit happens") }, bus.EventHold, `profanity "shit" (text)`},
+		{"profanity allow list", config.Stream{Filters: config.Filters{Profanity: config.ProfanityFilter{Allow: []string{"shit happens"}}}},
+			func() post.Post { return ana("shit happens") }, bus.EventApprove, "auto"},
+		{"profanity of other languages only", config.Stream{Filters: config.Filters{Profanity: config.ProfanityFilter{Languages: []string{"fr"}}}},
+			func() post.Post { return ana("this is shit") }, bus.EventApprove, "auto"},
+		{"profanity off", config.Stream{Filters: config.Filters{Profanity: config.ProfanityFilter{Disabled: true}}},
+			func() post.Post { return ana("this is shit") }, bus.EventApprove, "auto"},
+		{"blocked words see through evasion", config.Stream{BlockedWords: []string{"idiot"}}, func() post.Post { return ana("you 1d10t") }, bus.EventReject, `blocked word "idiot" in text`},
 		{"spam filter off", config.Stream{Filters: config.Filters{Spam: config.SpamFilter{Disabled: true}}}, func() post.Post {
 			p := ana("#a")
 			p.Hashtags = strings.Split("a b c d e f g h i j k l", " ")
@@ -228,6 +248,10 @@ func TestRuleErrorsNameTheKey(t *testing.T) {
 	_, err = Compile(config.Stream{ID: "s", Rules: []config.Rule{{Name: "n", Action: "approve", When: config.Condition{Expr: `Text + 1`}}}}, NewLists(), "x")
 	if err == nil {
 		t.Fatal("a non-boolean expression compiled")
+	}
+	_, err = Compile(config.Stream{ID: "s", Filters: config.Filters{Profanity: config.ProfanityFilter{Languages: []string{"en", "xx"}}}}, NewLists(), "streams[0]")
+	if err == nil || !strings.HasPrefix(err.Error(), `streams[0].filters.profanity.languages[1]: no built-in list for "xx"`) {
+		t.Fatalf("err = %v", err)
 	}
 	s := config.Stream{ID: "s", Rules: []config.Rule{{Name: "", Action: "explode"}, {Name: "t", Action: "tag"}}}
 	err = config.ValidateStream(&s, nil)
