@@ -23,7 +23,12 @@ import (
 	"github.com/chorus-wall/chorus/connectors/facebook"
 	"github.com/chorus-wall/chorus/connectors/instagram"
 	"github.com/chorus-wall/chorus/connectors/mastodon"
+	"github.com/chorus-wall/chorus/connectors/reddit"
+	"github.com/chorus-wall/chorus/connectors/rss"
+	twitternative "github.com/chorus-wall/chorus/connectors/twitter_native"
 	"github.com/chorus-wall/chorus/connectors/webhook"
+	"github.com/chorus-wall/chorus/connectors/x"
+	"github.com/chorus-wall/chorus/connectors/youtube"
 	"github.com/chorus-wall/chorus/index"
 )
 
@@ -33,12 +38,17 @@ var version = "dev"
 // sourceTypes is every kind of source chorus can run, by config `type`.
 func sourceTypes() connectors.Registry {
 	return connectors.Registry{
-		"demo":      demo.New,
-		"webhook":   webhook.New,
-		"mastodon":  mastodon.New,
-		"bluesky":   bluesky.New,
-		"facebook":  facebook.New,
-		"instagram": instagram.New,
+		"demo":           demo.New,
+		"webhook":        webhook.New,
+		"mastodon":       mastodon.New,
+		"bluesky":        bluesky.New,
+		"facebook":       facebook.New,
+		"instagram":      instagram.New,
+		"rss":            rss.New,
+		"reddit":         reddit.New,
+		"youtube":        youtube.New,
+		"x":              x.New,
+		"twitter_native": twitternative.New,
 	}
 }
 
