@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind says how a post relates to other posts.
@@ -171,7 +172,7 @@ func (p *Post) Normalize(defaultNetwork string, now time.Time) error {
 	p.Source = cleanLine(p.Source, MaxNameRunes)
 	p.Hashtags = cleanWords(p.Hashtags, "#")
 	p.Mentions = cleanWords(p.Mentions, "@")
-	p.Links = cleanLinks(p.Links)
+	p.Links = cleanLinks(p.Links, utf8.RuneCountInString(p.Text))
 	p.Media = cleanMedia(p.Media)
 	// Checked after cleaning: media whose URLs were all unsafe is no media.
 	if strings.TrimSpace(p.Text) == "" && len(p.Media) == 0 && !p.Deleted {
@@ -213,7 +214,9 @@ func cleanWords(words []string, sigil string) []string {
 	return out
 }
 
-func cleanLinks(links []Link) []Link {
+// cleanLinks keeps safe links; a span past the end of the (possibly cut)
+// text of n runes is dropped, the link kept.
+func cleanLinks(links []Link, n int) []Link {
 	var out []Link
 	for _, l := range links {
 		l.URL = SafeURL(l.URL)
@@ -221,7 +224,7 @@ func cleanLinks(links []Link) []Link {
 			continue
 		}
 		l.Title = cleanLine(l.Title, MaxNameRunes)
-		if l.Start < 0 || l.End < l.Start {
+		if l.Start < 0 || l.End < l.Start || l.End > n {
 			l.Start, l.End = 0, 0
 		}
 		out = append(out, l)

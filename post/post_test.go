@@ -91,6 +91,16 @@ func TestNormalize(t *testing.T) {
 			},
 		},
 		{
+			name: "link span past cut text dropped",
+			in: Post{ID: "1", Text: strings.Repeat("a", MaxTextRunes+10),
+				Links: []Link{{URL: "https://a.example", Start: 2, End: 5}, {URL: "https://b.example", Start: MaxTextRunes, End: MaxTextRunes + 5}}},
+			check: func(t *testing.T, p Post) {
+				if p.Links[0].End != 5 || p.Links[1].Start != 0 || p.Links[1].End != 0 || p.Links[1].URL == "" {
+					t.Errorf("links %+v", p.Links)
+				}
+			},
+		},
+		{
 			name: "sigils stripped from entities",
 			in:   Post{ID: "1", Text: "x", Hashtags: []string{"#Go", "", "Chorus"}, Mentions: []string{"@ann"}},
 			check: func(t *testing.T, p Post) {
