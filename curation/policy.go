@@ -40,18 +40,18 @@ type Policy struct {
 	// words is blocked words and profanity in one matcher, so each field of
 	// a post is read once; blockedSet tells which list a match came from.
 	// Used when both reject (the default).
-	words      textFinder
-	blockedSet map[string]bool
-	allowed         textFinder
-	blockedTags     map[string]bool
-	blockedAuthors  *authorSet
-	trusted         *authorSet
-	excludeKinds    map[string]bool
-	languages       map[string]bool
-	sensitive       string
-	spam            *spamCheck
-	spamAction      bus.EventKind
-	rules           []*rule
+	words          textFinder
+	blockedSet     map[string]bool
+	allowed        textFinder
+	blockedTags    map[string]bool
+	blockedAuthors *authorSet
+	trusted        *authorSet
+	excludeKinds   map[string]bool
+	languages      map[string]bool
+	sensitive      string
+	spam           *spamCheck
+	spamAction     bus.EventKind
+	rules          []*rule
 }
 
 // Compile builds a stream's policy, checking every rule expression; errors
