@@ -41,12 +41,12 @@ func SafeURL(u string) string {
 func cleanText(s string, limit int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
-	if strings.ContainsFunc(s, dropped) {
+	if strings.ContainsFunc(s, Dropped) {
 		s = strings.Map(func(r rune) rune {
 			if r == '\r' {
 				return '\n'
 			}
-			if dropped(r) {
+			if Dropped(r) {
 				return -1
 			}
 			return r
@@ -83,9 +83,13 @@ func truncate(s string, limit int) string {
 
 func isControl(r rune) bool { return unicode.IsControl(r) }
 
-// dropped reports the characters cleanText removes. Zero-width joiners stay:
-// emoji sequences need them.
-func dropped(r rune) bool {
+// Dropped reports the characters Normalize removes from text (control
+// characters other than newline and tab, and bidirectional embeddings,
+// overrides and isolates), so adapters can compute spans on the text as
+// Normalize will leave it. A lone '\r' is reported too, though Normalize
+// turns it into '\n' rather than removing it. Zero-width joiners stay: emoji
+// sequences need them.
+func Dropped(r rune) bool {
 	switch {
 	case r == '\n' || r == '\t':
 		return false

@@ -148,3 +148,39 @@ func TestSafeURL(t *testing.T) {
 		}
 	}
 }
+
+// TestDropped holds Dropped to what Normalize does to a post's text, since
+// adapters compute link spans by it.
+func TestDropped(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		r       rune
+		dropped bool
+	}{
+		{name: "letter", r: 'x'},
+		{name: "newline", r: '\n'},
+		{name: "tab", r: '\t'},
+		{name: "zero-width joiner", r: '\u200D'},
+		{name: "nul", r: 0, dropped: true},
+		{name: "escape", r: 0x1B, dropped: true},
+		{name: "delete", r: 0x7F, dropped: true},
+		{name: "C1 control", r: 0x85, dropped: true},
+		{name: "right-to-left override", r: '\u202E', dropped: true},
+		{name: "first isolate", r: '\u2068', dropped: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Dropped(tt.r); got != tt.dropped {
+				t.Fatalf("Dropped(%U) = %v, want %v", tt.r, got, tt.dropped)
+			}
+			p := Post{ID: "1", Text: "a" + string(tt.r) + "b"}
+			if err := p.Normalize("webhook", now); err != nil {
+				t.Fatal(err)
+			}
+			if removed := p.Text == "ab"; removed != tt.dropped {
+				t.Errorf("Normalize left %q; Dropped(%U) = %v", p.Text, tt.r, tt.dropped)
+			}
+		})
+	}
+}

@@ -284,7 +284,7 @@ func cleanOffsets(text string) (string, func(int) (int, bool)) {
 			}
 			b.WriteByte('\n')
 			n++
-		case dropped(r):
+		case post.Dropped(r):
 		default:
 			b.WriteRune(r)
 			n++
@@ -299,19 +299,6 @@ func cleanOffsets(text string) (string, func(int) (int, bool)) {
 		}
 		return int(offsets[byteOff]), true
 	}
-}
-
-// dropped mirrors the characters post.Normalize strips from text.
-func dropped(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case unicode.IsControl(r):
-		return true
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
 }
 
 // addTags appends tags not yet in list (case-insensitively), without '#'.

@@ -109,7 +109,7 @@ func (w *textWriter) write(s string) {
 	}
 	w.flush()
 	for _, r := range s {
-		if dropped(r) {
+		if post.Dropped(r) {
 			continue
 		}
 		w.b.WriteRune(r)
@@ -260,21 +260,6 @@ func hasClass(list, word string) bool {
 		if c == word {
 			return true
 		}
-	}
-	return false
-}
-
-// dropped mirrors the characters post.Normalize strips from text (controls
-// other than newline and tab, bidi overrides), so spans computed here stay
-// true after normalizing.
-func dropped(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case unicode.IsControl(r):
-		return true
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-		return true
 	}
 	return false
 }

@@ -237,20 +237,11 @@ func (w *mdWriter) write(s string) {
 	}
 }
 
-// dropped reports the characters post.Normalize removes from text, besides
-// newlines and tabs.
+// dropped reports the characters the writer leaves out: those
+// post.Normalize removes from text (post.Dropped), and zero-width spaces,
+// Reddit's "&#x200B;" spacer paragraphs.
 func dropped(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case unicode.IsControl(r):
-		return true
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-		return true
-	case r == 0x200B: // Reddit's "&#x200B;" spacer paragraphs
-		return true
-	}
-	return false
+	return r == 0x200B || post.Dropped(r)
 }
 
 // plain unescapes a one-line field Reddit HTML-escapes (titles) and drops

@@ -189,7 +189,7 @@ func (w *textWriter) flushBreaks() {
 // Characters post.Normalize would remove (controls, bidirectional
 // overrides) are dropped here, so link spans stay exact.
 func (w *textWriter) put(r rune) {
-	if dropped(r) {
+	if post.Dropped(r) {
 		return
 	}
 	w.flushBreaks()
@@ -313,20 +313,6 @@ func cut(text string, links []post.Link, limit int) (string, []post.Link) {
 	return head + "…", out
 }
 
-// dropped reports the characters post.Normalize removes from text, besides
-// newlines and tabs, which the writer handles itself.
-func dropped(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case unicode.IsControl(r):
-		return true
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
-}
-
 // cleanPlain readies text that is plain already: line ends unified and the
 // characters post.Normalize would remove dropped, so spans computed on it
 // hold after normalizing.
@@ -337,7 +323,7 @@ func cleanPlain(s string) string {
 		if r == '\r' {
 			return '\n'
 		}
-		if dropped(r) {
+		if post.Dropped(r) {
 			return -1
 		}
 		return r

@@ -217,9 +217,7 @@ func clean(s string) string {
 		switch {
 		case r == '\r':
 			return '\n'
-		case r == '\n' || r == '\t':
-			return r
-		case unicode.IsControl(r), r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		case post.Dropped(r):
 			return -1
 		}
 		return r

@@ -5,6 +5,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/chorus-wall/chorus/post"
 )
 
 // Clean returns s cleaned exactly as post.Normalize cleans a post's text
@@ -13,7 +15,7 @@ import (
 // Spans computed on Clean(s) stay right after Normalize.
 func Clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if !strings.ContainsFunc(s, dropped) {
+	if !strings.ContainsFunc(s, post.Dropped) {
 		return s
 	}
 	var b strings.Builder
@@ -33,25 +35,10 @@ func step(r rune, rest string) (rune, bool) {
 		return 0, false
 	case r == '\r':
 		return '\n', true
-	case dropped(r):
+	case post.Dropped(r):
 		return 0, false
 	}
 	return r, true
-}
-
-// dropped mirrors post's rule: '\r' (handled by step), control characters
-// other than newline and tab, and bidirectional embeddings, overrides and
-// isolates.
-func dropped(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case unicode.IsControl(r):
-		return true
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
 }
 
 // Offsets converts offsets in UTF-16 code units into a raw text, as the

@@ -91,9 +91,9 @@ func Render(escaped string, ents []Entity, display *Range) (string, []post.Link)
 	b.Grow(len(escaped))
 	pos := 0 // code points written
 	write := func(s string) {
-		if strings.ContainsFunc(s, dropped) {
+		if strings.ContainsFunc(s, post.Dropped) {
 			s = strings.Map(func(r rune) rune {
-				if dropped(r) {
+				if post.Dropped(r) {
 					return -1
 				}
 				return r
@@ -288,21 +288,6 @@ func trim(s string, links []post.Link) (string, []post.Link) {
 		}
 	}
 	return out, links
-}
-
-// dropped are the characters post.Normalize removes from a post's text
-// (control characters other than newline and tab, and bidirectional
-// overrides); Render removes them first so that its spans stay true.
-func dropped(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case unicode.IsControl(r):
-		return true
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
 }
 
 // FitLinks drops the spans of links that end beyond p's text, as they can
