@@ -56,6 +56,27 @@ type Deps struct {
 	UserAgent string
 }
 
+// WithDefaults returns d with its unset fields filled, so that a factory
+// called outside Build (a test, a tool) has all it needs: Now is time.Now,
+// Logger discards, Skipped is a counter of its own that no registry
+// exports, and UserAgent is DefaultUserAgent. Cursors, PublicURL and
+// Unparsed are left as they are.
+func (d Deps) WithDefaults() Deps {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Skipped == nil {
+		d.Skipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "unregistered"})
+	}
+	if d.UserAgent == "" {
+		d.UserAgent = DefaultUserAgent
+	}
+	return d
+}
+
 // NewUnparsed returns the counter of skipped payloads, by source.
 func NewUnparsed() *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -77,9 +98,6 @@ type Registry map[string]Factory
 
 // Build makes every configured source, reporting all bad ones at once.
 func (r Registry) Build(specs []config.Source, deps Deps) (map[string]Source, error) {
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
 	sources := make(map[string]Source, len(specs))
 	var errs []error
 	for _, spec := range specs {
@@ -89,15 +107,14 @@ func (r Registry) Build(specs []config.Source, deps Deps) (map[string]Source, er
 			continue
 		}
 		d := deps
-		d.Logger = deps.Logger.With("source", spec.ID)
+		// Each source counts its own skips; WithDefaults gives one that
+		// is not exported when there is no vector to take it from.
+		d.Skipped = nil
 		if deps.Unparsed != nil {
 			d.Skipped = deps.Unparsed.WithLabelValues(spec.ID)
-		} else {
-			d.Skipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "unregistered"})
 		}
-		if d.UserAgent == "" {
-			d.UserAgent = DefaultUserAgent
-		}
+		d = d.WithDefaults()
+		d.Logger = d.Logger.With("source", spec.ID)
 		s, err := f(spec, d)
 		if err != nil {
 			errs = append(errs, err)

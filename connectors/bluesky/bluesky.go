@@ -123,42 +123,26 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		return nil, errors.Join(errs...)
 	}
 	s.ID, s.Type = spec.ID, spec.Type
-	ua := deps.UserAgent
-	if ua == "" {
-		ua = connectors.DefaultUserAgent
-	}
+	deps = deps.WithDefaults()
 	src := &Source{
 		settings:  s,
 		cursors:   deps.Cursors,
 		log:       deps.Logger,
 		now:       deps.Now,
-		ua:        ua,
+		skipped:   deps.Skipped,
+		ua:        deps.UserAgent,
 		key:       "bluesky." + spec.ID,
 		recentKey: "bluesky." + spec.ID + ".posts",
-		view:      &appView{base: s.PublicAPIURL, api: fetch.New(Network, ua)},
-		pds:       &pds{base: s.APIURL, api: fetch.New(Network, ua)},
+		view:      &appView{base: s.PublicAPIURL, api: fetch.New(Network, deps.UserAgent)},
+		pds:       &pds{base: s.APIURL, api: fetch.New(Network, deps.UserAgent)},
 		idle:      idle,
 		linger:    linger,
 		every:     commitEvery,
 		profiles:  newLRU[profileEntry](profileCacheSize),
 		recent:    newLRU[struct{}](recentPosts),
 	}
-	src.skipped = nopCounter{}
-	if deps.Skipped != nil {
-		src.skipped = deps.Skipped
-	}
-	if src.log == nil {
-		src.log = slog.New(slog.DiscardHandler)
-	}
-	if src.now == nil {
-		src.now = time.Now
-	}
 	return src, nil
 }
-
-type nopCounter struct{}
-
-func (nopCounter) Inc() {}
 
 // normalize fills defaults and returns every error, keys named under path.
 func (s *Settings) normalize(path string) []error {

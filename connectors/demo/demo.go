@@ -113,14 +113,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		return nil, err
 	}
 	s.ID, s.Type = spec.ID, spec.Type
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	deps = deps.WithDefaults()
 	// A day bounds the wait of a vanishingly small rate; the credit below
 	// still honours the rate on average.
 	interval := time.Duration(min(1/s.Rate, 86400) * float64(time.Second))
@@ -130,8 +123,8 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		gen:      Generator{SourceID: spec.ID, Seed: s.Seed, SpamShare: s.SpamShare, OffensiveShare: s.OffensiveShare},
 		cursors:  deps.Cursors,
 		key:      "demo." + spec.ID,
-		now:      now,
-		log:      log,
+		now:      deps.Now,
+		log:      deps.Logger,
 		tick:     tick,
 		perTick:  s.Rate * tick.Seconds(),
 	}, nil

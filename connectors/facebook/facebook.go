@@ -18,8 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/connectors/facebook/graph"
@@ -143,32 +141,17 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if err := s.Validate(spec.Path()); err != nil {
 		return nil, err
 	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	skipped := deps.Skipped
-	if skipped == nil {
-		skipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "unregistered"})
-	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	ua := deps.UserAgent
-	if ua == "" {
-		ua = connectors.DefaultUserAgent
-	}
+	deps = deps.WithDefaults()
 	return &Source{
 		settings: s,
 		client: &client{
-			graph:   graph.NewClient(Network, ua, s.BaseURL, s.AccessToken.Reveal(), s.AppSecret.Reveal()),
-			log:     log,
-			skipped: skipped,
+			graph:   graph.NewClient(Network, deps.UserAgent, s.BaseURL, s.AccessToken.Reveal(), s.AppSecret.Reveal()),
+			log:     deps.Logger,
+			skipped: deps.Skipped,
 		},
 		cursors: deps.Cursors,
-		log:     log,
-		now:     now,
+		log:     deps.Logger,
+		now:     deps.Now,
 		state:   map[string]edgeState{},
 	}, nil
 }

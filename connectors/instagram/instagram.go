@@ -20,8 +20,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/connectors/facebook/graph"
@@ -143,22 +141,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if err := s.Validate(spec.Path()); err != nil {
 		return nil, err
 	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	skipped := deps.Skipped
-	if skipped == nil {
-		skipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "unregistered"})
-	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	ua := deps.UserAgent
-	if ua == "" {
-		ua = connectors.DefaultUserAgent
-	}
+	deps = deps.WithDefaults()
 	tags := make([]string, len(s.Hashtags))
 	for i, h := range s.Hashtags {
 		tags[i] = strings.ToLower(h)
@@ -167,14 +150,14 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		settings: s,
 		tags:     tags,
 		client: &client{
-			graph:   graph.NewClient(Network, ua, s.BaseURL, s.AccessToken.Reveal(), s.AppSecret.Reveal()),
+			graph:   graph.NewClient(Network, deps.UserAgent, s.BaseURL, s.AccessToken.Reveal(), s.AppSecret.Reveal()),
 			account: s.BusinessAccountID,
-			log:     log,
-			skipped: skipped,
+			log:     deps.Logger,
+			skipped: deps.Skipped,
 		},
 		cursors: deps.Cursors,
-		log:     log,
-		now:     now,
+		log:     deps.Logger,
+		now:     deps.Now,
 		state:   map[string]tagState{},
 		ids:     map[string]string{},
 	}, nil

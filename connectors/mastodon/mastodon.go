@@ -99,11 +99,13 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		return nil, errors.Join(errs...)
 	}
 	s.ID, s.Type = spec.ID, spec.Type
+	deps = deps.WithDefaults()
 	src := &Source{
 		settings: s,
 		cursors:  deps.Cursors,
 		log:      deps.Logger,
 		now:      deps.Now,
+		skipped:  deps.Skipped,
 		key:      "mastodon." + spec.ID,
 		clients:  map[string]*client{},
 		idle:     streamIdle,
@@ -113,27 +115,12 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		events:   make(chan sseItem, 256),
 		known:    newLRU(knownStatuses),
 	}
-	if deps.Skipped != nil {
-		src.skipped = deps.Skipped
-	} else {
-		src.skipped = nopCounter{}
-	}
-	if src.log == nil {
-		src.log = slog.New(slog.DiscardHandler)
-	}
-	if src.now == nil {
-		src.now = time.Now
-	}
-	ua := deps.UserAgent
-	if ua == "" {
-		ua = connectors.DefaultUserAgent
-	}
 	for i, server := range s.Servers {
 		token := config.Secret("")
 		if i == 0 {
 			token = s.AccessToken
 		}
-		src.clients[server] = newClient(server, token, ua)
+		src.clients[server] = newClient(server, token, deps.UserAgent)
 		for _, tag := range s.Hashtags {
 			p := pair{server, strings.ToLower(tag)}
 			if i == 0 && s.AccessToken.IsSet() {
@@ -145,10 +132,6 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	}
 	return src, nil
 }
-
-type nopCounter struct{}
-
-func (nopCounter) Inc() {}
 
 // normalize fills defaults and returns every error, keys named under path.
 func (s *Settings) normalize(path string) []error {

@@ -123,23 +123,12 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	skipped := deps.Skipped
-	if skipped == nil {
-		skipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "rss_skipped"})
-	}
-	src := &Source{settings: s, cursors: deps.Cursors, log: log, now: now, skipped: skipped}
+	deps = deps.WithDefaults()
+	src := &Source{settings: s, cursors: deps.Cursors, log: deps.Logger, now: deps.Now, skipped: deps.Skipped}
 	for _, u := range s.Feeds {
 		// One client per feed: a feed's 429 blocks only that feed's host.
 		c := fetch.New(Network, deps.UserAgent)
-		c.Now = now
+		c.Now = deps.Now
 		src.feeds = append(src.feeds, &feed{url: u, key: CursorKey(s.ID, u), client: c})
 	}
 	return src, nil

@@ -107,22 +107,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if err := s.Validate(spec.Path()); err != nil {
 		return nil, err
 	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	skipped := deps.Skipped
-	if skipped == nil {
-		skipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "twitter_native_skipped"})
-	}
-	ua := deps.UserAgent
-	if ua == "" {
-		ua = connectors.DefaultUserAgent
-	}
+	deps = deps.WithDefaults()
 	key := "twitter_native." + spec.ID
 	if s.StreamURL != "" {
 		key += ".stream"
@@ -132,10 +117,10 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		filter:   newFilter(s.Hashtags, s.Keywords, s.Accounts),
 		key:      key,
 		cursors:  deps.Cursors,
-		log:      log,
-		now:      now,
-		skipped:  skipped,
-		stream:   newStreamClient(ua),
+		log:      deps.Logger,
+		now:      deps.Now,
+		skipped:  deps.Skipped,
+		stream:   newStreamClient(deps.UserAgent),
 		stall:    defaultStall,
 		ignored:  map[string]int64{},
 	}, nil

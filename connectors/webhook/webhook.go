@@ -75,11 +75,8 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	return &Source{settings: s, now: now, calls: make(chan call), stopped: make(chan struct{}), running: make(chan struct{})}, nil
+	deps = deps.WithDefaults()
+	return &Source{settings: s, now: deps.Now, calls: make(chan call), stopped: make(chan struct{}), running: make(chan struct{})}, nil
 }
 
 // ID is the source's id.

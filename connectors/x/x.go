@@ -120,32 +120,17 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	skipped := deps.Skipped
-	if skipped == nil {
-		skipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "x_skipped"})
-	}
-	ua := deps.UserAgent
-	if ua == "" {
-		ua = connectors.DefaultUserAgent
-	}
+	deps = deps.WithDefaults()
 	return &Source{
 		settings: s,
 		query:    query,
 		tag:      "chorus:" + spec.ID,
 		key:      "x." + spec.ID,
-		cli:      newClient(s.BaseURL, s.BearerToken.Reveal(), ua),
+		cli:      newClient(s.BaseURL, s.BearerToken.Reveal(), deps.UserAgent),
 		cursors:  deps.Cursors,
-		log:      log,
-		now:      now,
-		skipped:  skipped,
+		log:      deps.Logger,
+		now:      deps.Now,
+		skipped:  deps.Skipped,
 		stall:    defaultStall,
 	}, nil
 }

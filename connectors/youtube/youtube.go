@@ -163,27 +163,16 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	skipped := deps.Skipped
-	if skipped == nil {
-		skipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "youtube_skipped"})
-	}
+	deps = deps.WithDefaults()
 	hc := fetch.New(Network, deps.UserAgent)
-	hc.Now = now
+	hc.Now = deps.Now
 	src := &Source{
 		settings: s,
-		client:   &client{http: hc, base: s.BaseURL, key: s.APIKey.Reveal(), now: now},
+		client:   &client{http: hc, base: s.BaseURL, key: s.APIKey.Reveal(), now: deps.Now},
 		cursors:  deps.Cursors,
-		log:      log,
-		now:      now,
-		skipped:  skipped,
+		log:      deps.Logger,
+		now:      deps.Now,
+		skipped:  deps.Skipped,
 	}
 	add := func(name, sub string, params url.Values) {
 		sum := sha256.Sum256([]byte(sub))
