@@ -208,11 +208,11 @@ func (s *Source) Connect(ctx context.Context) error {
 				committed = 0
 			}
 		}
-		raw, err = s.cursors.Get(ctx, s.recentKey)
+		unreadable, err := connectors.LoadCursor(ctx, s.cursors, s.recentKey, &recent)
 		if err != nil {
 			return fmt.Errorf("bluesky: load cursor %s: %w", s.recentKey, err)
 		}
-		if len(raw) > 0 && json.Unmarshal(raw, &recent) != nil {
+		if unreadable != nil {
 			s.log.Warn("bluesky: unreadable list of recent posts; ignoring it", "key", s.recentKey)
 		}
 	}

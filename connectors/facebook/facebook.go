@@ -8,7 +8,6 @@ package facebook
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -186,16 +185,14 @@ func (s *Source) Connect(ctx context.Context) error {
 		if s.cursors == nil {
 			break
 		}
-		raw, err := s.cursors.Get(ctx, q.key)
+		var st edgeState
+		unreadable, err := connectors.LoadCursor(ctx, s.cursors, q.key, &st)
 		if err != nil {
 			return fmt.Errorf("facebook: load cursor %s: %w", q.key, err)
 		}
-		var st edgeState
-		if len(raw) > 0 {
-			if err := json.Unmarshal(raw, &st); err != nil {
-				s.log.Warn("facebook: unreadable cursor; starting over", "key", q.key, "err", err)
-				st = edgeState{}
-			}
+		if unreadable != nil {
+			s.log.Warn("facebook: unreadable cursor; starting over", "key", q.key, "err", unreadable)
+			st = edgeState{}
 		}
 		s.state[q.key] = st
 	}
@@ -268,15 +265,9 @@ func (s *Source) ack(pending map[string]edgeState) connectors.AckFunc {
 		}
 		var errs []error
 		for key, st := range pending {
-			if s.cursors != nil {
-				raw, merr := json.Marshal(st)
-				if merr == nil {
-					merr = s.cursors.Put(ctx, key, raw)
-				}
-				if merr != nil {
-					errs = append(errs, fmt.Errorf("facebook: store cursor %s: %w", key, merr))
-					continue
-				}
+			if err := connectors.StoreCursor(ctx, s.cursors, key, st); err != nil {
+				errs = append(errs, fmt.Errorf("facebook: store cursor %s: %w", key, err))
+				continue
 			}
 			s.mu.Lock()
 			s.state[key] = st

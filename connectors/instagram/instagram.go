@@ -9,7 +9,6 @@ package instagram
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -177,16 +176,14 @@ func (s *Source) Connect(ctx context.Context) error {
 			break
 		}
 		key := CursorKey(s.settings.ID, tag)
-		raw, err := s.cursors.Get(ctx, key)
+		var st tagState
+		unreadable, err := connectors.LoadCursor(ctx, s.cursors, key, &st)
 		if err != nil {
 			return fmt.Errorf("instagram: load cursor %s: %w", key, err)
 		}
-		var st tagState
-		if len(raw) > 0 {
-			if err := json.Unmarshal(raw, &st); err != nil {
-				s.log.Warn("instagram: unreadable cursor; starting over", "key", key, "err", err)
-				st = tagState{}
-			}
+		if unreadable != nil {
+			s.log.Warn("instagram: unreadable cursor; starting over", "key", key, "err", unreadable)
+			st = tagState{}
 		}
 		s.state[tag] = st
 	}
@@ -302,15 +299,9 @@ func (s *Source) ack(pending map[string]tagState) connectors.AckFunc {
 		var errs []error
 		for tag, st := range pending {
 			key := CursorKey(s.settings.ID, tag)
-			if s.cursors != nil {
-				raw, merr := json.Marshal(st)
-				if merr == nil {
-					merr = s.cursors.Put(ctx, key, raw)
-				}
-				if merr != nil {
-					errs = append(errs, fmt.Errorf("instagram: store cursor %s: %w", key, merr))
-					continue
-				}
+			if err := connectors.StoreCursor(ctx, s.cursors, key, st); err != nil {
+				errs = append(errs, fmt.Errorf("instagram: store cursor %s: %w", key, err))
+				continue
 			}
 			s.mu.Lock()
 			s.state[tag] = st

@@ -208,22 +208,18 @@ type cursorState struct {
 
 // Connect loads the cursor.
 func (s *Source) Connect(ctx context.Context) error {
+	var st cursorState
+	unreadable, err := connectors.LoadCursor(ctx, s.cursors, s.key, &st)
+	if err != nil {
+		return fmt.Errorf("mastodon: load cursor %s: %w", s.key, err)
+	}
+	if unreadable != nil {
+		s.log.Warn("mastodon: unreadable cursor; starting from the newest statuses", "key", s.key, "err", unreadable)
+	}
 	cur := map[pair]string{}
-	if s.cursors != nil {
-		raw, err := s.cursors.Get(ctx, s.key)
-		if err != nil {
-			return fmt.Errorf("mastodon: load cursor %s: %w", s.key, err)
-		}
-		if len(raw) > 0 {
-			var st cursorState
-			if err := json.Unmarshal(raw, &st); err != nil {
-				s.log.Warn("mastodon: unreadable cursor; starting from the newest statuses", "key", s.key, "err", err)
-			}
-			for server, tags := range st.Servers {
-				for tag, id := range tags {
-					cur[pair{server, tag}] = id
-				}
-			}
+	for server, tags := range st.Servers {
+		for tag, id := range tags {
+			cur[pair{server, tag}] = id
 		}
 	}
 	s.mu.Lock()
@@ -475,11 +471,10 @@ func (s *Source) ack(newest map[pair]string, then func()) connectors.AckFunc {
 			st.Servers[p.server][p.tag] = id
 		}
 		s.mu.Unlock()
-		if !changed || s.cursors == nil {
+		if !changed {
 			return nil
 		}
-		raw, _ := json.Marshal(st)
-		if err := s.cursors.Put(ctx, s.key, raw); err != nil {
+		if err := connectors.StoreCursor(ctx, s.cursors, s.key, st); err != nil {
 			return fmt.Errorf("mastodon: store cursor %s: %w", s.key, err)
 		}
 		return nil

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -197,16 +196,14 @@ func (s *Source) Connect(ctx context.Context) error {
 		if s.cursors == nil {
 			continue
 		}
-		raw, err := s.cursors.Get(ctx, q.key)
+		var c queryCursor
+		unreadable, err := connectors.LoadCursor(ctx, s.cursors, q.key, &c)
 		if err != nil {
 			return fmt.Errorf("reddit: load cursor %s: %w", q.key, err)
 		}
-		var c queryCursor
-		if len(raw) > 0 {
-			if err := json.Unmarshal(raw, &c); err != nil {
-				s.log.Warn("reddit: unreadable cursor; starting afresh", "key", q.key, "err", err)
-				c = queryCursor{}
-			}
+		if unreadable != nil {
+			s.log.Warn("reddit: unreadable cursor; starting afresh", "key", q.key, "err", unreadable)
+			c = queryCursor{}
 		}
 		q.mu.Lock()
 		q.cursor = c
@@ -274,11 +271,10 @@ func (s *Source) ack(results []polled) connectors.AckFunc {
 			changed := r.q.cursor.Before != r.cursor.Before || r.q.cursor.Created != r.cursor.Created || !slices.Equal(r.q.cursor.Recent, r.cursor.Recent)
 			r.q.cursor = r.cursor
 			r.q.mu.Unlock()
-			if !changed || s.cursors == nil {
+			if !changed {
 				continue
 			}
-			raw, _ := json.Marshal(r.cursor)
-			if perr := s.cursors.Put(ctx, r.q.key, raw); perr != nil {
+			if perr := connectors.StoreCursor(ctx, s.cursors, r.q.key, r.cursor); perr != nil {
 				errs = append(errs, fmt.Errorf("reddit: store cursor %s: %w", r.q.key, perr))
 			}
 		}

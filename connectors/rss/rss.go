@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -159,16 +158,14 @@ func (s *Source) Connect(ctx context.Context) error {
 		if s.cursors == nil {
 			continue
 		}
-		raw, err := s.cursors.Get(ctx, f.key)
+		var c feedCursor
+		unreadable, err := connectors.LoadCursor(ctx, s.cursors, f.key, &c)
 		if err != nil {
 			return fmt.Errorf("rss: load cursor %s: %w", f.key, err)
 		}
-		var c feedCursor
-		if len(raw) > 0 {
-			if err := json.Unmarshal(raw, &c); err != nil {
-				s.log.Warn("rss: unreadable cursor; reading the feed afresh", "key", f.key, "err", err)
-				c = feedCursor{}
-			}
+		if unreadable != nil {
+			s.log.Warn("rss: unreadable cursor; reading the feed afresh", "key", f.key, "err", unreadable)
+			c = feedCursor{}
 		}
 		f.mu.Lock()
 		f.cursor = c
@@ -247,11 +244,10 @@ func (s *Source) ack(results []polled) connectors.AckFunc {
 			changed := !slices.Equal(r.feed.cursor.Seen, r.cursor.Seen) || r.feed.cursor.ETag != r.cursor.ETag || r.feed.cursor.LastModified != r.cursor.LastModified
 			r.feed.cursor = r.cursor
 			r.feed.mu.Unlock()
-			if !changed || s.cursors == nil {
+			if !changed {
 				continue
 			}
-			raw, _ := json.Marshal(r.cursor)
-			if perr := s.cursors.Put(ctx, r.feed.key, raw); perr != nil {
+			if perr := connectors.StoreCursor(ctx, s.cursors, r.feed.key, r.cursor); perr != nil {
 				errs = append(errs, fmt.Errorf("rss: store cursor %s: %w", r.feed.key, perr))
 			}
 		}

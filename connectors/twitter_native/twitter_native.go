@@ -313,11 +313,8 @@ func (s *Source) streamAck(posts []post.Post) connectors.AckFunc {
 			}
 		}
 		s.since = c.StoredAt
-		if s.cursors != nil {
-			raw, _ := json.Marshal(c)
-			if err := s.cursors.Put(ctx, s.key, raw); err != nil {
-				return fmt.Errorf("twitter_native: save cursor %s: %w", s.key, err)
-			}
+		if err := connectors.StoreCursor(ctx, s.cursors, s.key, c); err != nil {
+			return fmt.Errorf("twitter_native: save cursor %s: %w", s.key, err)
 		}
 		return nil
 	}

@@ -268,9 +268,8 @@ func (s *Source) commit(next cursorState, then func()) connectors.AckFunc {
 			s.closeStream()
 			return nil
 		}
-		if next != s.state && s.cursors != nil {
-			raw, _ := json.Marshal(next)
-			if err := s.cursors.Put(ctx, s.key, raw); err != nil {
+		if next != s.state {
+			if err := connectors.StoreCursor(ctx, s.cursors, s.key, next); err != nil {
 				s.closeStream()
 				return fmt.Errorf("x: save cursor %s: %w", s.key, err)
 			}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -223,17 +222,12 @@ func (s *Source) Connect(ctx context.Context) error {
 }
 
 func (s *Source) load(ctx context.Context, key string, v any) error {
-	if s.cursors == nil {
-		return nil
-	}
-	raw, err := s.cursors.Get(ctx, key)
+	unreadable, err := connectors.LoadCursor(ctx, s.cursors, key, v)
 	if err != nil {
 		return fmt.Errorf("youtube: load cursor %s: %w", key, err)
 	}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, v); err != nil {
-			s.log.Warn("youtube: unreadable cursor; starting afresh", "key", key, "err", err)
-		}
+	if unreadable != nil {
+		s.log.Warn("youtube: unreadable cursor; starting afresh", "key", key, "err", unreadable)
 	}
 	return nil
 }
@@ -594,11 +588,7 @@ func (s *Source) resolveChat(ctx context.Context) (id string, over bool, err err
 }
 
 func (s *Source) store(ctx context.Context, key string, v any) error {
-	if s.cursors == nil {
-		return nil
-	}
-	raw, _ := json.Marshal(v)
-	if err := s.cursors.Put(ctx, key, raw); err != nil {
+	if err := connectors.StoreCursor(ctx, s.cursors, key, v); err != nil {
 		return fmt.Errorf("youtube: store cursor %s: %w", key, err)
 	}
 	return nil
