@@ -197,14 +197,7 @@ func (r *Runner) fail(ctx context.Context, id string, log *slog.Logger, op strin
 		st.Consecutive++
 	})
 	log.Warn("source failed; retrying", "op", op, "err", err, "retry_in", wait.Round(time.Millisecond))
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return Sleep(ctx, wait) == nil
 }
 
 // Backoff is the wait before retry number attempt: exponential from 500ms to

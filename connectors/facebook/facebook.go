@@ -97,10 +97,10 @@ type Source struct {
 	cursors  connectors.Cursors
 	log      *slog.Logger
 	now      func() time.Time
+	pace     connectors.Pacer // the next poll; at once after Connect
 
-	mu       sync.Mutex
-	state    map[string]edgeState // committed, by cursor key
-	nextPoll time.Time
+	mu    sync.Mutex
+	state map[string]edgeState // committed, by cursor key
 }
 
 var _ connectors.Source = (*Source)(nil)
@@ -151,6 +151,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		cursors: deps.Cursors,
 		log:     deps.Logger,
 		now:     deps.Now,
+		pace:    connectors.Pacer{Now: deps.Now},
 		state:   map[string]edgeState{},
 	}, nil
 }
@@ -196,7 +197,7 @@ func (s *Source) Connect(ctx context.Context) error {
 		}
 		s.state[q.key] = st
 	}
-	s.nextPoll = time.Time{}
+	s.pace.Schedule(time.Time{})
 	return nil
 }
 
@@ -209,7 +210,7 @@ func (s *Source) Connect(ctx context.Context) error {
 // cannot read): it is logged and that query is skipped, so the other
 // pages keep flowing; the poll fails only when every query failed.
 func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, error) {
-	if err := s.wait(ctx); err != nil {
+	if err := s.pace.Wait(ctx); err != nil {
 		return nil, nil, err
 	}
 	start := s.now()
@@ -244,9 +245,7 @@ func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, err
 	if len(pending) == 0 && len(failed) > 0 {
 		return nil, nil, errors.Join(failed...)
 	}
-	s.mu.Lock()
-	s.nextPoll = start.Add(s.settings.PollInterval)
-	s.mu.Unlock()
+	s.pace.Schedule(start.Add(s.settings.PollInterval))
 	return out, s.ack(pending), nil
 }
 
@@ -274,25 +273,6 @@ func (s *Source) ack(pending map[string]edgeState) connectors.AckFunc {
 			s.mu.Unlock()
 		}
 		return errors.Join(errs...)
-	}
-}
-
-// wait blocks until the next poll is due or ctx ends.
-func (s *Source) wait(ctx context.Context) error {
-	s.mu.Lock()
-	due := s.nextPoll
-	s.mu.Unlock()
-	d := due.Sub(s.now())
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -68,9 +68,7 @@ type Source struct {
 	log      *slog.Logger
 	now      func() time.Time
 	skipped  prometheus.Counter
-
-	mu   sync.Mutex
-	next time.Time
+	pace     connectors.Pacer // the next poll; at once at first
 }
 
 var _ connectors.Source = (*Source)(nil)
@@ -155,6 +153,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		log:      deps.Logger,
 		now:      deps.Now,
 		skipped:  deps.Skipped,
+		pace:     connectors.Pacer{Now: deps.Now},
 	}
 	src.queries = buildQueries(s)
 	return src, nil
@@ -283,21 +282,10 @@ func (s *Source) ack(results []polled) connectors.AckFunc {
 }
 
 func (s *Source) wait(ctx context.Context) error {
-	s.mu.Lock()
-	due := s.next
-	s.mu.Unlock()
-	if d := due.Sub(s.now()); !due.IsZero() && d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := s.pace.Wait(ctx); err != nil {
+		return err
 	}
-	s.mu.Lock()
-	s.next = s.now().Add(s.settings.PollInterval)
-	s.mu.Unlock()
+	s.pace.After(s.settings.PollInterval)
 	return nil
 }
 

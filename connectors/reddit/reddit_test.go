@@ -94,9 +94,7 @@ func newSource(t *testing.T, yaml string, cursors connectors.Cursors) (*Source, 
 }
 
 func (s *Source) pollNow() {
-	s.mu.Lock()
-	s.next = time.Time{}
-	s.mu.Unlock()
+	s.pace.Schedule(time.Time{})
 }
 
 func read(t *testing.T, s *Source) []post.Post {

@@ -55,9 +55,7 @@ type Source struct {
 	log      *slog.Logger
 	now      func() time.Time
 	skipped  prometheus.Counter
-
-	mu   sync.Mutex
-	next time.Time // when the next poll is due; zero: at once
+	pace     connectors.Pacer // the next poll; at once at first
 }
 
 var _ connectors.Source = (*Source)(nil)
@@ -123,7 +121,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		return nil, errors.Join(errs...)
 	}
 	deps = deps.WithDefaults()
-	src := &Source{settings: s, cursors: deps.Cursors, log: deps.Logger, now: deps.Now, skipped: deps.Skipped}
+	src := &Source{settings: s, cursors: deps.Cursors, log: deps.Logger, now: deps.Now, skipped: deps.Skipped, pace: connectors.Pacer{Now: deps.Now}}
 	for _, u := range s.Feeds {
 		// One client per feed: a feed's 429 blocks only that feed's host.
 		c := fetch.New(Network, deps.UserAgent)
@@ -257,21 +255,10 @@ func (s *Source) ack(results []polled) connectors.AckFunc {
 
 // wait blocks until the next poll is due and schedules the one after.
 func (s *Source) wait(ctx context.Context) error {
-	s.mu.Lock()
-	due := s.next
-	s.mu.Unlock()
-	if d := due.Sub(s.now()); !due.IsZero() && d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := s.pace.Wait(ctx); err != nil {
+		return err
 	}
-	s.mu.Lock()
-	s.next = s.now().Add(s.settings.PollInterval)
-	s.mu.Unlock()
+	s.pace.After(s.settings.PollInterval)
 	return nil
 }
 

@@ -156,9 +156,7 @@ func newSource(t *testing.T, yaml string, cursors connectors.Cursors) (*Source, 
 
 // pollNow makes the next Read poll at once instead of after poll_interval.
 func (s *Source) pollNow() {
-	s.mu.Lock()
-	s.next = time.Time{}
-	s.mu.Unlock()
+	s.pace.Schedule(time.Time{})
 }
 
 func read(t *testing.T, s *Source) ([]post.Post, connectors.AckFunc) {

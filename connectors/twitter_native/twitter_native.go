@@ -84,11 +84,11 @@ type Source struct {
 
 	// Read and its AckFuncs run one after another on the runner's
 	// goroutine; these fields are theirs.
-	offset   int64     // file: the stored offset
-	nextPoll time.Time // file: when to look at it again
-	live     *ndjson.Stream
-	since    time.Time   // stream: when everything before was stored
-	pending  []post.Post // stream: a batch that could not be stored
+	offset  int64            // file: the stored offset
+	pace    connectors.Pacer // file: when to look at it again, by the wall clock
+	live    *ndjson.Stream
+	since   time.Time   // stream: when everything before was stored
+	pending []post.Post // stream: a batch that could not be stored
 
 	mu      sync.Mutex
 	ignored map[string]int64
@@ -168,7 +168,8 @@ func (s *Settings) Validate(path string) error {
 // stored posts. One that cannot be read is logged and replaced by a fresh
 // start.
 func (s *Source) Connect(ctx context.Context) error {
-	s.offset, s.since, s.nextPoll, s.pending = 0, time.Time{}, time.Time{}, nil
+	s.offset, s.since, s.pending = 0, time.Time{}, nil
+	s.pace.Schedule(time.Time{})
 	if s.cursors == nil {
 		return nil
 	}
@@ -229,7 +230,7 @@ func (s *Source) ignore(kind string) {
 }
 
 func (s *Source) readFile(ctx context.Context) ([]post.Post, connectors.AckFunc, error) {
-	if err := wait(ctx, s.nextPoll); err != nil {
+	if err := s.pace.Wait(ctx); err != nil {
 		return nil, nil, err
 	}
 	c, err := readFile(s.settings.File, s.offset, maxFileBatch, s.skipped.Inc)
@@ -240,10 +241,11 @@ func (s *Source) readFile(ctx context.Context) ([]post.Post, connectors.AckFunc,
 		s.log.Warn("twitter_native: the file no longer fits the stored offset (shrunk or replaced); reading it from the start", "file", s.settings.File, "offset", s.offset)
 	}
 	posts, _ := s.adapt(c.lines)
-	s.nextPoll = time.Now()
+	var wait time.Duration // the rest of a long file is read at once
 	if !c.more {
-		s.nextPoll = s.nextPoll.Add(s.settings.PollInterval)
+		wait = s.settings.PollInterval
 	}
+	s.pace.After(wait)
 	end := c.end
 	return posts, func(ctx context.Context, err error) error {
 		if err != nil || end == s.offset {
@@ -381,21 +383,6 @@ func poster(m *Message) *twitter.User {
 		return m.Archived.User
 	}
 	return m.User
-}
-
-func wait(ctx context.Context, until time.Time) error {
-	d := time.Until(until)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // filter passes the tweets that match the settings' hashtags, keywords or

@@ -151,7 +151,7 @@ func TestFileOffsetsAndAppends(t *testing.T) {
 	if off := offsetOf(t, cursors); off != 0 {
 		t.Fatalf("offset %d moved without a store", off)
 	}
-	s.nextPoll = time.Time{}
+	s.pace.Schedule(time.Time{})
 	posts, ack = read(t, s)
 	ack(t.Context(), nil)
 	size := int64(len(bytes.Join(lines[:3], nil)))
@@ -162,7 +162,7 @@ func TestFileOffsetsAndAppends(t *testing.T) {
 	// Half a line: the writer is not done; nothing moves.
 	half := lines[3][:40]
 	writeFile(t, path, half)
-	s.nextPoll = time.Time{}
+	s.pace.Schedule(time.Time{})
 	posts, ack = read(t, s)
 	ack(t.Context(), nil)
 	if len(posts) != 0 || offsetOf(t, cursors) != size {
@@ -195,7 +195,7 @@ func TestFileOffsetsAndAppends(t *testing.T) {
 	if err := os.WriteFile(path, lines[0], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.nextPoll = time.Time{}
+	s.pace.Schedule(time.Time{})
 	posts, ack = read(t, s)
 	ack(t.Context(), nil)
 	if !reflect.DeepEqual(ids(posts), fixturePosts[:1]) || offsetOf(t, cursors) != int64(len(lines[0])) {

@@ -100,7 +100,7 @@ type Source struct {
 	// Read and the AckFuncs it returns run one after another on the
 	// runner's goroutine; the fields below are theirs alone.
 	state    cursorState
-	nextPoll time.Time
+	pace     connectors.Pacer // polls, by the wall clock
 	live     *ndjson.Stream
 	backfill bool
 	ruleIDs  map[string]bool
@@ -205,7 +205,7 @@ func (s *Source) Connect(ctx context.Context) error {
 			}
 		}
 	}
-	s.nextPoll = time.Time{}
+	s.pace.Schedule(time.Time{})
 	return nil
 }
 
@@ -224,17 +224,18 @@ func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, err
 	if s.settings.Stream {
 		return s.readStream(ctx)
 	}
-	if err := s.wait(ctx); err != nil {
+	if err := s.pace.Wait(ctx); err != nil {
 		return nil, nil, err
 	}
 	posts, next, done, err := s.poll(ctx, s.state, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	s.nextPoll = time.Now()
+	var wait time.Duration // a backlog is caught up at once
 	if done {
-		s.nextPoll = s.nextPoll.Add(s.settings.PollInterval)
+		wait = s.settings.PollInterval
 	}
+	s.pace.After(wait)
 	return posts, s.commit(next, nil), nil
 }
 
@@ -242,21 +243,6 @@ func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, err
 func (s *Source) Close(context.Context) error {
 	s.closeStream()
 	return nil
-}
-
-func (s *Source) wait(ctx context.Context) error {
-	d := time.Until(s.nextPoll)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // commit returns the AckFunc that stores next once the posts are stored,

@@ -398,7 +398,7 @@ func TestPollPagination(t *testing.T) {
 	if st := stored(t, cursors); st.SinceID != at(0) {
 		t.Fatalf("cursor moved without a store: %+v", st)
 	}
-	s.nextPoll = time.Time{}
+	s.pace.Schedule(time.Time{})
 	posts, ack = read(t, s)
 	if len(posts) != 4 {
 		t.Fatalf("re-read %v", ids(posts))
@@ -421,7 +421,7 @@ func TestPollPagination(t *testing.T) {
 	}
 	ack(t.Context(), nil)
 	// An empty page moves nothing.
-	s.nextPoll = time.Time{}
+	s.pace.Schedule(time.Time{})
 	if posts, ack = read(t, s); len(posts) != 0 {
 		t.Fatalf("posts %v", ids(posts))
 	}

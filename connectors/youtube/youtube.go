@@ -316,12 +316,8 @@ func (s *Source) wait(ctx context.Context) (doSearch, doChat bool, err error) {
 		}
 		s.mu.Unlock()
 		if d := due.Sub(now); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return false, false, ctx.Err()
+			if err := connectors.Sleep(ctx, d); err != nil {
+				return false, false, err
 			}
 			continue
 		}
