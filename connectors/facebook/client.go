@@ -2,12 +2,10 @@ package facebook
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -43,19 +41,13 @@ type client struct {
 	skipped prometheus.Counter
 }
 
-// fetched is one parsed item and its creation time.
-type fetched[T any] struct {
-	w       T
-	created time.Time
-}
-
 // newPosts returns the posts of page's edge ("posts" or "tagged") that cur
 // has not seen, newest first. With a cursor it asks since one second
 // before the cursor's time (so the boundary second comes back however the
 // API bounds since) and pages until it meets a post older than the
 // cursor's second; without one it takes the first page of the newest
 // posts only.
-func (c *client) newPosts(ctx context.Context, page, edge string, cur graph.Cursor) ([]fetched[Post], error) {
+func (c *client) newPosts(ctx context.Context, page, edge string, cur graph.Cursor) ([]graph.Item[Post], error) {
 	q := url.Values{"fields": {postFields}, "limit": {strconv.Itoa(pageSize)}}
 	pages := maxPages
 	if cur.IsZero() {
@@ -65,61 +57,25 @@ func (c *client) newPosts(ctx context.Context, page, edge string, cur graph.Curs
 		q.Set("since", strconv.FormatInt(cur.Time-1, 10))
 	}
 	what := fmt.Sprintf("page %q %s", page, edge)
-	var out []fetched[Post]
-	truncated, err := c.graph.Pages(ctx, "/"+url.PathEscape(page)+"/"+edge, q, what, pages, func(items []json.RawMessage) bool {
-		reached := false
-		for _, raw := range items {
-			w, created, err := ParsePost(raw)
-			if err != nil {
-				c.skip(what, err)
-				continue
-			}
-			if cur.Past(created) {
-				reached = true // older than the boundary second: the rest is read
-				continue
-			}
-			if cur.Seen(created, w.ID) {
-				continue
-			}
-			out = append(out, fetched[Post]{w, created})
-		}
-		return !reached
-	})
+	unseen := graph.Unseen[Post]{Cursor: cur, Parse: ParsePost, ID: func(p Post) string { return p.ID }, Skip: func(err error) { c.skip(what, err) }}
+	truncated, err := c.graph.Pages(ctx, "/"+url.PathEscape(page)+"/"+edge, q, what, pages, unseen.Visit)
 	if err != nil {
 		return nil, err
 	}
 	if truncated && !cur.IsZero() {
 		c.log.Warn("facebook: more new posts than one poll reads; older ones are skipped", "query", what, "pages", maxPages)
 	}
-	return out, nil
+	return unseen.Items, nil
 }
 
 // newComments returns the comments (and replies to comments) on object
 // that cur has not seen, newest first.
-func (c *client) newComments(ctx context.Context, object string, cur graph.Cursor) ([]fetched[Comment], error) {
+func (c *client) newComments(ctx context.Context, object string, cur graph.Cursor) ([]graph.Item[Comment], error) {
 	q := url.Values{"fields": {commentFields}, "filter": {"stream"}, "order": {"reverse_chronological"}, "limit": {strconv.Itoa(pageSize)}}
 	what := fmt.Sprintf("comments of post %q", object)
-	var out []fetched[Comment]
-	_, err := c.graph.Pages(ctx, "/"+url.PathEscape(object)+"/comments", q, what, maxCommentPages, func(items []json.RawMessage) bool {
-		reached := false
-		for _, raw := range items {
-			w, created, err := ParseComment(raw)
-			if err != nil {
-				c.skip(what, err)
-				continue
-			}
-			if cur.Past(created) {
-				reached = true // older than the boundary second: the rest is read
-				continue
-			}
-			if cur.Seen(created, w.ID) {
-				continue
-			}
-			out = append(out, fetched[Comment]{w, created})
-		}
-		return !reached
-	})
-	return out, err
+	unseen := graph.Unseen[Comment]{Cursor: cur, Parse: ParseComment, ID: func(cm Comment) string { return cm.ID }, Skip: func(err error) { c.skip(what, err) }}
+	_, err := c.graph.Pages(ctx, "/"+url.PathEscape(object)+"/comments", q, what, maxCommentPages, unseen.Visit)
+	return unseen.Items, err
 }
 
 func (c *client) skip(what string, err error) {

@@ -226,7 +226,7 @@ func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, err
 		s.mu.Unlock()
 		posts, err := s.poll(ctx, q, &st, start)
 		if err != nil {
-			if fatal(ctx, err) {
+			if graph.Fatal(ctx, err) {
 				return nil, nil, err
 			}
 			s.log.Error("facebook: query failed; skipping it this poll", "page", q.page, "edge", q.edge, "err", err)
@@ -247,13 +247,6 @@ func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, err
 	}
 	s.pace.Schedule(start.Add(s.settings.PollInterval))
 	return out, s.ack(pending), nil
-}
-
-// fatal reports the errors that concern the whole source.
-func fatal(ctx context.Context, err error) bool {
-	var retry *connectors.RetryError
-	var auth *connectors.AuthError
-	return ctx.Err() != nil || errors.As(err, &retry) || errors.As(err, &auth)
 }
 
 // ack stores the queries' new states once their posts are on the bus.
@@ -287,15 +280,15 @@ func (s *Source) poll(ctx context.Context, q query, st *edgeState, now time.Time
 	var out []post.Post
 	for i := len(items) - 1; i >= 0; i-- { // oldest first
 		it := items[i]
-		st.Cursor.Advance(it.created, it.w.ID)
-		p, err := AdaptPost(it.w, it.created, s.settings.ID, now)
+		st.Cursor.Advance(it.Created, it.Wire.ID)
+		p, err := AdaptPost(it.Wire, it.Created, s.settings.ID, now)
 		if err != nil {
 			s.client.skip(q.page+" "+q.edge, err)
 			continue
 		}
 		out = append(out, p)
 		if s.settings.IncludeComments {
-			st.Watch = append(st.Watch, watched{ID: it.w.ID, Created: it.created.Unix()})
+			st.Watch = append(st.Watch, watched{ID: it.Wire.ID, Created: it.Created.Unix()})
 		}
 	}
 	sortByTime(out)
@@ -322,8 +315,8 @@ func (s *Source) poll(ctx context.Context, q query, st *edgeState, now time.Time
 		}
 		for i := len(comments) - 1; i >= 0; i-- {
 			c := comments[i]
-			w.Comments.Advance(c.created, c.w.ID)
-			p, err := AdaptComment(c.w, c.created, s.settings.ID, now)
+			w.Comments.Advance(c.Created, c.Wire.ID)
+			p, err := AdaptComment(c.Wire, c.Created, s.settings.ID, now)
 			if err != nil {
 				s.client.skip("comments of "+w.ID, err)
 				continue

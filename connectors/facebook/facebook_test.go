@@ -436,7 +436,7 @@ func TestUnknownPage(t *testing.T) {
 			}
 			var apiErr *graph.APIError
 			if !errors.As(err, &apiErr) || !apiErr.InvalidQuery() || !strings.Contains(err.Error(), `page "999000111222333"`) ||
-				!strings.Contains(err.Error(), "does not exist") || fatal(t.Context(), err) {
+				!strings.Contains(err.Error(), "does not exist") || graph.Fatal(t.Context(), err) {
 				t.Errorf("err %v", err)
 			}
 		})

@@ -2,12 +2,10 @@ package instagram
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -33,12 +31,6 @@ type client struct {
 	skipped prometheus.Counter
 }
 
-// fetched is one parsed media and its timestamp.
-type fetched struct {
-	w       Media
-	created time.Time
-}
-
 // hashtagID looks tag up. Each lookup of a new tag counts against the
 // account's 30 unique hashtags per 7 days, so callers cache the answer.
 func (c *client) hashtagID(ctx context.Context, tag string) (string, error) {
@@ -58,40 +50,22 @@ func (c *client) hashtagID(ctx context.Context, tag string) (string, error) {
 // cursor it pages until a page holds media older than the cursor's second
 // (the edge lists the newest first); without one it takes the first page
 // only.
-func (c *client) newMedia(ctx context.Context, tag, id string, cur graph.Cursor) ([]fetched, error) {
+func (c *client) newMedia(ctx context.Context, tag, id string, cur graph.Cursor) ([]graph.Item[Media], error) {
 	q := url.Values{"user_id": {c.account}, "fields": {mediaFields}, "limit": {strconv.Itoa(pageSize)}}
 	pages := maxPages
 	if cur.IsZero() {
 		pages = 1
 	}
 	what := fmt.Sprintf("hashtag %q", tag)
-	var out []fetched
-	truncated, err := c.graph.Pages(ctx, "/"+url.PathEscape(id)+"/recent_media", q, what, pages, func(items []json.RawMessage) bool {
-		reached := false
-		for _, raw := range items {
-			w, created, err := ParseMedia(raw)
-			if err != nil {
-				c.skip(what, err)
-				continue
-			}
-			if cur.Past(created) {
-				reached = true // older than the boundary second: the rest is read
-				continue
-			}
-			if cur.Seen(created, w.ID) {
-				continue
-			}
-			out = append(out, fetched{w, created})
-		}
-		return !reached
-	})
+	unseen := graph.Unseen[Media]{Cursor: cur, Parse: ParseMedia, ID: func(m Media) string { return m.ID }, Skip: func(err error) { c.skip(what, err) }}
+	truncated, err := c.graph.Pages(ctx, "/"+url.PathEscape(id)+"/recent_media", q, what, pages, unseen.Visit)
 	if err != nil {
 		return nil, err
 	}
 	if truncated && !cur.IsZero() {
 		c.log.Warn("instagram: more new media than one poll reads; older ones are skipped", "query", what, "pages", maxPages)
 	}
-	return out, nil
+	return unseen.Items, nil
 }
 
 func (c *client) skip(what string, err error) {

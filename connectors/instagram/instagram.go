@@ -221,7 +221,7 @@ func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, err
 		s.mu.Unlock()
 		posts, err := s.poll(ctx, tag, &st, start)
 		if err != nil {
-			if fatal(ctx, err) {
+			if graph.Fatal(ctx, err) {
 				return nil, nil, err
 			}
 			s.log.Error("instagram: hashtag failed; skipping it this poll", "hashtag", tag, "err", err)
@@ -261,15 +261,15 @@ func (s *Source) poll(ctx context.Context, tag string, st *tagState, now time.Ti
 	}
 	first := st.Cursor.IsZero()
 	sort.SliceStable(items, func(i, j int) bool {
-		if !items[i].created.Equal(items[j].created) {
-			return items[i].created.Before(items[j].created)
+		if !items[i].Created.Equal(items[j].Created) {
+			return items[i].Created.Before(items[j].Created)
 		}
-		return items[i].w.ID < items[j].w.ID
+		return items[i].Wire.ID < items[j].Wire.ID
 	})
 	out := make([]post.Post, 0, len(items))
 	for _, it := range items {
-		st.Cursor.Advance(it.created, it.w.ID)
-		p, err := AdaptMedia(it.w, it.created, s.settings.ID, now)
+		st.Cursor.Advance(it.Created, it.Wire.ID)
+		p, err := AdaptMedia(it.Wire, it.Created, s.settings.ID, now)
 		if err != nil {
 			s.client.skip(fmt.Sprintf("hashtag %q", tag), err)
 			continue
@@ -280,13 +280,6 @@ func (s *Source) poll(ctx context.Context, tag string, st *tagState, now time.Ti
 		st.Cursor.Time = now.Add(-emptyMargin).Unix()
 	}
 	return out, nil
-}
-
-// fatal reports the errors that concern the whole source.
-func fatal(ctx context.Context, err error) bool {
-	var retry *connectors.RetryError
-	var auth *connectors.AuthError
-	return ctx.Err() != nil || errors.As(err, &retry) || errors.As(err, &auth)
 }
 
 // ack stores the hashtags' new states once their posts are on the bus.

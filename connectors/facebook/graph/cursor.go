@@ -2,6 +2,7 @@ package graph
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -45,6 +46,47 @@ func (c *Cursor) Advance(t time.Time, id string) {
 // Clone returns a copy that shares nothing with c.
 func (c Cursor) Clone() Cursor {
 	return Cursor{Time: c.Time, IDs: slices.Clone(c.IDs)}
+}
+
+// Item is one parsed item of an edge with its creation time.
+type Item[T any] struct {
+	Wire    T
+	Created time.Time
+}
+
+// Unseen gathers the items of an edge that Cursor has not seen; its Visit
+// is the callback of Client.Pages. Paging newest first, it asks for no
+// more pages once a page holds an item from before the cursor's second.
+type Unseen[T any] struct {
+	Cursor Cursor
+	// Parse reads one item and its creation time; ID gives its id.
+	Parse func(raw []byte) (T, time.Time, error)
+	ID    func(T) string
+	// Skip is told of each item Parse refuses; the item is left out.
+	Skip func(err error)
+	// Items are the unseen items read so far, in the edge's order.
+	Items []Item[T]
+}
+
+// Visit takes one page of the edge and reports whether to read the next.
+func (u *Unseen[T]) Visit(items []json.RawMessage) (more bool) {
+	reached := false
+	for _, raw := range items {
+		w, created, err := u.Parse(raw)
+		if err != nil {
+			u.Skip(err)
+			continue
+		}
+		if u.Cursor.Past(created) {
+			reached = true // older than the boundary second: the rest is read
+			continue
+		}
+		if u.Cursor.Seen(created, u.ID(w)) {
+			continue
+		}
+		u.Items = append(u.Items, Item[T]{Wire: w, Created: created})
+	}
+	return !reached
 }
 
 // KeyPart makes s usable as a part of a cursor key: NATS KV keys allow only

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +70,16 @@ func (e *APIError) TokenExpired() bool { return e.Code == 190 || e.Code == 102 }
 
 // Permission reports a missing permission (code 10 and 200-299).
 func (e *APIError) Permission() bool { return e.Code == 10 || e.Code >= 200 && e.Code <= 299 }
+
+// Fatal reports whether err, met reading one query (a page's edge, a
+// hashtag), ends the whole poll: ctx has ended, the network asked to wait
+// (a connectors.RetryError) or refused the credentials (a
+// connectors.AuthError). Any other error concerns that query alone.
+func Fatal(ctx context.Context, err error) bool {
+	var retry *connectors.RetryError
+	var auth *connectors.AuthError
+	return ctx.Err() != nil || errors.As(err, &retry) || errors.As(err, &auth)
+}
 
 // classify turns a failed call into the error the runner understands:
 // a rate limit becomes a RetryError with the wait from the usage headers
