@@ -35,10 +35,17 @@ func SafeURL(u string) string {
 	return ""
 }
 
-// cleanText makes s valid UTF-8, removes control characters other than
-// newline and tab, removes bidirectional overrides that could disguise text,
-// and cuts it to limit runes.
+// cleanText is CleanText cut to limit runes.
 func cleanText(s string, limit int) string {
+	return truncate(CleanText(s), limit)
+}
+
+// CleanText returns s as Normalize leaves a post's text, but for the cut to
+// MaxTextRunes: valid UTF-8, CR LF and lone CR made LF, and the Dropped
+// characters (controls other than newline and tab, bidirectional overrides
+// that could disguise text) removed. Adapters that compute spans on plain
+// text use it, so the spans hold after Normalize.
+func CleanText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	if strings.ContainsFunc(s, Dropped) {
@@ -52,7 +59,7 @@ func cleanText(s string, limit int) string {
 			return r
 		}, s)
 	}
-	return truncate(s, limit)
+	return s
 }
 
 // cleanLine is cleanText for one-line fields: newlines and tabs become spaces.

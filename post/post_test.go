@@ -184,3 +184,32 @@ func TestDropped(t *testing.T) {
 		})
 	}
 }
+
+func TestCleanText(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{name: "plain", in: "a b\tc\nd", want: "a b\tc\nd"},
+		{name: "line ends", in: "a\r\nb\rc", want: "a\nb\nc"},
+		{name: "controls and bidi", in: "a\x00b\u202Ec\u2066d", want: "abcd"},
+		{name: "invalid UTF-8", in: "a\xffb", want: "a\uFFFDb"},
+		{name: "emoji joiner kept", in: "👩\u200D💻", want: "👩\u200D💻"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CleanText(tt.in); got != tt.want {
+				t.Fatalf("CleanText(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			p := Post{ID: "1", Text: tt.in}
+			if err := p.Normalize("webhook", now); err != nil {
+				t.Fatal(err)
+			}
+			if p.Text != tt.want {
+				t.Errorf("Normalize left %q, CleanText %q", p.Text, tt.want)
+			}
+		})
+	}
+}

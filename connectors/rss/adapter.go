@@ -200,7 +200,7 @@ func joinTitle(title string, body rendered) (string, []post.Link) {
 
 // plainText is a text that is plain already (JSON Feed content_text).
 func plainText(s string) rendered {
-	return rendered{text: cleanPlain(s)}
+	return rendered{text: strings.TrimSpace(post.CleanText(s))}
 }
 
 // feedBase is the URL relative links resolve against: the site's home page

@@ -312,21 +312,3 @@ func cut(text string, links []post.Link, limit int) (string, []post.Link) {
 	}
 	return head + "…", out
 }
-
-// cleanPlain readies text that is plain already: line ends unified and the
-// characters post.Normalize would remove dropped, so spans computed on it
-// hold after normalizing.
-func cleanPlain(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.Map(func(r rune) rune {
-		if r == '\r' {
-			return '\n'
-		}
-		if post.Dropped(r) {
-			return -1
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(s)
-}

@@ -100,8 +100,7 @@ func adaptVideo(v videoParts, source string, now time.Time) (post.Post, error) {
 	default:
 		p.Text = title + "\n\n" + desc
 	}
-	p.Text = clean(p.Text)
-	p.Text = cutText(p.Text)
+	p.Text = cutText(strings.TrimSpace(post.CleanText(p.Text)))
 	p.Hashtags, p.Links = entities(p.Text)
 	if t := bestThumb(v.thumbs); t != nil {
 		p.Media = []post.Media{{Kind: post.MediaImage, URL: t.URL, Width: t.Width, Height: t.Height, Alt: title}}
@@ -182,7 +181,7 @@ func adaptChat(m *LiveChatMessage, videoURL, source string, now time.Time) (post
 		ID:      Network + ":" + m.ID,
 		Network: Network,
 		URL:     videoURL,
-		Text:    cutText(clean(text)),
+		Text:    cutText(strings.TrimSpace(post.CleanText(text))),
 		Kind:    post.KindOriginal,
 		Source:  source,
 	}
@@ -206,22 +205,6 @@ func adaptChat(m *LiveChatMessage, videoURL, source string, now time.Time) (post
 		return post.Post{}, chatPost, fmt.Errorf("youtube: chat message %s: %w", m.ID, err)
 	}
 	return p, chatPost, nil
-}
-
-// clean drops what post.Normalize would remove, so spans found afterwards
-// hold.
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		switch {
-		case r == '\r':
-			return '\n'
-		case post.Dropped(r):
-			return -1
-		}
-		return r
-	}, s))
 }
 
 // cutText keeps a text within post.MaxTextRunes, cutting at a word with "…".
