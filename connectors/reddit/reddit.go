@@ -227,9 +227,10 @@ type polled struct {
 // that error; a query that fails otherwise (a private or banned
 // subreddit) is logged and the others go on.
 func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, error) {
-	if err := s.wait(ctx); err != nil {
+	if err := s.pace.Wait(ctx); err != nil {
 		return nil, nil, err
 	}
+	s.pace.After(s.settings.PollInterval) // from this poll's start, whatever its outcome
 	var results []polled
 	var posts []post.Post
 	var errs []error
@@ -279,14 +280,6 @@ func (s *Source) ack(results []polled) connectors.AckFunc {
 		}
 		return errors.Join(errs...)
 	}
-}
-
-func (s *Source) wait(ctx context.Context) error {
-	if err := s.pace.Wait(ctx); err != nil {
-		return err
-	}
-	s.pace.After(s.settings.PollInterval)
-	return nil
 }
 
 // page is one listing page's posts as Reddit ordered them, newest first.

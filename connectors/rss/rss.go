@@ -188,9 +188,10 @@ type polled struct {
 // oldest first. A feed that fails is logged and left for the next poll;
 // when every feed fails, Read returns the error.
 func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, error) {
-	if err := s.wait(ctx); err != nil {
+	if err := s.pace.Wait(ctx); err != nil {
 		return nil, nil, err
 	}
+	s.pace.After(s.settings.PollInterval) // from this poll's start, whatever its outcome
 	results := make([]polled, len(s.feeds))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallel)
@@ -251,15 +252,6 @@ func (s *Source) ack(results []polled) connectors.AckFunc {
 		}
 		return errors.Join(errs...)
 	}
-}
-
-// wait blocks until the next poll is due and schedules the one after.
-func (s *Source) wait(ctx context.Context) error {
-	if err := s.pace.Wait(ctx); err != nil {
-		return err
-	}
-	s.pace.After(s.settings.PollInterval)
-	return nil
 }
 
 // poll fetches one feed and keeps the items it has not seen.
