@@ -22,6 +22,7 @@ import (
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/connectors/fetch"
+	"github.com/chorus-wall/chorus/connectors/lru"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -100,8 +101,8 @@ type Source struct {
 	backfilling bool
 	ws          *stream
 	dropped     error // the stream's end, reported by the next Read
-	profiles    *lru[profileEntry]
-	recent      *lru[struct{}]
+	profiles    *lru.Cache[profileEntry]
+	recent      *lru.Cache[struct{}]
 	recentDirty bool
 	recentSaved time.Time
 }
@@ -138,8 +139,8 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		idle:      idle,
 		linger:    linger,
 		every:     commitEvery,
-		profiles:  newLRU[profileEntry](profileCacheSize),
-		recent:    newLRU[struct{}](recentPosts),
+		profiles:  lru.New[profileEntry](profileCacheSize),
+		recent:    lru.New[struct{}](recentPosts),
 	}
 	return src, nil
 }
@@ -242,7 +243,7 @@ func (s *Source) Connect(ctx context.Context) error {
 	}
 	s.committed = committed
 	for _, id := range recent {
-		s.recent.put(id, struct{}{})
+		s.recent.Put(id, struct{}{})
 	}
 	if committed == 0 {
 		s.start = s.now().UnixMicro()
@@ -339,7 +340,7 @@ func (s *Source) handle(data []byte, batch []item) (int64, *item, bool) {
 	switch ev.Kind {
 	case "identity":
 		s.mu.Lock()
-		s.profiles.remove(ev.DID) // the handle may have changed
+		s.profiles.Remove(ev.DID) // the handle may have changed
 		s.mu.Unlock()
 		return ev.TimeUS, nil, true
 	case "commit":
@@ -367,7 +368,7 @@ func (s *Source) handle(data []byte, batch []item) (int64, *item, bool) {
 	case "delete":
 		id := PostID(ev.DID, c.RKey)
 		s.mu.Lock()
-		_, known := s.recent.get(id)
+		_, known := s.recent.Get(id)
 		s.mu.Unlock()
 		if !known {
 			for _, it := range batch {
@@ -419,7 +420,7 @@ func (s *Source) remember(ids []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range ids {
-		s.recent.put(id, struct{}{})
+		s.recent.Put(id, struct{}{})
 	}
 	s.recentDirty = s.recentDirty || len(ids) > 0
 }
@@ -437,7 +438,7 @@ func (s *Source) lookup(ctx context.Context, items []item) map[string]*Profile {
 		if it.takedown || out[it.did] != nil || slices.Contains(missing, it.did) {
 			continue
 		}
-		e, ok := s.profiles.get(it.did)
+		e, ok := s.profiles.Get(it.did)
 		switch {
 		case ok && e.prof != nil && now.Sub(e.fetched) < profileTTL:
 			out[it.did] = e.prof
@@ -462,12 +463,12 @@ func (s *Source) lookup(ctx context.Context, items []item) map[string]*Profile {
 			p := &profs[i]
 			if slices.Contains(chunk, p.DID) {
 				out[p.DID] = p
-				s.profiles.put(p.DID, profileEntry{prof: p, fetched: now})
+				s.profiles.Put(p.DID, profileEntry{prof: p, fetched: now})
 			}
 		}
 		for _, did := range chunk {
 			if out[did] == nil {
-				s.profiles.put(did, profileEntry{fetched: now})
+				s.profiles.Put(did, profileEntry{fetched: now})
 			}
 		}
 		s.mu.Unlock()
@@ -495,7 +496,7 @@ func (s *Source) ack(last int64, backfill bool) connectors.AckFunc {
 		committed := s.committed
 		var recent []byte
 		if s.recentDirty && s.now().Sub(s.recentSaved) >= saveRecentEvery {
-			recent, _ = json.Marshal(s.recent.keys())
+			recent, _ = json.Marshal(s.recent.Keys())
 			s.recentDirty, s.recentSaved = false, s.now()
 		}
 		s.mu.Unlock()
@@ -617,7 +618,7 @@ func (s *Source) Close(ctx context.Context) error {
 	s.mu.Lock()
 	var recent []byte
 	if s.recentDirty {
-		recent, _ = json.Marshal(s.recent.keys())
+		recent, _ = json.Marshal(s.recent.Keys())
 		s.recentDirty = false
 	}
 	s.mu.Unlock()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
+	"github.com/chorus-wall/chorus/connectors/lru"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -71,12 +72,12 @@ type Source struct {
 	mu        sync.Mutex
 	cursor    map[pair]string // committed: newest status id stored per pair
 	nextPoll  time.Time
-	more      bool           // a poll stopped at maxPages: poll again at once
-	catchUp   map[pair]bool  // streams opened whose gap is not polled yet
-	streams   map[pair]*sse  // open streams
-	events    chan sseItem   // from every open stream
-	known     *lru           // server + "/" + local id -> post id
-	wg        sync.WaitGroup // stream readers
+	more      bool               // a poll stopped at maxPages: poll again at once
+	catchUp   map[pair]bool      // streams opened whose gap is not polled yet
+	streams   map[pair]*sse      // open streams
+	events    chan sseItem       // from every open stream
+	known     *lru.Cache[string] // server + "/" + local id -> post id
+	wg        sync.WaitGroup     // stream readers
 	connected bool
 }
 
@@ -113,7 +114,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		catchUp:  map[pair]bool{},
 		streams:  map[pair]*sse{},
 		events:   make(chan sseItem, 256),
-		known:    newLRU(knownStatuses),
+		known:    lru.New[string](knownStatuses),
 	}
 	for i, server := range s.Servers {
 		token := config.Secret("")
@@ -437,7 +438,7 @@ func (s *Source) adapt(st *Status, server string) (post.Post, bool) {
 		return post.Post{}, false
 	}
 	s.mu.Lock()
-	s.known.put(server+"/"+st.ID, p.ID)
+	s.known.Put(server+"/"+st.ID, p.ID)
 	s.mu.Unlock()
 	return p, true
 }
@@ -629,7 +630,7 @@ func (s *Source) handleEvent(item sseItem) (post.Post, string, bool) {
 			return post.Post{}, "", false
 		}
 		s.mu.Lock()
-		id, ok := s.known.get(item.pair.server + "/" + local)
+		id, ok := s.known.Get(item.pair.server + "/" + local)
 		s.mu.Unlock()
 		if !ok {
 			// Not seen by this process: right for statuses written on the
