@@ -155,7 +155,7 @@ func AdaptTweet(t *Tweet, source string, now time.Time) (post.Post, error) {
 		if t.QuotedStatus != nil {
 			qid = idOf(t.QuotedStatus.IDStr, t.QuotedStatus.ID)
 		}
-		if xtext.IsID(qid) && !linksTo(p.Links, qid) {
+		if xtext.IsID(qid) && !xtext.LinksTo(p.Links, qid) {
 			p.Links = append(p.Links, post.Link{URL: xtext.PostURL(screenName(t.QuotedStatus), qid)})
 		}
 	}
@@ -318,14 +318,4 @@ func createdAt(t *Tweet) time.Time {
 		return time.UnixMilli(ms)
 	}
 	return time.Time{}
-}
-
-// linksTo reports whether a link already leads to post id.
-func linksTo(links []post.Link, id string) bool {
-	for _, l := range links {
-		if strings.Contains(l.URL, "/status/"+id) {
-			return true
-		}
-	}
-	return false
 }

@@ -237,7 +237,7 @@ func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.P
 	case post.KindQuote:
 		if q := x.tweets[ref]; q != nil || xtext.IsID(ref) {
 			quoted := xtext.PostURL(handle(x.users[authorID(q)]), ref)
-			if !linksTo(p.Links, ref) {
+			if !xtext.LinksTo(p.Links, ref) {
 				p.Links = append(p.Links, post.Link{URL: quoted})
 			}
 		}
@@ -254,16 +254,6 @@ func authorID(t *Tweet) string {
 		return ""
 	}
 	return t.AuthorID
-}
-
-// linksTo reports whether a link already leads to post id.
-func linksTo(links []post.Link, id string) bool {
-	for _, l := range links {
-		if strings.Contains(l.URL, "/status/"+id) {
-			return true
-		}
-	}
-	return false
 }
 
 func handle(u *User) string {

@@ -363,6 +363,17 @@ func PostURL(handle, id string) string {
 	return "https://x.com/" + handle + "/status/" + id
 }
 
+// LinksTo reports whether one of links already leads to post id (a quoted
+// post the text links to), so that its PostURL is not added twice.
+func LinksTo(links []post.Link, id string) bool {
+	for _, l := range links {
+		if strings.Contains(l.URL, "/status/"+id) {
+			return true
+		}
+	}
+	return false
+}
+
 // IsID reports whether s can be an X post or user id: 1 to 20 decimal
 // digits without leading zeros, so that ids compare like numbers by length,
 // then bytes (see Less).

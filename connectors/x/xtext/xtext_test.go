@@ -226,3 +226,22 @@ func TestFitLinks(t *testing.T) {
 		t.Fatalf("%+v", p.Links)
 	}
 }
+
+func TestLinksTo(t *testing.T) {
+	links := []post.Link{{URL: "https://example.com/a"}, {URL: "https://x.com/ann/status/42"}}
+	tests := []struct {
+		name string
+		id   string
+		want bool
+	}{
+		{name: "linked", id: "42", want: true},
+		{name: "not linked", id: "43"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := LinksTo(links, tt.id); got != tt.want {
+				t.Errorf("LinksTo(%q) = %v, want %v", tt.id, got, tt.want)
+			}
+		})
+	}
+}
