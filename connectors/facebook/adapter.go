@@ -197,23 +197,14 @@ func ParseText(raw string, tags MessageTags) Text {
 func setText(p *post.Post, t Text) {
 	p.Text = t.Text
 	for _, h := range t.Hashtags {
-		p.Hashtags = appendUnique(p.Hashtags, h.Value)
+		p.Hashtags = graph.AppendUnique(p.Hashtags, h.Value)
 	}
 	for _, m := range t.Mentions {
-		p.Mentions = appendUnique(p.Mentions, m.Name)
+		p.Mentions = graph.AppendUnique(p.Mentions, m.Name)
 	}
 	for _, u := range t.URLs {
 		p.Links = append(p.Links, post.Link{URL: unshim(u.Value), Start: u.Start, End: u.End})
 	}
-}
-
-func appendUnique(list []string, v string) []string {
-	for _, x := range list {
-		if strings.EqualFold(x, v) {
-			return list
-		}
-	}
-	return append(list, v)
 }
 
 // attach adds one attachment: photos and album photos as images, videos

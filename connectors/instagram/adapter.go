@@ -72,10 +72,10 @@ func AdaptMedia(w Media, created time.Time, source string, now time.Time) (post.
 	t := ParseText(w.Caption)
 	p.Text = t.Text
 	for _, h := range t.Hashtags {
-		p.Hashtags = appendUnique(p.Hashtags, h.Value)
+		p.Hashtags = graph.AppendUnique(p.Hashtags, h.Value)
 	}
 	for _, m := range t.Mentions {
-		p.Mentions = appendUnique(p.Mentions, m.Value)
+		p.Mentions = graph.AppendUnique(p.Mentions, m.Value)
 	}
 	for _, u := range t.URLs {
 		p.Links = append(p.Links, post.Link{URL: u.Value, Start: u.Start, End: u.End})
@@ -129,13 +129,4 @@ func appendMedia(list []post.Media, kind, mediaURL, thumb, permalink string) []p
 		}
 		return append(list, post.Media{Kind: post.MediaImage, URL: mediaURL})
 	}
-}
-
-func appendUnique(list []string, v string) []string {
-	for _, x := range list {
-		if strings.EqualFold(x, v) {
-			return list
-		}
-	}
-	return append(list, v)
 }

@@ -270,3 +270,13 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendUnique(t *testing.T) {
+	var list []string
+	for _, v := range []string{"Go", "chorus", "go", "GO", "Chorus", "wall"} {
+		list = AppendUnique(list, v)
+	}
+	if want := []string{"Go", "chorus", "wall"}; !slices.Equal(list, want) {
+		t.Errorf("got %v, want %v", list, want)
+	}
+}

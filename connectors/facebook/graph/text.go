@@ -96,6 +96,17 @@ type Entities struct {
 	URLs     []Span
 }
 
+// AppendUnique appends v to list unless list holds it already, in any
+// case: the hashtags and mentions of a post, once each.
+func AppendUnique(list []string, v string) []string {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
 // Scan finds the links (http and https), hashtags and, when mentions is
 // set, Instagram-style @username mentions in text, with code-point spans.
 // Hashtags are letters, marks, digits and '_' (at least one letter) after
