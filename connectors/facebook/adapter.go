@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/chorus-wall/chorus/connectors/facebook/graph"
 	"github.com/chorus-wall/chorus/post"
@@ -124,13 +123,6 @@ func finish(p post.Post, now time.Time) (post.Post, error) {
 	if strings.TrimSpace(p.Text) == "" && len(p.Media) == 0 {
 		// Normalize drops unsafe media URLs after its emptiness check.
 		return post.Post{}, fmt.Errorf("facebook: %s: %w: text is required (no text, and no media with a usable URL)", p.ID, post.ErrInvalid)
-	}
-	// Normalize cuts very long text: a span past the cut has no text left.
-	n := utf8.RuneCountInString(p.Text)
-	for i := range p.Links {
-		if p.Links[i].End > n {
-			p.Links[i].Start, p.Links[i].End = 0, 0
-		}
 	}
 	return p, nil
 }

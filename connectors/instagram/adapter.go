@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/chorus-wall/chorus/connectors/facebook/graph"
 	"github.com/chorus-wall/chorus/post"
@@ -99,12 +98,6 @@ func AdaptMedia(w Media, created time.Time, source string, now time.Time) (post.
 	if strings.TrimSpace(p.Text) == "" && len(p.Media) == 0 {
 		// Normalize drops unsafe media URLs after its emptiness check.
 		return post.Post{}, fmt.Errorf("instagram: %s: %w: text is required (no caption, and no media with a usable URL)", p.ID, post.ErrInvalid)
-	}
-	n := utf8.RuneCountInString(p.Text)
-	for i := range p.Links {
-		if p.Links[i].End > n {
-			p.Links[i].Start, p.Links[i].End = 0, 0
-		}
 	}
 	return p, nil
 }
