@@ -11,6 +11,7 @@ import (
 
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
+	"github.com/chorus-wall/chorus/connectors/sourcetest"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -108,14 +109,7 @@ func TestSettings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := sourceFrom(t, tt.yaml, connectors.Deps{})
 			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("no error, want %q", tt.wantErr)
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not contain %q", err, w)
-					}
-				}
+				sourcetest.WantError(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,5 +160,20 @@ func Unique(t testing.TB, posts []post.Post) {
 			t.Fatalf("post %s stored twice", id)
 		}
 		seen[id] = true
+	}
+}
+
+// WantError fails the test unless err is set and its message holds each
+// of want: the check of a settings table's error cases, whose messages
+// name the keys at fault.
+func WantError(t testing.TB, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
 	}
 }

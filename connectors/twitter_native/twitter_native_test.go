@@ -83,14 +83,7 @@ func TestSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(sourcetest.Spec(t, "id: tw\ntype: twitter_native\n"+tt.yaml), sourcetest.Deps(t, &sourcetest.Cursors{}))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q\nlacks %q", err, w)
-				}
-			}
+			sourcetest.WantError(t, err, tt.want)
 		})
 	}
 	src, err := New(sourcetest.Spec(t, "id: tw\ntype: twitter_native\nstream_url: https://stream.example/s\nbasic_auth_user: u\nbasic_auth_password: "+token), sourcetest.Deps(t, &sourcetest.Cursors{}))

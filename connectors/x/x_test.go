@@ -305,14 +305,7 @@ func TestSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(sourcetest.Spec(t, "id: x-test\ntype: x\n"+tt.yaml), sourcetest.Deps(t, &sourcetest.Cursors{}))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q\nlacks %q", err, w)
-				}
-			}
+			sourcetest.WantError(t, err, tt.want)
 		})
 	}
 	src, err := New(sourcetest.Spec(t, "id: x-ok\ntype: x\nbearer_token: "+token+"\nhashtags: ['#Summit26']\naccounts: ['@choruslive']"), sourcetest.Deps(t, &sourcetest.Cursors{}))
