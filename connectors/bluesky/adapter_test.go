@@ -4,32 +4,23 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/chorus-wall/chorus/connectors/sourcetest"
 	"github.com/chorus-wall/chorus/post"
 )
 
 var fetched = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // lines are the Jetstream messages of the fixture, one per line.
 func lines(t testing.TB) [][]byte {
 	t.Helper()
 	var out [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(fixture(t, "jetstream.jsonl")))
+	sc := bufio.NewScanner(bytes.NewReader(sourcetest.Testdata(t, "jetstream.jsonl")))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		out = append(out, slices.Clone(sc.Bytes()))
@@ -49,7 +40,7 @@ func (r ref) id() string { return "bluesky:" + r.DID + "/" + r.RKey }
 func keys(t testing.TB) map[string]ref {
 	t.Helper()
 	var m map[string]ref
-	if err := json.Unmarshal(fixture(t, "jetstream_keys.json"), &m); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, "jetstream_keys.json"), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -77,7 +68,7 @@ func record(t testing.TB, name string) (Event, *PostRecord) {
 func profiles(t testing.TB) map[string]*Profile {
 	t.Helper()
 	var r ProfilesResponse
-	if err := json.Unmarshal(fixture(t, "profiles.json"), &r); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, "profiles.json"), &r); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]*Profile{}
@@ -369,7 +360,7 @@ func TestMatch(t *testing.T) {
 
 func TestAdaptView(t *testing.T) {
 	var resp SearchResponse
-	if err := json.Unmarshal(fixture(t, "search_posts_1.json"), &resp); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, "search_posts_1.json"), &resp); err != nil {
 		t.Fatal(err)
 	}
 	var v PostView
@@ -424,7 +415,7 @@ func FuzzAdapter(f *testing.F) {
 func FuzzView(f *testing.F) {
 	for _, name := range []string{"search_posts_1.json", "search_posts_2.json"} {
 		var resp SearchResponse
-		_ = json.Unmarshal(fixture(f, name), &resp)
+		_ = json.Unmarshal(sourcetest.Testdata(f, name), &resp)
 		for _, raw := range resp.Posts {
 			f.Add([]byte(raw))
 		}

@@ -84,7 +84,7 @@ func (n *network) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var all ProfilesResponse
-		_ = json.Unmarshal(fixture(n.t, "profiles.json"), &all)
+		_ = json.Unmarshal(sourcetest.Testdata(n.t, "profiles.json"), &all)
 		want := r.URL.Query()["actors"]
 		if len(want) > 25 {
 			http.Error(w, `{"error":"InvalidRequest","message":"Error: actors must not have more than 25 elements"}`, http.StatusBadRequest)
@@ -99,7 +99,7 @@ func (n *network) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, out)
 	case "/xrpc/com.atproto.identity.resolveHandle":
 		var all ProfilesResponse
-		_ = json.Unmarshal(fixture(n.t, "profiles.json"), &all)
+		_ = json.Unmarshal(sourcetest.Testdata(n.t, "profiles.json"), &all)
 		for _, p := range all.Profiles {
 			if p.Handle == r.URL.Query().Get("handle") {
 				writeJSON(w, ResolveHandleResponse{DID: p.DID})
@@ -114,19 +114,19 @@ func (n *network) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, `{"error":"AuthenticationRequired","message":"Invalid identifier or password"}`, http.StatusUnauthorized)
 			return
 		}
-		_, _ = w.Write(fixture(n.t, "session.json"))
+		_, _ = w.Write(sourcetest.Testdata(n.t, "session.json"))
 	case "/xrpc/app.bsky.feed.searchPosts":
 		var sess Session
-		_ = json.Unmarshal(fixture(n.t, "session.json"), &sess)
+		_ = json.Unmarshal(sourcetest.Testdata(n.t, "session.json"), &sess)
 		if r.Header.Get("Authorization") != "Bearer "+sess.AccessJwt {
 			http.Error(w, `{"error":"AuthMissing","message":"Authentication Required"}`, http.StatusUnauthorized)
 			return
 		}
 		if r.URL.Query().Get("cursor") == "2" {
-			_, _ = w.Write(fixture(n.t, "search_posts_2.json"))
+			_, _ = w.Write(sourcetest.Testdata(n.t, "search_posts_2.json"))
 			return
 		}
-		_, _ = w.Write(fixture(n.t, "search_posts_1.json"))
+		_, _ = w.Write(sourcetest.Testdata(n.t, "search_posts_1.json"))
 	default:
 		http.NotFound(w, r)
 	}
@@ -401,7 +401,7 @@ func TestBackfill(t *testing.T) {
 	deps.Now = func() time.Time { return start }
 	src := build(t, yaml(n, "hashtags: [ChorusLive]\nidentifier: me.bsky.social\napp_password: abcd-efgh-ijkl-mnop"), deps)
 	var search SearchResponse
-	_ = json.Unmarshal(fixture(t, "search_posts_2.json"), &search)
+	_ = json.Unmarshal(sourcetest.Testdata(t, "search_posts_2.json"), &search)
 	var v PostView
 	_ = json.Unmarshal(search.Posts[0], &v)
 	first := "bluesky:" + strings.TrimPrefix(strings.Replace(v.URI, "/app.bsky.feed.post/", "/", 1), "at://")

@@ -2,8 +2,6 @@ package facebook
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,25 +9,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/chorus-wall/chorus/connectors/facebook/graph"
+	"github.com/chorus-wall/chorus/connectors/sourcetest"
 	"github.com/chorus-wall/chorus/post"
 )
 
 var fixedNow = time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // fixturePosts adapts every item of a posts fixture, by native id.
 func fixturePosts(t *testing.T, name string) (map[string]post.Post, []error) {
 	t.Helper()
 	var list graph.List
-	if err := json.Unmarshal(readFixture(t, name), &list); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, name), &list); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]post.Post{}
@@ -284,7 +274,7 @@ func TestLegacyMessageTags(t *testing.T) {
 
 func TestAdaptComments(t *testing.T) {
 	var list graph.List
-	if err := json.Unmarshal(readFixture(t, "comments.json"), &list); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, "comments.json"), &list); err != nil {
 		t.Fatal(err)
 	}
 	var got []post.Post
@@ -343,7 +333,7 @@ func TestAdaptRefuses(t *testing.T) {
 func FuzzAdapter(f *testing.F) {
 	for _, name := range []string{"posts_page1.json", "posts_page2.json", "tagged.json", "comments.json"} {
 		var list graph.List
-		if err := json.Unmarshal(readFixture(f, name), &list); err != nil {
+		if err := json.Unmarshal(sourcetest.Testdata(f, name), &list); err != nil {
 			f.Fatal(err)
 		}
 		for _, raw := range list.Data {
@@ -379,7 +369,7 @@ func checkInvariants(t *testing.T, p post.Post) {
 }
 
 func BenchmarkAdaptPage(b *testing.B) {
-	raw := readFixture(b, "posts_page1.json")
+	raw := sourcetest.Testdata(b, "posts_page1.json")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {

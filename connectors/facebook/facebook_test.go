@@ -87,7 +87,7 @@ func (g *fakeGraph) requests(path string) []*http.Request {
 
 // fixture answers with a testdata file, status and headers.
 func fixture(t *testing.T, name string, status int, header map[string]string) http.HandlerFunc {
-	body := readFixture(t, name)
+	body := sourcetest.Testdata(t, name)
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		for k, v := range header {
@@ -102,7 +102,7 @@ func fixture(t *testing.T, name string, status int, header map[string]string) ht
 // the first.
 func paged(t *testing.T, first, second string) http.HandlerFunc {
 	var list graph.List
-	if err := json.Unmarshal(readFixture(t, first), &list); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, first), &list); err != nil {
 		t.Fatal(err)
 	}
 	one, two := fixture(t, first, 200, nil), fixture(t, second, 200, nil)

@@ -2,8 +2,6 @@ package instagram
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,24 +9,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/chorus-wall/chorus/connectors/facebook/graph"
+	"github.com/chorus-wall/chorus/connectors/sourcetest"
 	"github.com/chorus-wall/chorus/post"
 )
 
 var fixedNow = time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func adaptFixture(t *testing.T, name string) (map[string]post.Post, []error) {
 	t.Helper()
 	var list graph.List
-	if err := json.Unmarshal(readFixture(t, name), &list); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, name), &list); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]post.Post{}
@@ -201,7 +191,7 @@ func TestAdaptRefuses(t *testing.T) {
 func FuzzAdapter(f *testing.F) {
 	for _, name := range []string{"recent_media_page1.json", "recent_media_page2.json"} {
 		var list graph.List
-		if err := json.Unmarshal(readFixture(f, name), &list); err != nil {
+		if err := json.Unmarshal(sourcetest.Testdata(f, name), &list); err != nil {
 			f.Fatal(err)
 		}
 		for _, raw := range list.Data {
@@ -230,7 +220,7 @@ func FuzzAdapter(f *testing.F) {
 }
 
 func BenchmarkAdaptPage(b *testing.B) {
-	raw := readFixture(b, "recent_media_page1.json")
+	raw := sourcetest.Testdata(b, "recent_media_page1.json")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {

@@ -86,7 +86,7 @@ func (g *fakeGraph) requests(path string) []*http.Request {
 }
 
 func fixture(t *testing.T, name string, status int, header map[string]string) http.HandlerFunc {
-	body := readFixture(t, name)
+	body := sourcetest.Testdata(t, name)
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		for k, v := range header {

@@ -2,33 +2,23 @@ package mastodon
 
 import (
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/chorus-wall/chorus/connectors/sourcetest"
 	"github.com/chorus-wall/chorus/post"
 )
 
 var fetched = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
-// fixture reads a testdata file.
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // timeline returns the statuses of a timeline fixture, newest first.
 func timeline(t testing.TB, name string) []json.RawMessage {
 	t.Helper()
 	var page []json.RawMessage
-	if err := json.Unmarshal(fixture(t, name), &page); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, name), &page); err != nil {
 		t.Fatal(err)
 	}
 	return page
@@ -64,7 +54,7 @@ func span(text string, l post.Link) string {
 func TestAdapt(t *testing.T) {
 	page := timeline(t, "tag_timeline.json")
 	var reblog Status
-	if err := json.Unmarshal(fixture(t, "reblog.json"), &reblog); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, "reblog.json"), &reblog); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -354,7 +344,7 @@ func TestParseContent(t *testing.T) {
 func TestReadEvents(t *testing.T) {
 	var got []Event
 	beats := 0
-	err := readEvents(strings.NewReader(string(fixture(t, "stream_1.txt"))), func() { beats++ }, func(e Event) error {
+	err := readEvents(strings.NewReader(string(sourcetest.Testdata(t, "stream_1.txt"))), func() { beats++ }, func(e Event) error {
 		got = append(got, e)
 		return nil
 	})
@@ -381,7 +371,7 @@ func FuzzAdapter(f *testing.F) {
 	for _, raw := range timeline(f, "tag_timeline.json") {
 		f.Add(string(raw))
 	}
-	f.Add(string(fixture(f, "reblog.json")))
+	f.Add(string(sourcetest.Testdata(f, "reblog.json")))
 	f.Add(`{"id":"1","uri":"https://h.example/users/a/statuses/1","content":"<p><a href=\"https://x\"><span class=\"ellipsis\">x</span></a>","quote":{"state":"accepted","quoted_status":{"uri":"https://h.example/users/b/statuses/2"}}}`)
 	f.Fuzz(func(t *testing.T, data string) {
 		var s Status
@@ -422,7 +412,7 @@ func FuzzContent(f *testing.F) {
 // BenchmarkAdaptPage decodes and adapts one page of the tag timeline (10
 // statuses with links, media, quotes and a long post), as one poll does.
 func BenchmarkAdaptPage(b *testing.B) {
-	data := fixture(b, "tag_timeline.json")
+	data := sourcetest.Testdata(b, "tag_timeline.json")
 	b.ReportAllocs()
 	for b.Loop() {
 		var page []json.RawMessage

@@ -459,7 +459,7 @@ func TestRestartExactlyOnce(t *testing.T) {
 
 func TestStreamResumesFromCursor(t *testing.T) {
 	srv := newServer(t, timeline(t, "tag_timeline.json"))
-	srv.streams = []string{string(fixture(t, "stream_1.txt")), string(fixture(t, "stream_2.txt"))}
+	srv.streams = []string{string(sourcetest.Testdata(t, "stream_1.txt")), string(sourcetest.Testdata(t, "stream_2.txt"))}
 	// The statuses the streams announce exist on the server too.
 	var s12 json.RawMessage
 	for _, line := range strings.Split(srv.streams[0], "\n") {

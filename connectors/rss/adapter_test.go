@@ -1,31 +1,22 @@
 package rss
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/chorus-wall/chorus/connectors/sourcetest"
 	"github.com/chorus-wall/chorus/post"
 )
 
 var fetchTime = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // adaptFixture parses and adapts a fixture as if fetched from feedURL.
 func adaptFixture(t *testing.T, name, feedURL string, limit int) []entry {
 	t.Helper()
-	f, err := parseFeed(fixture(t, name))
+	f, err := parseFeed(sourcetest.Testdata(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +309,7 @@ func TestMatches(t *testing.T) {
 
 func FuzzAdapter(f *testing.F) {
 	for _, name := range []string{"rss2.xml", "atom.xml", "feed.json", "nodates.xml", "nodates-reordered.xml"} {
-		f.Add(fixture(f, name))
+		f.Add(sourcetest.Testdata(f, name))
 	}
 	f.Add([]byte(`<rss><channel><item><description>&lt;a href="x"&gt;</description></item></channel></rss>`))
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","content_html":"<p>x"}]}`))
@@ -344,7 +335,7 @@ func FuzzAdapter(f *testing.F) {
 }
 
 func BenchmarkAdaptRSS(b *testing.B) {
-	body := fixture(b, "rss2.xml")
+	body := sourcetest.Testdata(b, "rss2.xml")
 	b.ReportAllocs()
 	for b.Loop() {
 		f, err := parseFeed(body)

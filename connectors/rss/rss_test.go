@@ -173,7 +173,7 @@ func texts(posts []post.Post) []string {
 func TestConditionalGet(t *testing.T) {
 	fs := newFeedServer(t)
 	const lm = "Mon, 23 Nov 2026 10:30:00 GMT"
-	u := fs.script("/feed.xml", serve(fixture(t, "rss2.xml"), "application/rss+xml", `"v1"`, lm))
+	u := fs.script("/feed.xml", serve(sourcetest.Testdata(t, "rss2.xml"), "application/rss+xml", `"v1"`, lm))
 	cursors := &sourcetest.Cursors{}
 	s, deps := newSource(t, "id: news\ntype: rss\nfeeds: ["+u+"]", cursors)
 
@@ -237,7 +237,7 @@ func TestConditionalGet(t *testing.T) {
 
 func TestFailedAckRereads(t *testing.T) {
 	fs := newFeedServer(t)
-	u := fs.script("/atom.xml", serve(fixture(t, "atom.xml"), "application/atom+xml", `W/"a1"`, ""))
+	u := fs.script("/atom.xml", serve(sourcetest.Testdata(t, "atom.xml"), "application/atom+xml", `W/"a1"`, ""))
 	cursors := &sourcetest.Cursors{}
 	s, _ := newSource(t, "id: kai\ntype: rss\nfeeds: ["+u+"]", cursors)
 	posts, ack := read(t, s)
@@ -263,8 +263,8 @@ func TestFailedAckRereads(t *testing.T) {
 func TestReorderedFeedWithoutDates(t *testing.T) {
 	fs := newFeedServer(t)
 	u := fs.script("/board.rss",
-		serve(fixture(t, "nodates.xml"), "application/rss+xml", "", ""),
-		serve(fixture(t, "nodates-reordered.xml"), "application/rss+xml", "", ""),
+		serve(sourcetest.Testdata(t, "nodates.xml"), "application/rss+xml", "", ""),
+		serve(sourcetest.Testdata(t, "nodates-reordered.xml"), "application/rss+xml", "", ""),
 	)
 	s, _ := newSource(t, "id: pier\ntype: rss\nfeeds: ["+u+"]", &sourcetest.Cursors{})
 	posts, ack := read(t, s)
@@ -290,7 +290,7 @@ func TestReorderedFeedWithoutDates(t *testing.T) {
 
 func TestFilters(t *testing.T) {
 	fs := newFeedServer(t)
-	u := fs.script("/feed.xml", serve(fixture(t, "rss2.xml"), "application/rss+xml", "", ""))
+	u := fs.script("/feed.xml", serve(sourcetest.Testdata(t, "rss2.xml"), "application/rss+xml", "", ""))
 	tests := []struct {
 		name   string
 		filter string
@@ -313,7 +313,7 @@ func TestFilters(t *testing.T) {
 
 func TestFeedErrors(t *testing.T) {
 	fs := newFeedServer(t)
-	good := fs.script("/good.json", serve(fixture(t, "feed.json"), "application/feed+json", "", ""))
+	good := fs.script("/good.json", serve(sourcetest.Testdata(t, "feed.json"), "application/feed+json", "", ""))
 	broken := fs.script("/broken.xml", serve([]byte("<html><body>not a feed</body></html>"), "text/html", "", ""))
 	missing := fs.URL + "/missing.xml"
 
@@ -359,7 +359,7 @@ func TestRateLimited(t *testing.T) {
 
 func TestPollInterval(t *testing.T) {
 	fs := newFeedServer(t)
-	u := fs.script("/feed.xml", serve(fixture(t, "nodates.xml"), "application/rss+xml", `"e"`, ""))
+	u := fs.script("/feed.xml", serve(sourcetest.Testdata(t, "nodates.xml"), "application/rss+xml", `"e"`, ""))
 	s, _ := newSource(t, "id: slow\ntype: rss\nfeeds: ["+u+"]\npoll_interval: 1h", &sourcetest.Cursors{})
 	if _, _, err := s.Read(t.Context()); err != nil {
 		t.Fatal(err)

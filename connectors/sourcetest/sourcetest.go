@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +45,17 @@ func (c *Cursors) Put(_ context.Context, key string, value []byte) error {
 	}
 	c.m[key] = append([]byte(nil), value...)
 	return nil
+}
+
+// Testdata returns the file name in the testdata folder of the package
+// under test, failing the test when it cannot be read.
+func Testdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // Spec parses one source's YAML (a mapping with id, type and settings) into

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-wall/chorus/connectors/sourcetest"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -18,20 +19,11 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var now = time.Date(2026, 11, 23, 10, 10, 0, 0, time.UTC)
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // fixtureLines are the non-blank lines of a JSON-lines fixture.
 func fixtureLines(t testing.TB, name string) [][]byte {
 	t.Helper()
 	var out [][]byte
-	for _, l := range bytes.Split(readFixture(t, name), []byte("\n")) {
+	for _, l := range bytes.Split(sourcetest.Testdata(t, name), []byte("\n")) {
 		if l = bytes.TrimSpace(l); len(l) > 0 {
 			out = append(out, l)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorus-wall/chorus/connectors/sourcetest"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -19,15 +20,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // now is the fetch time of every test: shortly after the fixtures' posts.
 var now = time.Date(2026, 11, 23, 10, 10, 0, 0, time.UTC)
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // golden compares got, as indented JSON, with testdata/<name>; -update
 // rewrites the file.
@@ -55,7 +47,7 @@ func golden(t *testing.T, name string, got any) {
 
 func adaptFixture(t testing.TB, name string) Result {
 	t.Helper()
-	r, err := ParseResponse(readFixture(t, name))
+	r, err := ParseResponse(sourcetest.Testdata(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,9 +285,9 @@ func TestAdaptCases(t *testing.T) {
 }
 
 func FuzzAdapter(f *testing.F) {
-	f.Add(readFixture(f, "search_recent.json"))
-	f.Add(readFixture(f, "search_empty.json"))
-	for _, line := range bytes.Split(readFixture(f, "stream_lines.jsonl"), []byte("\n")) {
+	f.Add(sourcetest.Testdata(f, "search_recent.json"))
+	f.Add(sourcetest.Testdata(f, "search_empty.json"))
+	for _, line := range bytes.Split(sourcetest.Testdata(f, "stream_lines.jsonl"), []byte("\n")) {
 		f.Add(line)
 	}
 	f.Add([]byte(`{"data":{"id":"1","text":"&amp;#x","entities":{"urls":[{"start":-1,"end":99,"url":"&amp;"}]}}}`))
@@ -323,7 +315,7 @@ func FuzzAdapter(f *testing.F) {
 // made from the fixture's.
 func BenchmarkAdaptSearchPage(b *testing.B) {
 	var page map[string]json.RawMessage
-	if err := json.Unmarshal(readFixture(b, "search_recent.json"), &page); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(b, "search_recent.json"), &page); err != nil {
 		b.Fatal(err)
 	}
 	var data []map[string]any

@@ -673,7 +673,7 @@ func TestStreamRulesReconnectAndBackfill(t *testing.T) {
 
 func TestStreamBatch(t *testing.T) {
 	s := newSource(t, "id: x-stream\ntype: x\nbearer_token: t\nhashtags: [Summit26]\nstream: true", &sourcetest.Cursors{})
-	lines := strings.Split(strings.TrimRight(string(readFixture(t, "stream_lines.jsonl")), "\r\n"), "\r\n")
+	lines := strings.Split(strings.TrimRight(string(sourcetest.Testdata(t, "stream_lines.jsonl")), "\r\n"), "\r\n")
 	var nonEmpty [][]byte
 	for _, l := range lines {
 		if l != "" {

@@ -2,31 +2,22 @@ package youtube
 
 import (
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/chorus-wall/chorus/connectors/sourcetest"
 	"github.com/chorus-wall/chorus/post"
 )
 
 var fetchTime = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func decode[T any](t testing.TB, name string) *T {
 	t.Helper()
 	var v T
-	if err := json.Unmarshal(fixture(t, name), &v); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, name), &v); err != nil {
 		t.Fatal(err)
 	}
 	return &v
@@ -282,7 +273,7 @@ func TestUntilPacificMidnight(t *testing.T) {
 
 func FuzzAdapter(f *testing.F) {
 	for _, name := range []string{"search.json", "videos.json", "chat.json", "chat_page2.json", "chat_offline.json"} {
-		f.Add(fixture(f, name))
+		f.Add(sourcetest.Testdata(f, name))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		check := func(p post.Post) {
@@ -327,7 +318,7 @@ func FuzzAdapter(f *testing.F) {
 }
 
 func BenchmarkAdaptSearchPage(b *testing.B) {
-	search, videos := fixture(b, "search.json"), fixture(b, "videos.json")
+	search, videos := sourcetest.Testdata(b, "search.json"), sourcetest.Testdata(b, "videos.json")
 	b.ReportAllocs()
 	for b.Loop() {
 		var s SearchListResponse
@@ -360,7 +351,7 @@ func BenchmarkAdaptSearchPage(b *testing.B) {
 }
 
 func BenchmarkAdaptChatPage(b *testing.B) {
-	body := fixture(b, "chat.json")
+	body := sourcetest.Testdata(b, "chat.json")
 	b.ReportAllocs()
 	for b.Loop() {
 		var c LiveChatMessageListResponse

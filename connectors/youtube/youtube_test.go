@@ -97,7 +97,7 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 		f.mu.Unlock()
 		if r.URL.Query().Get("key") != testKey {
 			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write(fixtureBytes(t, "error_key_invalid.json"))
+			_, _ = w.Write(sourcetest.Testdata(t, "error_key_invalid.json"))
 			return
 		}
 		if len(script) == 0 {
@@ -122,8 +122,6 @@ func (f *fakeAPI) got(endpoint string) []*http.Request {
 	return slices.Clone(f.requests[endpoint])
 }
 
-func fixtureBytes(t testing.TB, name string) []byte { return fixture(t, name) }
-
 func answer(status int, body []byte) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
@@ -132,7 +130,9 @@ func answer(status int, body []byte) http.HandlerFunc {
 	}
 }
 
-func ok(t testing.TB, name string) http.HandlerFunc { return answer(http.StatusOK, fixture(t, name)) }
+func ok(t testing.TB, name string) http.HandlerFunc {
+	return answer(http.StatusOK, sourcetest.Testdata(t, name))
+}
 
 func newSource(t *testing.T, f *fakeAPI, extra string, cursors connectors.Cursors, now func() time.Time) (*Source, connectors.Deps) {
 	t.Helper()
@@ -225,7 +225,7 @@ func TestSearch(t *testing.T) {
 func page(t *testing.T, first, n int, next string) []byte {
 	t.Helper()
 	var resp map[string]any
-	if err := json.Unmarshal(fixture(t, "search.json"), &resp); err != nil {
+	if err := json.Unmarshal(sourcetest.Testdata(t, "search.json"), &resp); err != nil {
 		t.Fatal(err)
 	}
 	template := resp["items"].([]any)[1].(map[string]any)
@@ -259,7 +259,7 @@ func TestSearchPagination(t *testing.T) {
 		case "CDIQAA":
 			answer(http.StatusOK, page(t, 1, 50, "CGQQAA"))(w, r)
 		default:
-			answer(http.StatusOK, fixture(t, "search.json"))(w, r)
+			answer(http.StatusOK, sourcetest.Testdata(t, "search.json"))(w, r)
 		}
 	})
 	s, _ := newSource(t, f, "hashtags: [HarbourFest26]\nstatistics: false", &sourcetest.Cursors{}, nil)
@@ -304,7 +304,7 @@ func TestAPIErrors(t *testing.T) {
 		h     http.HandlerFunc
 		check func(t *testing.T, err error)
 	}{
-		{name: "quota exceeded waits for midnight Pacific", h: answer(http.StatusForbidden, fixture(t, "error_quota.json")), check: func(t *testing.T, err error) {
+		{name: "quota exceeded waits for midnight Pacific", h: answer(http.StatusForbidden, sourcetest.Testdata(t, "error_quota.json")), check: func(t *testing.T, err error) {
 			var retry *connectors.RetryError
 			if !errors.As(err, &retry) || retry.Wait != 20*time.Hour || !errors.Is(err, ErrQuota) || fetchIsAuth(err) {
 				t.Errorf("err %v", err)
@@ -313,19 +313,19 @@ func TestAPIErrors(t *testing.T) {
 				t.Errorf("message %q", err)
 			}
 		}},
-		{name: "rate limit waits a minute", h: answer(http.StatusForbidden, fixture(t, "error_rate_limit.json")), check: func(t *testing.T, err error) {
+		{name: "rate limit waits a minute", h: answer(http.StatusForbidden, sourcetest.Testdata(t, "error_rate_limit.json")), check: func(t *testing.T, err error) {
 			var retry *connectors.RetryError
 			if !errors.As(err, &retry) || retry.Wait != time.Minute || fetchIsAuth(err) {
 				t.Errorf("err %v", err)
 			}
 		}},
-		{name: "invalid key is an auth error", h: answer(http.StatusBadRequest, fixture(t, "error_key_invalid.json")), check: func(t *testing.T, err error) {
+		{name: "invalid key is an auth error", h: answer(http.StatusBadRequest, sourcetest.Testdata(t, "error_key_invalid.json")), check: func(t *testing.T, err error) {
 			var auth *connectors.AuthError
 			if !errors.As(err, &auth) || auth.Status != 400 {
 				t.Errorf("err %v", err)
 			}
 		}},
-		{name: "forbidden is an auth error", h: answer(http.StatusForbidden, fixture(t, "error_forbidden.json")), check: func(t *testing.T, err error) {
+		{name: "forbidden is an auth error", h: answer(http.StatusForbidden, sourcetest.Testdata(t, "error_forbidden.json")), check: func(t *testing.T, err error) {
 			var auth *connectors.AuthError
 			if !errors.As(err, &auth) || !strings.Contains(err.Error(), "forbidden") {
 				t.Errorf("err %v", err)
@@ -359,7 +359,7 @@ func fetchIsAuth(err error) bool {
 // message is what an operator sees in GET /api/v1/sources.
 func TestQuotaInStatus(t *testing.T) {
 	f := newFakeAPI(t)
-	f.script("search", answer(http.StatusForbidden, fixture(t, "error_quota.json")))
+	f.script("search", answer(http.StatusForbidden, sourcetest.Testdata(t, "error_quota.json")))
 	s, _ := newSource(t, f, "keywords: [harbour]", &sourcetest.Cursors{}, nil)
 	r := connectors.NewRunner(map[string]connectors.Source{"yt": s}, bustest.Open(t), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	ctx, cancel := context.WithCancel(t.Context())
@@ -389,7 +389,7 @@ func TestTooManyRequests(t *testing.T) {
 	f := newFakeAPI(t)
 	f.script("search", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "90")
-		answer(http.StatusTooManyRequests, fixture(t, "error_rate_limit.json"))(w, r)
+		answer(http.StatusTooManyRequests, sourcetest.Testdata(t, "error_rate_limit.json"))(w, r)
 	})
 	s, _ := newSource(t, f, "keywords: [harbour]", &sourcetest.Cursors{}, nil)
 	for range 3 {
@@ -479,7 +479,7 @@ func TestLiveChatStates(t *testing.T) {
 		wantChat int
 		ended    bool
 	}{
-		{name: "chat ended error ends gracefully", extra: "live_chat_id: Cg0KC2hBcmIwdXJMMXYz", chat: answer(http.StatusForbidden, fixture(t, "error_chat_ended.json")), wantChat: 1, ended: true},
+		{name: "chat ended error ends gracefully", extra: "live_chat_id: Cg0KC2hBcmIwdXJMMXYz", chat: answer(http.StatusForbidden, sourcetest.Testdata(t, "error_chat_ended.json")), wantChat: 1, ended: true},
 		{name: "broadcast over: no chat call", extra: "live_video_id: hArb0urL1v3", videos: ok(t, "live_details_ended.json"), ended: true},
 		{name: "not started yet: retried later", extra: "live_video_id: hArb0urL1v3", videos: answer(http.StatusOK, []byte(`{"kind":"youtube#videoListResponse","etag":"x","items":[{"kind":"youtube#video","etag":"y","id":"hArb0urL1v3","liveStreamingDetails":{"scheduledStartTime":"2026-11-24T18:00:00Z"}}],"pageInfo":{"totalResults":1,"resultsPerPage":1}}`))},
 		{name: "empty page", extra: "live_chat_id: Cg0KC2hBcmIwdXJMMXYz", chat: ok(t, "chat_empty.json"), wantChat: 1},
