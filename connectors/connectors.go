@@ -1,5 +1,7 @@
-// Package connectors holds the contract every source of posts fulfils and the
-// runner that drives sources and hands their posts to the bus.
+// Package connectors holds the contract every source of posts fulfils, the
+// runner that drives sources and hands their posts to the bus, and the small
+// pieces the sources share: their dependencies' defaults (Deps.WithDefaults),
+// JSON cursors (LoadCursor, StoreCursor) and the pace of polls (Pacer).
 package connectors
 
 import (
