@@ -169,7 +169,8 @@ log_level: warn
 sources:
   - {id: load, type: webhook, secret: %s, max_posts: 1000, max_body_bytes: 16777216}
 streams:
-  - {id: load, title: Load, sources: [load], blocked_words: [blocked], display_limit: 60}
+  - {id: load, title: Load, sources: [load], blocked_words: [blocked], display_limit: 60,
+     filters: {spam: {disabled: true}}}
 `, port, filepath.Join(dir, "data"), secret)
 	cfgPath := filepath.Join(dir, "chorus.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
