@@ -33,9 +33,6 @@ type Source interface {
 // AckFunc reports the fate of one Read's posts back to its source.
 type AckFunc func(ctx context.Context, err error) error
 
-// NoAck is the AckFunc of a source with nothing to commit.
-func NoAck(context.Context, error) error { return nil }
-
 // Cursors stores each source's resume point durably (the chorus_cursors
 // bucket). Get returns nil and no error when nothing is stored yet.
 type Cursors interface {

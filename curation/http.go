@@ -42,8 +42,7 @@ type reasonBody struct {
 	Reason string `json:"reason"`
 }
 
-// who reads the actor from the context and the reason from an optional
-// JSON body into v (which embeds reasonBody or is one).
+// who is the acting moderator (set by authentication) and their reason.
 func who(c echo.Context, reason string) (Who, error) {
 	if len(reason) > 500 {
 		return Who{}, echo.NewHTTPError(http.StatusBadRequest, "reason must be at most 500 bytes")

@@ -39,7 +39,8 @@ type Policy struct {
 	profanityAction bus.EventKind
 	// words is blocked words and profanity in one matcher, so each field of
 	// a post is read once; blockedSet tells which list a match came from.
-	// Used when both reject (the default).
+	// Used when both reject (the default); otherwise blocked and profanity
+	// are separate matchers.
 	words          textFinder
 	blockedSet     map[string]bool
 	allowed        textFinder
@@ -60,7 +61,6 @@ func Compile(s config.Stream, lists *Lists, path string) (*Policy, error) {
 	f := s.Filters
 	pol := &Policy{
 		Stream:          s,
-		blocked:         lists.Words(s.BlockedWords, nil),
 		allowed:         lists.Words(f.AllowedWords, nil),
 		blockedTags:     lowerSet(f.BlockedHashtags, "#"),
 		blockedAuthors:  newAuthorSet(f.BlockedAuthors),
@@ -82,14 +82,18 @@ func Compile(s config.Stream, lists *Lists, path string) (*Policy, error) {
 					path, i, lang, strings.Join(wordlist.Languages(), ", "))
 			}
 		}
-		pol.profanity = lists.Profanity(f.Profanity.Languages, f.Profanity.Allow)
 		if pol.profanityAction == bus.EventReject {
 			pol.words = lists.Words(append(slices.Clone(s.BlockedWords), wordlist.Profanity(f.Profanity.Languages...)...), f.Profanity.Allow)
 			pol.blockedSet = map[string]bool{}
 			for _, w := range s.BlockedWords {
 				pol.blockedSet[w] = true
 			}
+		} else {
+			pol.profanity = lists.Profanity(f.Profanity.Languages, f.Profanity.Allow)
 		}
+	}
+	if pol.words == nil {
+		pol.blocked = lists.Words(s.BlockedWords, nil)
 	}
 	for i, r := range s.Rules {
 		if r.Disabled {
@@ -187,7 +191,7 @@ func (pol *Policy) filter(p *post.Post, toks []string, now time.Time) (bus.Event
 	if i := slices.IndexFunc(p.Hashtags, func(h string) bool { return pol.blockedTags[strings.ToLower(h)] }); i >= 0 {
 		return bus.EventReject, "blocked hashtag #" + p.Hashtags[i], true
 	}
-	if pol.profanity != nil && pol.words == nil {
+	if pol.profanity != nil {
 		if word, field, ok := findInPost(pol.profanity, p, toks); ok {
 			return pol.profanityAction, fmt.Sprintf("profanity %q (%s)", word, field), true
 		}
