@@ -141,24 +141,26 @@ func (s *Store) apply(entry jetstream.KeyValueEntry) {
 	}
 }
 
-// Validate checks st as the API received it, with every error naming its
-// key, and returns it with defaults applied.
-func (s *Store) Validate(st config.Stream) (config.Stream, error) {
+// validate checks st as the API received it, with every error naming its
+// key, and returns its compiled policy, defaults applied.
+func (s *Store) validate(st config.Stream) (*Policy, error) {
 	if err := config.ValidateStream(&st, s.sources); err != nil {
-		return st, fmt.Errorf("%w: %w", ErrBadInput, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-	if _, err := Compile(st, s.streams.lists, "stream"); err != nil {
-		return st, fmt.Errorf("%w: %w", ErrBadInput, err)
+	pol, err := Compile(st, s.streams.lists, "stream")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-	return st, nil
+	return pol, nil
 }
 
 // Put validates and stores st, creating or replacing it.
 func (s *Store) Put(ctx context.Context, st config.Stream) (config.Stream, error) {
-	st, err := s.Validate(st)
+	pol, err := s.validate(st)
 	if err != nil {
 		return st, err
 	}
+	st = pol.Stream
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return st, err
@@ -167,7 +169,8 @@ func (s *Store) Put(ctx context.Context, st config.Stream) (config.Stream, error
 		return st, fmt.Errorf("curation: store stream %s: %w", st.ID, err)
 	}
 	// This node need not wait for its own watch to see the change.
-	return st, s.streams.Put(st)
+	s.streams.put(pol)
+	return st, nil
 }
 
 // Update changes the stored stream id with change, retrying when another
@@ -189,9 +192,11 @@ func (s *Store) Update(ctx context.Context, id string, change func(*config.Strea
 			return st, err
 		}
 		st.ID = id
-		if st, err = s.Validate(st); err != nil {
+		pol, err := s.validate(st)
+		if err != nil {
 			return st, err
 		}
+		st = pol.Stream
 		raw, _ := json.Marshal(st)
 		if _, err := s.kv.Update(ctx, streamPrefix+id, raw, entry.Revision()); err != nil {
 			if errors.Is(err, jetstream.ErrKeyExists) {
@@ -199,7 +204,8 @@ func (s *Store) Update(ctx context.Context, id string, change func(*config.Strea
 			}
 			return st, fmt.Errorf("curation: store stream %s: %w", id, err)
 		}
-		return st, s.streams.Put(st)
+		s.streams.put(pol)
+		return st, nil
 	}
 	return config.Stream{}, fmt.Errorf("curation: stream %s kept changing; try again", id)
 }

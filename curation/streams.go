@@ -29,6 +29,13 @@ func (s *Streams) Put(st config.Stream) error {
 	if err != nil {
 		return err
 	}
+	s.put(pol)
+	return nil
+}
+
+// put adds or replaces a compiled policy.
+func (s *Streams) put(pol *Policy) {
+	st := pol.Stream
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.byID[st.ID]; !ok {
@@ -36,7 +43,6 @@ func (s *Streams) Put(st config.Stream) error {
 	}
 	s.byID[st.ID] = pol
 	s.reindex()
-	return nil
 }
 
 // Delete removes the stream with id.
