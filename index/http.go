@@ -38,7 +38,8 @@ func (h *Handlers) Queue(c echo.Context) error {
 
 // Search answers GET /api/v1/streams/:id/search?q=...: Bleve query string
 // syntax over text, author and hashtags (fields: network, status, lang,
-// kind, hashtags, author_handle, author_name, text, created_at...).
+// kind, hashtags, author_handle, author_name, text, created_at..., listed in
+// the README); phrases match, and names match whatever their case.
 func (h *Handlers) Search(c echo.Context) error {
 	q, err := h.query(c)
 	if err != nil {

@@ -23,6 +23,16 @@ import (
 // the same batch as the documents so the two never disagree.
 var seqKey = []byte("chorus.events_seq")
 
+// schemaVersion names the mapping and what newDoc writes into it. Bump it
+// with any change to either (TestMappingMatchesSchemaVersion insists): Open
+// finds an index built under another version and rebuilds it from the
+// events stream. Version 1 (unrecorded) had no phrase positions and matched
+// hashtags, handles and networks only in lower case.
+const schemaVersion = "2"
+
+// schemaKey is where the index records the schemaVersion it was built under.
+var schemaKey = []byte("chorus.schema")
+
 // BatchSize is how many events are applied in one Bleve batch at most.
 const BatchSize = 500
 
@@ -45,12 +55,11 @@ type Index struct {
 	appliedGa prometheus.Gauge
 }
 
-// Open opens the index at path, creating it when absent.
+// Open opens the index at path, creating it when absent. An index built
+// under another schemaVersion is deleted and created empty, so Run rebuilds
+// it from the first event (Ready stays open until it has caught up).
 func Open(path string, log *slog.Logger, reg prometheus.Registerer) (*Index, error) {
-	idx, err := bleve.Open(path)
-	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
-		idx, err = bleve.New(path, newMapping())
-	}
+	idx, err := openCurrent(path, log)
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", path, err)
 	}
@@ -93,6 +102,56 @@ func Open(path string, log *slog.Logger, reg prometheus.Registerer) (*Index, err
 		reg.MustRegister(x.lag, x.events, x.skipped, x.appliedGa)
 	}
 	return x, nil
+}
+
+// openCurrent opens the index at path when it was built under
+// schemaVersion, and creates it afresh when it is absent or of another version.
+func openCurrent(path string, log *slog.Logger) (bleve.Index, error) {
+	idx, err := bleve.Open(path)
+	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		return create(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	built, err := idx.GetInternal(schemaKey)
+	if err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	if string(built) == schemaVersion {
+		return idx, nil
+	}
+	if len(built) == 0 {
+		built = []byte("1")
+	}
+	log.Warn("index: built by another version of Chorus; rebuilding it from the events stream (ready once caught up)",
+		"path", path, "schema", string(built), "now", schemaVersion)
+	if err := idx.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(path); err != nil {
+		return nil, fmt.Errorf("remove the old index: %w", err)
+	}
+	return create(path)
+}
+
+// create makes an empty index under schemaVersion.
+func create(path string) (bleve.Index, error) {
+	m, err := newMapping()
+	if err != nil {
+		return nil, err
+	}
+	idx, err := bleve.New(path, m)
+	if err != nil {
+		return nil, err
+	}
+	// Recorded before any document: an index without it is rebuilt again.
+	if err := idx.SetInternal(schemaKey, []byte(schemaVersion)); err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("record schema version: %w", err)
+	}
+	return idx, nil
 }
 
 // Remove deletes the index at path (before a rebuild).
@@ -248,7 +307,7 @@ func (x *Index) change(e bus.Event, docs map[string]*current) error {
 // ban takes an author's approved and held posts in a stream off: approved
 // ones become removed, held ones rejected.
 func (x *Index) ban(e bus.Event, docs map[string]*current) error {
-	q := bleve.NewConjunctionQuery(term("doc_type", typePost), term("stream", e.Stream), term("author_key", e.Author))
+	q := bleve.NewConjunctionQuery(term("doc_type", typePost), term("stream", e.Stream), term("author_key", strings.ToLower(e.Author)))
 	req := bleve.NewSearchRequestOptions(q, 10000, 0, false)
 	res, err := x.idx.Search(req)
 	if err != nil {

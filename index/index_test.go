@@ -14,7 +14,7 @@ import (
 	"github.com/chorus-wall/chorus/post"
 )
 
-func open(t *testing.T, path string) *Index {
+func open(t testing.TB, path string) *Index {
 	t.Helper()
 	x, err := Open(path, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	if err != nil {

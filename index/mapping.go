@@ -6,13 +6,17 @@ package index
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
+	charregexp "github.com/blevesearch/bleve/v2/analysis/char/regexp"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/chorus-wall/chorus/bus"
@@ -105,13 +109,6 @@ func newDoc(stream string, p *post.Post, postJSON string, m meta) (doc, error) {
 	if err != nil {
 		return doc{}, err
 	}
-	lower := func(in []string) []string {
-		out := make([]string, len(in))
-		for i, s := range in {
-			out[i] = strings.ToLower(s)
-		}
-		return out
-	}
 	return doc{
 		DocType:      typePost,
 		Stream:       stream,
@@ -121,12 +118,12 @@ func newDoc(stream string, p *post.Post, postJSON string, m meta) (doc, error) {
 		Reason:       m.Reason,
 		Actor:        m.Actor,
 		Rule:         m.Rule,
-		Hashtags:     lower(p.Hashtags),
-		Mentions:     lower(p.Mentions),
-		Tags:         lower(m.Tags),
+		Hashtags:     p.Hashtags,
+		Mentions:     p.Mentions,
+		Tags:         m.Tags,
 		Text:         p.Text,
 		AuthorName:   p.Author.Name,
-		AuthorHandle: strings.ToLower(p.Author.Handle),
+		AuthorHandle: p.Author.Handle,
 		AuthorKey:    p.AuthorKey(),
 		Lang:         p.Lang,
 		Kind:         string(p.Kind),
@@ -164,13 +161,41 @@ func newAudit(e bus.Event) auditDoc {
 		Author: e.Author, Actor: e.Actor, Reason: e.Reason, Rule: e.Rule, At: e.At}
 }
 
+// foldedKeyword is the analyzer of keyword fields that match whatever their
+// case: the whole value is one term, lowercased.
+const foldedKeyword = "chorus_folded_keyword"
+
+// foldedName is the analyzer of hashtags, mentions and handles: a folded
+// keyword without the leading sign people type (#ChorusLive, @ana).
+const foldedName = "chorus_folded_name"
+
+// leadingSign is the # or @ (or their full-width forms) before a name.
+const leadingSign = `^\s*[#@＃＠]+`
+
+// nameFields are the fields foldedName analyses.
+var nameFields = map[string]bool{"hashtags": true, "mentions": true, "author_handle": true}
+
+// exactFields are the keyword fields matched as written: identifiers that
+// Chorus itself writes and looks up (post ids can be case-sensitive at their
+// network). Every other keyword field is folded to lower case when indexed
+// and when queried.
+var exactFields = map[string]bool{"doc_type": true, "stream": true, "post_id": true, "actor": true, "event": true}
+
 // newMapping is the explicit mapping: keywords for ids and facets, analysed
-// text for what people write, dates for time, and the post itself stored
-// whole. Nothing is mapped dynamically.
-func newMapping() mapping.IndexMapping {
-	kw := func(all bool) *mapping.FieldMapping {
+// text with positions for what people write (so quoted phrases match), dates
+// for time, and the post itself stored whole. Nothing is mapped dynamically.
+// Change it only with schemaVersion.
+func newMapping() (mapping.IndexMapping, error) {
+	kw := func(name string, all bool) *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
-		f.Analyzer = keyword.Name
+		switch {
+		case exactFields[name]:
+			f.Analyzer = keyword.Name
+		case nameFields[name]:
+			f.Analyzer = foldedName
+		default:
+			f.Analyzer = foldedKeyword
+		}
 		f.IncludeInAll = all
 		f.DocValues = true
 		return f
@@ -179,7 +204,7 @@ func newMapping() mapping.IndexMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = standard.Name
 		f.IncludeInAll = true
-		f.IncludeTermVectors = false
+		f.IncludeTermVectors = true // phrase queries need the positions
 		return f
 	}
 	date := func() *mapping.FieldMapping {
@@ -200,43 +225,50 @@ func newMapping() mapping.IndexMapping {
 
 	m := bleve.NewDocumentStaticMapping()
 	for name, f := range map[string]*mapping.FieldMapping{
-		"doc_type":      kw(false),
-		"event":         kw(false),
-		"rule":          kw(false),
-		"tags":          kw(true),
-		"author_key":    kw(false),
-		"sentiment":     num(),
-		"meta_json":     stored,
-		"stream":        kw(false),
-		"post_id":       kw(false),
-		"network":       kw(false),
-		"status":        kw(false),
-		"actor":         kw(false),
-		"lang":          kw(false),
-		"kind":          kw(false),
-		"hashtags":      kw(true),
-		"mentions":      kw(true),
-		"author_handle": kw(true),
-		"text":          text(),
-		"author_name":   text(),
-		"reason":        text(),
-		"created_at":    date(),
-		"decided_at":    date(),
-		"followers":     num(),
-		"seq":           num(),
-		"post_json":     stored,
+		"text":        text(),
+		"author_name": text(),
+		"reason":      text(),
+		"created_at":  date(),
+		"decided_at":  date(),
+		"followers":   num(),
+		"sentiment":   num(),
+		"seq":         num(),
+		"post_json":   stored,
+		"meta_json":   stored,
 	} {
 		m.AddFieldMappingsAt(name, f)
 	}
-	for _, name := range []string{"has_media", "pinned", "featured"} {
-		m.AddFieldMappingsAt(name, kw(false))
+	// Keywords: those a bare word also searches (the _all field), then the rest.
+	for _, name := range []string{"tags", "hashtags", "mentions", "author_handle"} {
+		m.AddFieldMappingsAt(name, kw(name, true))
+	}
+	for _, name := range []string{"doc_type", "stream", "post_id", "event", "actor", "rule", "author_key",
+		"network", "status", "lang", "kind", "has_media", "pinned", "featured"} {
+		m.AddFieldMappingsAt(name, kw(name, false))
 	}
 
 	im := bleve.NewIndexMapping()
+	if err := im.AddCustomCharFilter("chorus_leading_sign", map[string]any{
+		"type": charregexp.Name, "regexp": leadingSign, "replace": "",
+	}); err != nil {
+		return nil, fmt.Errorf("index: leading sign filter: %w", err)
+	}
+	folded := func(chars ...string) map[string]any {
+		a := map[string]any{"type": custom.Name, "tokenizer": single.Name, "token_filters": []string{lowercase.Name}}
+		if len(chars) > 0 { // a null list would make the stored mapping unreadable
+			a["char_filters"] = chars
+		}
+		return a
+	}
+	for name, def := range map[string]map[string]any{foldedKeyword: folded(), foldedName: folded("chorus_leading_sign")} {
+		if err := im.AddCustomAnalyzer(name, def); err != nil {
+			return nil, fmt.Errorf("index: analyzer %s: %w", name, err)
+		}
+	}
 	im.DefaultMapping = m
 	im.DefaultAnalyzer = standard.Name
 	im.StoreDynamic = false
 	im.IndexDynamic = false
 	im.DocValuesDynamic = false
-	return im
+	return im, nil
 }

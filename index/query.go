@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -107,8 +108,8 @@ func (x *Index) Search(_ context.Context, q Query) (Result, error) {
 		must = append(must, term("status", q.Status))
 	}
 	if strings.TrimSpace(q.Text) != "" {
-		qs := bleve.NewQueryStringQuery(q.Text)
-		if err := qs.Validate(); err != nil {
+		qs, err := parseQuery(q.Text)
+		if err != nil {
 			return Result{}, fmt.Errorf("%w: %v", ErrBadQuery, err)
 		}
 		must = append(must, qs)
@@ -154,6 +155,59 @@ func (x *Index) Search(_ context.Context, q Query) (Result, error) {
 	}
 	return out, nil
 }
+
+// parseQuery parses a query string the way the index was built: match and
+// phrase queries go through each field's analyzer, which folds case where the
+// field was folded, but Bleve passes wildcard and regexp patterns through
+// as written, so they are folded here.
+func parseQuery(text string) (query.Query, error) {
+	q, err := bleve.NewQueryStringQuery(text).Parse()
+	if err != nil {
+		return nil, err
+	}
+	foldPatterns(q)
+	if v, ok := q.(query.ValidatableQuery); ok {
+		if err := v.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return q, nil
+}
+
+// foldPatterns makes the wildcard and regexp queries in q match whatever
+// their case on every field but the exact ones (a bare pattern searches the
+// _all field, which is folded too).
+func foldPatterns(q query.Query) {
+	switch q := q.(type) {
+	case *query.BooleanQuery:
+		for _, c := range []query.Query{q.Must, q.Should, q.MustNot, q.Filter} {
+			if c != nil {
+				foldPatterns(c)
+			}
+		}
+	case *query.ConjunctionQuery:
+		for _, c := range q.Conjuncts {
+			foldPatterns(c)
+		}
+	case *query.DisjunctionQuery:
+		for _, c := range q.Disjuncts {
+			foldPatterns(c)
+		}
+	case *query.WildcardQuery:
+		if nameFields[q.FieldVal] {
+			q.Wildcard = leadingSignRe.ReplaceAllString(q.Wildcard, "")
+		}
+		if !exactFields[q.FieldVal] {
+			q.Wildcard = strings.ToLower(q.Wildcard)
+		}
+	case *query.RegexpQuery:
+		if !exactFields[q.FieldVal] {
+			q.Regexp = "(?i)" + q.Regexp
+		}
+	}
+}
+
+var leadingSignRe = regexp.MustCompile(leadingSign)
 
 func term(field, value string) query.Query {
 	t := bleve.NewTermQuery(value)
