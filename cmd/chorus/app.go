@@ -32,6 +32,7 @@ type App struct {
 	sources map[string]connectors.Source
 	token   string
 
+	lock      *dataDirLock
 	conn      *bus.Conn
 	lists     *curation.Lists
 	streams   *curation.Streams
@@ -96,6 +97,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 			_ = a.Stop(stopCtx)
 		}
 	}()
+	// First, so a second Chorus on the same directory stops here at once
+	// instead of waiting on the first one's files.
+	if a.lock, err = lockDataDir(a.cfg.DataDir); err != nil {
+		return err
+	}
 	token, tokenPath, err := adminToken(a.cfg)
 	if err != nil {
 		return err
@@ -197,7 +203,7 @@ func (a *App) Addr() string {
 // Stop shuts down in reverse order: screens are told "going away", HTTP
 // stops, then connectors, curation, the index (flushed) and the display,
 // and finally the bus is drained. It is safe to call twice and returns when
-// ctx ends even if a part hangs.
+// ctx ends even if a part hangs. The data directory is unlocked last.
 func (a *App) Stop(ctx context.Context) error {
 	a.stopOnce.Do(func() {
 		var errs []error
@@ -229,6 +235,7 @@ func (a *App) Stop(ctx context.Context) error {
 		if a.conn != nil {
 			errs = append(errs, a.conn.Close(ctx))
 		}
+		errs = append(errs, a.lock.Unlock())
 		a.stopErr = errors.Join(errs...)
 	})
 	return a.stopErr

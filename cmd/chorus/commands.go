@@ -127,7 +127,7 @@ func addDemo(cfg *config.Config) {
 }
 
 type indexCmd struct {
-	Rebuild rebuildCmd `cmd:"" help:"Rebuild the search index from the events stream (stop 'chorus serve' first when NATS is embedded)."`
+	Rebuild rebuildCmd `cmd:"" help:"Rebuild the search index from the events stream (stop 'chorus serve' on this data directory first)."`
 }
 
 type rebuildCmd struct {
@@ -139,6 +139,13 @@ func (r *rebuildCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	// A running serve owns the index: rebuilding under it would delete the
+	// index it is serving from.
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	log := newLogger(e.stderr, cfg.LogLevel)
 	conn, err := bus.Open(e.ctx, bus.Options{
 		URL: cfg.NATS.URL, Credentials: cfg.NATS.Credentials, DataDir: cfg.DataDir,
