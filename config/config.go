@@ -90,7 +90,8 @@ type Source struct {
 // UnmarshalYAML keeps the node so the connector can decode its settings.
 func (s *Source) UnmarshalYAML(node *yaml.Node) error {
 	if node.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: a source must be a mapping with id and type", node.Line)
+		// A type error, so the decode goes on to report the file's other problems.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a source must be a mapping with id and type", node.Line)}}
 	}
 	s.node = node
 	for i := 0; i+1 < len(node.Content); i += 2 {
@@ -142,8 +143,24 @@ var envOverrides = map[string]func(*Config, string){
 }
 
 // Load reads the file at path (empty: no file), applies environment
-// overrides and defaults, and validates.
+// overrides and defaults, and validates, reporting every problem at once.
 func Load(path string) (*Config, error) {
+	return LoadWith(path, LoadOptions{})
+}
+
+// LoadOptions add the caller's own settings and checks to Load, so that
+// every problem with a start is reported in one go.
+type LoadOptions struct {
+	// Adjust changes the config after defaults and before validation (the
+	// command line's flags).
+	Adjust func(*Config)
+	// Check returns problems only the caller can see, such as each
+	// source's own settings; they are reported with the file's.
+	Check func(*Config) error
+}
+
+// LoadWith is Load with the caller's adjustments and checks.
+func LoadWith(path string, opts LoadOptions) (*Config, error) {
 	var data []byte
 	if path != "" {
 		var err error
@@ -151,27 +168,31 @@ func Load(path string) (*Config, error) {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 	}
-	cfg, err := Parse(data)
+	cfg, err := parse(data, opts)
 	if err != nil {
 		if path != "" {
 			return nil, fmt.Errorf("config %s: %w", path, err)
 		}
-		return nil, err
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
 }
 
-// Parse decodes YAML, applies environment overrides and defaults, and validates.
+// Parse decodes YAML, applies environment overrides and defaults, and
+// validates, reporting every problem at once.
 func Parse(data []byte) (*Config, error) {
+	return parse(data, LoadOptions{})
+}
+
+func parse(data []byte, opts LoadOptions) (*Config, error) {
 	cfg := &Config{}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, err
+		return nil, err // bad YAML syntax: nothing more can be read
 	}
+	var errs []error
 	if len(root.Content) > 0 {
-		if err := Decode(&root, cfg, ""); err != nil {
-			return nil, err
-		}
+		errs = unwrapJoin(Decode(&root, cfg, ""))
 	}
 	for i := range cfg.Sources {
 		cfg.Sources[i].path = fmt.Sprintf("sources[%d]", i)
@@ -182,11 +203,38 @@ func Parse(data []byte) (*Config, error) {
 		}
 	}
 	cfg.applyDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	if opts.Adjust != nil {
+		opts.Adjust(cfg)
+	}
+	// A key whose value could not be read is reported once, by the decode.
+	errs = appendNew(errs, unwrapJoin(cfg.Validate())...)
+	if opts.Check != nil {
+		errs = appendNew(errs, unwrapJoin(opts.Check(cfg))...)
+	}
+	if len(errs) > 0 {
+		return nil, Errors(errs)
 	}
 	return cfg, nil
 }
+
+// Errors are every problem found in a config, one per line.
+type Errors []error
+
+func (e Errors) Error() string {
+	if len(e) == 1 {
+		return e[0].Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems:", len(e))
+	for _, err := range e {
+		b.WriteString("\n  ")
+		b.WriteString(strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	return b.String()
+}
+
+// Unwrap gives errors.Is and errors.As each problem.
+func (e Errors) Unwrap() []error { return e }
 
 func (c *Config) applyDefaults() {
 	if c.Server.Addr == "" {

@@ -13,25 +13,39 @@ import (
 	"bytes"
 )
 
-// Each file in testdata/bad is one error case; the error must name the key.
+// Each file in testdata/bad is one error case; the error must name the key,
+// and a file with several problems reports every one of them.
 func TestLoadRejects(t *testing.T) {
-	want := map[string]string{
-		"unknown-top-key.yaml":     "listen (line 3): unknown key",
-		"unknown-nested-key.yaml":  "server.adr (line 2): unknown key",
-		"unknown-stream-key.yaml":  "streams[0].moderaton (line 7): unknown key",
-		"bad-addr.yaml":            "server.addr: \"8080\" is not host:port",
-		"bad-moderation.yaml":      "streams[0].moderation: \"sometimes\" must be auto or manual",
-		"bad-stream-id.yaml":       "streams[0].id: \"Main Stream\" must be",
-		"unknown-source-ref.yaml":  "streams[0].sources[0]: no source has id \"nowhere\"",
-		"duplicate-source.yaml":    "sources[1].id: \"a\" is used by another source",
-		"bad-origin.yaml":          "streams[0].allowed_origins[0]",
-		"bad-duration.yaml":        "nats.retention (line 2)",
-		"bad-type.yaml":            "streams[0].display_limit (line 3)",
-		"missing-env.yaml":         "admin_token (line 1): environment variable CHORUS_TEST_SURELY_UNSET is not set",
-		"list-for-mapping.yaml":    "server (line 2): expected a mapping, got a list",
-		"bad-nats-url.yaml":        "nats.url",
-		"source-without-type.yaml": "sources[0].type: is required",
-		"bad-yaml.yaml":            "yaml:",
+	want := map[string][]string{
+		"unknown-top-key.yaml":          {"listen (line 3): unknown key"},
+		"unknown-nested-key.yaml":       {"server.adr (line 2): unknown key"},
+		"unknown-stream-key.yaml":       {"streams[0].moderaton (line 7): unknown key"},
+		"bad-addr.yaml":                 {"server.addr: \"8080\" is not host:port"},
+		"bad-moderation.yaml":           {"streams[0].moderation: \"sometimes\" must be auto or manual"},
+		"bad-stream-id.yaml":            {"streams[0].id: \"Main Stream\" must be"},
+		"unknown-source-ref.yaml":       {"streams[0].sources[0]: no source has id \"nowhere\""},
+		"duplicate-source.yaml":         {"sources[1].id: \"a\" is used by another source"},
+		"bad-origin.yaml":               {"streams[0].allowed_origins[0]"},
+		"bad-duration.yaml":             {"nats.retention (line 2): \"forever\" is not a duration like \"30s\""},
+		"duration-not-a-duration.yaml":  {"streams[0].delay (line 3): \"soon\" is not a duration like \"30s\" or \"5m\""},
+		"duration-bare-number.yaml":     {"streams[0].delay (line 3): 15 has no unit; write \"15s\" for seconds or \"15m\" for minutes"},
+		"duration-bare-number-std.yaml": {"nats.retention (line 2): 720 has no unit"},
+		"bad-type.yaml":                 {"streams[0].display_limit (line 3): \"many\" is not a whole number"},
+		"missing-env.yaml":              {"admin_token (line 1): environment variable CHORUS_TEST_SURELY_UNSET is not set"},
+		"list-for-mapping.yaml":         {"server (line 2): expected a mapping, got a list"},
+		"bad-nats-url.yaml":             {"nats.url"},
+		"source-without-type.yaml":      {"sources[0].type: is required"},
+		"bad-yaml.yaml":                 {"yaml:"},
+		"many-problems.yaml": {
+			"7 problems:",
+			"server.adr (line 2): unknown key",
+			"nats.retention (line 4): 30 has no unit",
+			"streams[0].display_limit (line 11): \"many\" is not a whole number",
+			"streams[0].delay (line 12): \"soon\" is not a duration",
+			"streams[0].filters.spam.duplicate_window (line 14): 600 has no unit",
+			"streams[0].sources[1]: no source has id \"nowhere\"",
+			"streams[0].moderation: \"sometimes\" must be auto or manual",
+		},
 	}
 	files, err := filepath.Glob("testdata/bad/*.yaml")
 	if err != nil || len(files) == 0 {
@@ -40,7 +54,7 @@ func TestLoadRejects(t *testing.T) {
 	for _, f := range files {
 		name := filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
-			substr, ok := want[name]
+			substrs, ok := want[name]
 			if !ok {
 				t.Fatalf("no expectation for %s", name)
 			}
@@ -48,16 +62,51 @@ func TestLoadRejects(t *testing.T) {
 			if err == nil {
 				t.Fatal("loaded without error")
 			}
-			if !strings.Contains(err.Error(), substr) {
-				t.Fatalf("error %q does not contain %q", err, substr)
+			for _, substr := range substrs {
+				if !strings.Contains(err.Error(), substr) {
+					t.Errorf("error %q does not contain %q", err, substr)
+				}
 			}
 			if !strings.Contains(err.Error(), f) {
 				t.Errorf("error %q does not name the file", err)
+			}
+			if strings.Contains(err.Error(), "time.Duration") {
+				t.Errorf("error %q shows Go's internals", err)
 			}
 		})
 	}
 	if len(files) != len(want) {
 		t.Errorf("%d files, %d expectations", len(files), len(want))
+	}
+}
+
+// Durations carry a unit everywhere, in YAML and JSON alike; zero needs none.
+func TestDurations(t *testing.T) {
+	cfg, err := Parse([]byte("nats: {retention: 48h}\nstreams: [{id: s, delay: 1m30s}, {id: t, delay: 0}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NATS.Retention != 48*time.Hour || cfg.Streams[0].Delay.D() != 90*time.Second || cfg.Streams[1].Delay != 0 {
+		t.Fatalf("decoded %s %s %s", cfg.NATS.Retention, cfg.Streams[0].Delay, cfg.Streams[1].Delay)
+	}
+	for _, tt := range []struct {
+		json string
+		want time.Duration
+		err  string
+	}{
+		{json: `"20s"`, want: 20 * time.Second},
+		{json: `0`, want: 0},
+		{json: `"0"`, want: 0},
+		{json: `15`, err: `15 has no unit`},
+		{json: `"15"`, err: `15 has no unit`},
+		{json: `"soon"`, err: `"soon" is not a duration`},
+		{json: `true`, err: `must be a duration`},
+	} {
+		var d Duration
+		err := json.Unmarshal([]byte(tt.json), &d)
+		if tt.err == "" && (err != nil || d.D() != tt.want) || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%s: got %s, %v; want %s, %q", tt.json, d, err, tt.want, tt.err)
+		}
 	}
 }
 

@@ -11,8 +11,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Duration is a time.Duration written as "30s" in YAML and JSON (JSON also
-// accepts a number of seconds).
+// Duration is a time.Duration written with its unit, "30s" or "5m", in
+// YAML and JSON. A bare number is refused: "15" could mean seconds or
+// nanoseconds, so Chorus makes the file say which.
 type Duration time.Duration
 
 // D returns the time.Duration.
@@ -23,50 +24,56 @@ func (d Duration) String() string { return time.Duration(d).String() }
 // MarshalJSON writes "30s".
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
-// UnmarshalJSON reads "30s" or 30 (seconds).
+// UnmarshalJSON reads "30s" (or 0).
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		return d.parse(s)
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n json.Number
+		if json.Unmarshal(b, &n) != nil {
+			return errors.New(`must be a duration like "30s" or "5m"`)
+		}
+		s = n.String()
 	}
-	var n float64
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("duration must be a string like \"30s\" or a number of seconds")
+	v, err := parseDuration(s)
+	if err != nil {
+		return err
 	}
-	*d = Duration(n * float64(time.Second))
+	*d = Duration(v)
 	return nil
 }
 
 // MarshalYAML writes "30s".
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
-// UnmarshalYAML reads "30s".
+// UnmarshalYAML reads "30s". Its errors are type errors, so a decode goes on
+// to report the file's other problems.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: duration must be a value like \"30s\"", n.Line)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: must be a duration like \"30s\" or \"5m\"", n.Line)}}
 	}
-	if err := d.parse(n.Value); err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
-	}
-	return nil
-}
-
-func (d *Duration) parse(s string) error {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "0" {
-		*d = 0
-		return nil
-	}
-	v, err := time.ParseDuration(s)
+	v, err := parseDuration(n.Value)
 	if err != nil {
-		if n, nerr := strconv.ParseFloat(s, 64); nerr == nil {
-			*d = Duration(n * float64(time.Second))
-			return nil
-		}
-		return fmt.Errorf("%q is not a duration like \"30s\" or \"5m\"", s)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// parseDuration reads "30s", "1h30m" or "0". A number without a unit is
+// refused with the two readings it could have.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err == nil {
+		return v, nil
+	}
+	if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
+		return 0, fmt.Errorf("%s has no unit; write %q for seconds or %q for minutes", s, s+"s", s+"m")
+	}
+	return 0, fmt.Errorf("%q is not a duration like \"30s\" or \"5m\"", s)
 }
 
 // Filters are a stream's filters. Each one, when it catches a post, holds or
@@ -253,12 +260,18 @@ func ValidateStream(s *Stream, sources []string) error {
 	return errors.Join(errs...)
 }
 
+// unwrapJoin flattens joined errors (errors.Join, Errors) into a list.
 func unwrapJoin(err error) []error {
 	if err == nil {
 		return nil
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
 	}
-	return []error{err}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, unwrapJoin(e)...)
+	}
+	return out
 }

@@ -17,7 +17,9 @@ import (
 // errors name the key's full path (prefix.key) and its line. Environment
 // references ${NAME} and ${NAME:-default} in scalar values are expanded
 // before decoding; a reference to an unset variable without a default is an
-// error naming the key.
+// error naming the key. Durations must carry a unit ("30s", "5m"): a bare
+// number is refused, since "15" could mean seconds or nanoseconds. Every
+// error is reported, not only the first.
 func Decode(node *yaml.Node, v any, prefix string) error {
 	if node == nil {
 		return nil
@@ -25,19 +27,19 @@ func Decode(node *yaml.Node, v any, prefix string) error {
 	var errs []error
 	lines := map[int]string{}
 	walk(node, reflect.TypeOf(v), prefix, lines, &errs)
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
+	// Decode even after errors: yaml reports every value of the wrong type,
+	// and a key already reported is not reported twice.
 	if err := node.Decode(v); err != nil {
-		return relabel(err, lines)
+		errs = appendNew(errs, unwrapJoin(relabel(err, lines))...)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 var (
-	durationType  = reflect.TypeOf(time.Duration(0))
-	unmarshalType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
-	envRef        = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+	durationType       = reflect.TypeOf(time.Duration(0))
+	configDurationType = reflect.TypeOf(Duration(0))
+	unmarshalType      = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	envRef             = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 )
 
 // walk checks node against type t, expands environment references in place,
@@ -58,6 +60,11 @@ func walk(node *yaml.Node, t reflect.Type, path string, lines map[int]string, er
 	}
 	lines[node.Line] = path
 	if t == nil {
+		return
+	}
+	if (t == durationType || t == configDurationType) && node.Kind == yaml.ScalarNode {
+		expand(node, path, errs)
+		checkDuration(node, path, errs)
 		return
 	}
 	if t != durationType && reflect.PointerTo(t).Implements(unmarshalType) {
@@ -99,6 +106,21 @@ func walk(node *yaml.Node, t reflect.Type, path string, lines map[int]string, er
 			*errs = append(*errs, fmt.Errorf("%s (line %d): expected %s, got a mapping", label(path), node.Line, describe(t)))
 		}
 	}
+}
+
+// checkDuration refuses a duration without a unit or that does not parse,
+// naming its key. The node is then set to zero so decoding goes on to
+// report the file's other errors.
+func checkDuration(node *yaml.Node, path string, errs *[]error) {
+	if node.Tag == "!!null" {
+		return
+	}
+	if _, err := parseDuration(node.Value); err != nil {
+		*errs = append(*errs, fmt.Errorf("%s (line %d): %w", label(path), node.Line, err))
+		node.Value = "0"
+	}
+	// yaml.v3 reads only strings into a time.Duration, so a plain 0 too.
+	node.Tag, node.Style = "!!str", 0
 }
 
 func expandAll(node *yaml.Node, path string, errs *[]error) {
@@ -157,7 +179,36 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 	return fields
 }
 
-var lineRef = regexp.MustCompile(`line (\d+): `)
+var (
+	lineRef       = regexp.MustCompile(`line (\d+): `)
+	cannotDecode  = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
+	expectedWords = map[string]string{
+		"int": "a whole number", "int64": "a whole number", "int32": "a whole number", "uint": "a whole number",
+		"uint64": "a whole number", "float64": "a number", "float32": "a number", "bool": "true or false",
+		"string": "a single value",
+	}
+)
+
+// plain says yaml's "cannot unmarshal !!str `many` into int" in the
+// file's terms: "many" is not a whole number.
+func plain(msg string) string {
+	m := cannotDecode.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	want, ok := expectedWords[m[2]]
+	if !ok {
+		switch {
+		case strings.HasPrefix(m[2], "[]"):
+			want = "a list"
+		case strings.HasPrefix(m[2], "map["):
+			want = "a mapping"
+		default:
+			return msg
+		}
+	}
+	return fmt.Sprintf("%q is not %s", m[1], want)
+}
 
 // relabel turns yaml.v3's "line 7: cannot unmarshal ..." into
 // "server.addr (line 7): cannot unmarshal ...".
@@ -175,7 +226,7 @@ func relabel(err error, lines map[int]string) error {
 		}
 		var line int
 		fmt.Sscan(m[1], &line)
-		rest := strings.TrimPrefix(msg, m[0])
+		rest := plain(strings.TrimPrefix(msg, m[0]))
 		if p, ok := lines[line]; ok && p != "" {
 			errs = append(errs, fmt.Errorf("%s (line %d): %s", p, line, rest))
 		} else {
@@ -183,6 +234,42 @@ func relabel(err error, lines map[int]string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// keyOf is the key an error names: the text before " (line " or ": ".
+func keyOf(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, " (line "); i >= 0 {
+		msg = msg[:i]
+	}
+	if i := strings.Index(msg, ": "); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+// appendNew appends the errors of more whose key is not, and is not under,
+// a key some error in errs already names: one problem, one message.
+func appendNew(errs []error, more ...error) []error {
+	reported := make([]string, 0, len(errs))
+	for _, e := range errs {
+		reported = append(reported, keyOf(e))
+	}
+	for _, e := range more {
+		if !covered(keyOf(e), reported) {
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+func covered(key string, reported []string) bool {
+	for _, r := range reported {
+		if key == r || strings.HasPrefix(key, r+".") || strings.HasPrefix(key, r+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 func join(path, key string) string {

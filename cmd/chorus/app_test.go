@@ -436,6 +436,14 @@ func TestCommandLine(t *testing.T) {
 		{"bad value", []string{"serve", "--config", write("b.yaml", "streams: [{id: s, moderation: maybe}]\n")}, exitUsage, "streams[0].moderation"},
 		{"bad source setting", []string{"serve", "--config", write("c.yaml", "sources: [{id: h, type: webhook, secret: 0123456789abcdef, colour: red}]\n")}, exitUsage, "sources[0].colour (line 1): unknown key"},
 		{"unknown source type", []string{"serve", "--config", write("d.yaml", "sources: [{id: h, type: myspace}]\n")}, exitUsage, `sources[0].type: unknown source type "myspace"`},
+		{"bare number for a duration", []string{"serve", "--config", write("e.yaml", "sources:\n  - id: f\n    type: rss\n    feeds: [https://example.com/feed]\n    poll_interval: 30\n")},
+			exitUsage, `sources[0].poll_interval (line 5): 30 has no unit; write "30s" for seconds or "30m" for minutes`},
+		{"every problem at once", []string{"serve", "--config", write("f.yaml", "log_level: loud\nsources:\n  - {id: h, type: webhook}\n  - {id: m, type: myspace}\nstreams:\n  - {id: s, sources: [h], delay: soon}\n")},
+			exitUsage, "4 problems:\n" +
+				`  streams[0].delay (line 6): "soon" is not a duration like "30s" or "5m"` + "\n" +
+				`  log_level: "loud" must be debug, info, warn or error` + "\n" +
+				`  sources[0].secret: is required and must be at least 16 characters` + "\n" +
+				`  sources[1].type: unknown source type "myspace"`},
 		{"missing file", []string{"serve", "--config", filepath.Join(dir, "none.yaml")}, exitUsage, "no such file"},
 		{"unknown flag", []string{"serve", "--colour"}, exitUsage, "unknown flag"},
 		{"version", []string{"version"}, exitOK, "chorus "},

@@ -58,13 +58,23 @@ type configFlags struct {
 	Data   string `help:"Data directory (overrides data_dir)." type:"path"`
 }
 
-func (f configFlags) load() (*config.Config, error) {
-	cfg, err := config.Load(f.Config)
+// load reads the config with the flags applied. adjust (may be nil) applies
+// the command's own flags and check (may be nil) adds its own problems, all
+// reported at once.
+func (f configFlags) load(adjust func(*config.Config), check func(*config.Config) error) (*config.Config, error) {
+	cfg, err := config.LoadWith(f.Config, config.LoadOptions{
+		Adjust: func(c *config.Config) {
+			if f.Data != "" {
+				c.DataDir = f.Data
+			}
+			if adjust != nil {
+				adjust(c)
+			}
+		},
+		Check: check,
+	})
 	if err != nil {
 		return nil, usageError{err}
-	}
-	if f.Data != "" {
-		cfg.DataDir = f.Data
 	}
 	return cfg, nil
 }
@@ -76,23 +86,25 @@ type serveCmd struct {
 }
 
 func (s *serveCmd) Run(e *env) error {
-	cfg, err := s.load()
+	var (
+		app *App
+		log *slog.Logger
+	)
+	cfg, err := s.load(func(cfg *config.Config) {
+		if s.Addr != "" {
+			cfg.SetAddr(s.Addr)
+		}
+		if s.Demo || s.Config == "" {
+			addDemo(cfg)
+		}
+	}, func(cfg *config.Config) (err error) {
+		// Building the app checks every source's settings and every rule.
+		log = newLogger(e.stderr, cfg.LogLevel)
+		app, err = NewApp(cfg, sourceTypes(), log)
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	if s.Addr != "" {
-		cfg.SetAddr(s.Addr)
-	}
-	if s.Demo || s.Config == "" {
-		addDemo(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageError{err}
-	}
-	log := newLogger(e.stderr, cfg.LogLevel)
-	app, err := NewApp(cfg, sourceTypes(), log)
-	if err != nil {
-		return usageError{fmt.Errorf("config: %w", err)}
 	}
 	if err := app.Start(e.ctx); err != nil {
 		return err
@@ -135,7 +147,7 @@ type rebuildCmd struct {
 }
 
 func (r *rebuildCmd) Run(e *env) error {
-	cfg, err := r.load()
+	cfg, err := r.load(nil, nil)
 	if err != nil {
 		return err
 	}
