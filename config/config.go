@@ -277,6 +277,23 @@ func (c *Config) SetAddr(addr string) {
 	}
 }
 
+// ServerURL is where a command on this machine reaches the server:
+// public_url when the file sets it, else http://<server.addr>, with
+// localhost for an address that listens on every interface.
+func (c *Config) ServerURL() string {
+	if !c.publicURLDefaulted {
+		return c.Server.PublicURL
+	}
+	host, port, err := net.SplitHostPort(c.Server.Addr)
+	if err != nil {
+		return c.Server.PublicURL
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 func portOf(addr string) string {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil || port == "0" || port == "" {

@@ -43,6 +43,11 @@ type Moderator struct {
 	finder   Finder
 	settings SettingsStore
 	now      func() time.Time
+
+	// Paused, when set, says whether a stream's screens are paused now and
+	// whether that is known (the display has caught up), so pausing a
+	// paused stream answers changed:false.
+	Paused func(stream string) (paused, known bool)
 }
 
 // NewModerator returns a moderator writing to conn.
@@ -199,7 +204,24 @@ func (m *Moderator) Control(ctx context.Context, stream, action string, who Who)
 	if err := m.known(stream); err != nil {
 		return Outcome{}, err
 	}
-	return m.write(ctx, bus.Event{Kind: kind, Stream: stream}, who, Outcome{Stream: stream, Action: action})
+	var was, known bool
+	if m.Paused != nil {
+		was, known = m.Paused(stream)
+	}
+	// The event is written even when nothing changes: the panic button must
+	// never depend on a view that could be a moment old.
+	out, err := m.write(ctx, bus.Event{Kind: kind, Stream: stream}, who, Outcome{Stream: stream, Action: action})
+	if err != nil {
+		return out, err
+	}
+	if known && was == (kind == bus.EventPause) {
+		out.Changed = false
+	}
+	out.Status = "running"
+	if kind == bus.EventPause {
+		out.Status = "paused"
+	}
+	return out, nil
 }
 
 func (m *Moderator) known(stream string) error {

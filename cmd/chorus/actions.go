@@ -12,37 +12,73 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/chorus-wall/chorus/config"
 )
 
 // serverFlags say which running Chorus a moderator command talks to.
 type serverFlags struct {
-	Server string `help:"URL of the running Chorus." default:"http://localhost:8080" env:"CHORUS_SERVER"`
-	Token  string `help:"Admin token (default: CHORUS_ADMIN_TOKEN, else <data>/admin-token)." env:"CHORUS_ADMIN_TOKEN"`
-	Data   string `help:"Data directory holding a generated admin token." default:"data" type:"path"`
+	Server string `help:"URL of the running Chorus (default: public_url, else server.addr, of --config; else http://localhost:8080)." env:"CHORUS_SERVER"`
+	Config string `short:"c" help:"Config file of the running Chorus: its address, admin token and data directory." type:"path" env:"CHORUS_CONFIG"`
+	Token  string `help:"Admin token (default: CHORUS_ADMIN_TOKEN, else admin_token of --config, else <data>/admin-token)." env:"CHORUS_ADMIN_TOKEN"`
+	Data   string `help:"Data directory holding a generated admin token (default: data_dir of --config, else data)." type:"path"`
 	Reason string `help:"Why, for the audit trail." short:"r"`
 }
 
-func (f serverFlags) token() (string, error) {
-	if f.Token != "" {
-		return f.Token, nil
+// defaultServer is where a moderator command looks without --server or
+// --config: the default server.addr.
+const defaultServer = "http://localhost:8080"
+
+// target returns the server's base URL and the admin token, from the flags
+// first, then the config file, then the defaults.
+func (f serverFlags) target() (base, token string, err error) {
+	var cfg *config.Config
+	if f.Config != "" {
+		if cfg, err = config.Load(f.Config); err != nil {
+			return "", "", usageError{err}
+		}
 	}
-	data, err := os.ReadFile(filepath.Join(f.Data, "admin-token"))
-	if err != nil {
-		return "", usageError{errors.New("no admin token: pass --token, set CHORUS_ADMIN_TOKEN, or run where <data>/admin-token is readable")}
+	base = f.Server
+	if base == "" {
+		base = defaultServer
+		if cfg != nil {
+			base = cfg.ServerURL()
+		}
 	}
-	return strings.TrimSpace(string(data)), nil
+	if u, perr := url.Parse(base); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", "", usageError{fmt.Errorf("--server: %q is not an http(s) URL like http://localhost:8080", base)}
+	}
+	token = f.Token
+	if token == "" && cfg != nil && cfg.AdminToken.IsSet() {
+		token = cfg.AdminToken.Reveal()
+	}
+	if token == "" {
+		data := f.Data
+		if data == "" && cfg != nil {
+			data = cfg.DataDir
+		}
+		if data == "" {
+			data = config.DefaultDataDir
+		}
+		raw, err := os.ReadFile(filepath.Join(data, "admin-token"))
+		if err != nil {
+			return "", "", usageError{errors.New("no admin token: pass --token or --config, set CHORUS_ADMIN_TOKEN, or run where <data>/admin-token is readable")}
+		}
+		token = strings.TrimSpace(string(raw))
+	}
+	return strings.TrimRight(base, "/"), token, nil
 }
 
 // post sends an admin action and prints the answer.
 func (f serverFlags) post(e *env, path string) error {
-	token, err := f.token()
+	base, token, err := f.target()
 	if err != nil {
 		return err
 	}
 	body, _ := json.Marshal(map[string]string{"reason": f.Reason})
 	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(f.Server, "/")+path, strings.NewReader(string(body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(string(body)))
 	if err != nil {
 		return usageError{fmt.Errorf("--server: %w", err)}
 	}
@@ -50,7 +86,7 @@ func (f serverFlags) post(e *env, path string) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach %s: %w", f.Server, err)
+		return fmt.Errorf("cannot reach %s: %w", base, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -62,14 +98,19 @@ func (f serverFlags) post(e *env, path string) error {
 		return fmt.Errorf("%s", resp.Status)
 	}
 	var out struct {
+		Stream  string `json:"stream"`
+		Action  string `json:"action"`
 		Changed bool   `json:"changed"`
 		Status  string `json:"status"`
 		Seq     uint64 `json:"seq"`
 	}
 	_ = json.Unmarshal(data, &out)
-	if out.Changed {
+	switch {
+	case out.Changed:
 		fmt.Fprintf(e.stdout, "done (event %d)\n", out.Seq)
-	} else {
+	case out.Action == "pause" || out.Action == "resume":
+		fmt.Fprintf(e.stdout, "stream %s is already %s; nothing changed\n", out.Stream, out.Status)
+	default:
 		fmt.Fprintf(e.stdout, "nothing to change (already %s)\n", out.Status)
 	}
 	return nil

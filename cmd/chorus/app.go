@@ -144,6 +144,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	a.curator = curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg)
 	a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
+	a.moderator.Paused = a.paused
 	a.runner = connectors.NewRunner(a.sources, a.conn, a.log, a.reg)
 
 	a.run(ctx, "display", func(ctx context.Context) error { return a.hub.Run(ctx, a.conn) })
@@ -255,6 +256,17 @@ func (a *App) notReady() []string {
 		}
 	}
 	return missing
+}
+
+// paused says whether a stream's screens are paused, once the display has
+// caught up with the events stream.
+func (a *App) paused(stream string) (paused, known bool) {
+	select {
+	case <-a.hub.Ready():
+		return a.hub.Posts(stream, 0).Paused, true
+	default:
+		return false, false
+	}
 }
 
 func natsMode(cfg *config.Config) string {
