@@ -21,6 +21,7 @@ type Config struct {
 	Server     Server   `yaml:"server"`
 	DataDir    string   `yaml:"data_dir"`
 	NATS       NATS     `yaml:"nats"`
+	Media      Media    `yaml:"media"`
 	AdminToken Secret   `yaml:"admin_token"`
 	LogLevel   string   `yaml:"log_level"`
 	Sources    []Source `yaml:"sources"`
@@ -50,6 +51,17 @@ type NATS struct {
 	Listen string `yaml:"listen"`
 	// Retention is how long ingested posts and events are kept.
 	Retention time.Duration `yaml:"retention"`
+}
+
+// Media tunes the media proxy, through which pages load every remote image.
+type Media struct {
+	// CacheMB bounds the image cache under <data_dir>/media, in MiB.
+	CacheMB int `yaml:"cache_mb"`
+	// MaxImageMB is the largest image the proxy fetches, in MiB.
+	MaxImageMB int `yaml:"max_image_mb"`
+	// FreshFor is how long a cached image is served before it is fetched
+	// again (a failed fetch keeps serving the cached copy).
+	FreshFor time.Duration `yaml:"fresh_for"`
 }
 
 // Moderation is how a stream treats posts that pass its filters.
@@ -130,6 +142,9 @@ const (
 	DefaultDataDir      = "data"
 	DefaultRetention    = 30 * 24 * time.Hour
 	DefaultDisplayLimit = 60
+	DefaultMediaCacheMB = 1024
+	DefaultMaxImageMB   = 10
+	DefaultMediaFresh   = 24 * time.Hour
 )
 
 // Environment variables that override the file.
@@ -254,6 +269,15 @@ func (c *Config) applyDefaults() {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.Media.CacheMB == 0 {
+		c.Media.CacheMB = DefaultMediaCacheMB
+	}
+	if c.Media.MaxImageMB == 0 {
+		c.Media.MaxImageMB = DefaultMaxImageMB
+	}
+	if c.Media.FreshFor == 0 {
+		c.Media.FreshFor = DefaultMediaFresh
+	}
 	for i := range c.Streams {
 		s := &c.Streams[i]
 		if s.Moderation == "" {
@@ -331,6 +355,17 @@ func (c *Config) Validate() error {
 	}
 	if c.NATS.Retention < time.Hour {
 		bad("nats.retention", "%s is too short; keep at least 1h", c.NATS.Retention)
+	}
+	if c.Media.CacheMB < 16 {
+		bad("media.cache_mb", "%d is too small; keep at least 16", c.Media.CacheMB)
+	}
+	if c.Media.MaxImageMB < 1 || c.Media.MaxImageMB > 100 {
+		bad("media.max_image_mb", "%d must be between 1 and 100", c.Media.MaxImageMB)
+	} else if c.Media.MaxImageMB > c.Media.CacheMB {
+		bad("media.max_image_mb", "%d is larger than media.cache_mb (%d)", c.Media.MaxImageMB, c.Media.CacheMB)
+	}
+	if c.Media.FreshFor < time.Minute {
+		bad("media.fresh_for", "%s is too short; keep at least 1m", c.Media.FreshFor)
 	}
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
 		bad("log_level", "%q must be debug, info, warn or error", c.LogLevel)

@@ -33,6 +33,7 @@ func TestLoadRejects(t *testing.T) {
 		"bad-type.yaml":                 {"streams[0].display_limit (line 3): \"many\" is not a whole number"},
 		"missing-env.yaml":              {"admin_token (line 1): environment variable CHORUS_TEST_SURELY_UNSET is not set"},
 		"list-for-mapping.yaml":         {"server (line 2): expected a mapping, got a list"},
+		"bad-media-size.yaml":           {"media.max_image_mb: 500 must be between 1 and 100"},
 		"bad-nats-url.yaml":             {"nats.url"},
 		"source-without-type.yaml":      {"sources[0].type: is required"},
 		"bad-yaml.yaml":                 {"yaml:"},

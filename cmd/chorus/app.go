@@ -21,6 +21,7 @@ import (
 	"github.com/chorus-wall/chorus/curation/enrich"
 	"github.com/chorus-wall/chorus/display"
 	"github.com/chorus-wall/chorus/index"
+	"github.com/chorus-wall/chorus/media"
 )
 
 // App is one running Chorus: bus, curation, index, display, connectors and
@@ -42,6 +43,7 @@ type App struct {
 	runner    *connectors.Runner
 	curator   *curation.Curator
 	moderator *curation.Moderator
+	media     *media.Proxy
 	server    *http.Server
 	listener  net.Listener
 
@@ -121,6 +123,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if a.media, err = a.openMedia(ctx); err != nil {
+		return err
+	}
 	a.streams = curation.NewStreams(a.lists)
 	sourceIDs := make([]string, 0, len(a.cfg.Sources))
 	for _, s := range a.cfg.Sources {
@@ -173,6 +178,19 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.log.Info("chorus is serving", "addr", a.listener.Addr().String(), "public_url", a.cfg.Server.PublicURL,
 		"streams", len(a.cfg.Streams), "sources", len(a.sources), "nats", natsMode(a.cfg))
 	return nil
+}
+
+// openMedia starts the media proxy with the signing key every node shares.
+func (a *App) openMedia(ctx context.Context) (*media.Proxy, error) {
+	key, err := bus.SharedSecret(ctx, a.conn.Config, "media")
+	if err != nil {
+		return nil, err
+	}
+	m := a.cfg.Media
+	return media.New(key, media.Options{
+		Dir: filepath.Join(a.cfg.DataDir, "media"), CacheBytes: int64(m.CacheMB) << 20, MaxBytes: int64(m.MaxImageMB) << 20,
+		FreshFor: m.FreshFor, PublicURL: a.cfg.Server.PublicURL, UserAgent: userAgent(), Logger: a.log, Registerer: a.reg,
+	})
 }
 
 // run starts fn as its own stage. A stage that fails is logged; the rest

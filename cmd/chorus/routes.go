@@ -44,6 +44,7 @@ func (a *App) routes() *echo.Echo {
 	e.GET("/", pages.file("index.html"))
 	e.GET("/wall/:id", pages.file("wall.html"))
 	e.GET("/assets/*", pages.assets())
+	e.GET("/media/:sig/:url", a.media.Serve)
 	if a.hasSourceType("demo") {
 		e.GET("/demo/media/*", echo.WrapHandler(demo.MediaHandler()))
 	}
