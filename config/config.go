@@ -27,6 +27,12 @@ type Config struct {
 	Sources    []Source `yaml:"sources"`
 	Streams    []Stream `yaml:"streams"`
 
+	// File is the path the configuration was read from; empty when Chorus
+	// runs without one. Only a file declares streams authoritatively: a
+	// stream that leaves the file is deleted, while a start without a file
+	// deletes nothing.
+	File string `yaml:"-"`
+
 	// publicURLDefaulted is true when public_url was derived from addr.
 	publicURLDefaulted bool
 }
@@ -190,6 +196,7 @@ func LoadWith(path string, opts LoadOptions) (*Config, error) {
 		}
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	cfg.File = path
 	return cfg, nil
 }
 

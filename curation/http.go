@@ -3,12 +3,15 @@ package curation
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/chorus-wall/chorus/apibody"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/post"
 )
@@ -51,14 +54,37 @@ func who(c echo.Context, reason string) (Who, error) {
 	return Who{Actor: actor, Reason: reason}, nil
 }
 
+// bind decodes the request body into v strictly (apibody.Decode): JSON, or
+// a form for calls whose body is flat; an unknown key is refused with its
+// path. An empty body leaves v as it is.
 func bind(c echo.Context, v any) error {
-	if c.Request().ContentLength == 0 {
-		return nil
+	data, err := readBody(c)
+	if err != nil {
+		return err
 	}
-	if err := c.Bind(v); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "body must be JSON: "+oneLine(err))
+	return bodyError(apibody.Decode(c.Request().Header.Get(echo.HeaderContentType), data, v))
+}
+
+// readBody reads the whole request body.
+func readBody(c echo.Context) ([]byte, error) {
+	data, err := io.ReadAll(c.Request().Body)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes", tooBig.Limit))
+	case err != nil:
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "body could not be read: "+oneLine(err))
 	}
-	return nil
+	return data, nil
+}
+
+// bodyError turns an apibody refusal into its HTTP status.
+func bodyError(err error) error {
+	var be *apibody.Error
+	if errors.As(err, &be) {
+		return echo.NewHTTPError(be.Status, be.Msg)
+	}
+	return err
 }
 
 // httpError maps curation errors to statuses.
@@ -66,6 +92,8 @@ func (h *Handlers) httpError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, new(*apibody.Error)):
+		return bodyError(err)
 	case errors.Is(err, ErrUnknownStream), errors.Is(err, ErrUnknownAction):
 		return echo.NewHTTPError(http.StatusNotFound, err.Error())
 	case errors.Is(err, ErrBadInput):
@@ -258,19 +286,27 @@ func (h *Handlers) GetSettings(c echo.Context) error {
 	return c.JSON(http.StatusOK, s)
 }
 
-// PutSettings answers PUT /api/v1/streams/:id/settings: replaces the
-// stream (creating it when new) with the JSON body; every node applies it
-// within a second.
+// PutSettings answers PUT (or PATCH) /api/v1/streams/:id/settings with a
+// JSON merge patch of the stream: what the body names changes, down to a
+// single filter; null clears a value back to its default; a list replaces
+// the list. A stream that does not exist is created from the body. Every
+// node applies the change within a second.
 func (h *Handlers) PutSettings(c echo.Context) error {
-	var s config.Stream
-	if err := bind(c, &s); err != nil {
+	data, err := readBody(c)
+	if err != nil {
 		return err
 	}
-	if s.ID != "" && s.ID != c.Param("id") {
-		return echo.NewHTTPError(http.StatusBadRequest, "the body's id differs from the path's")
-	}
-	s.ID = c.Param("id")
-	out, err := h.Store.Put(c.Request().Context(), s)
+	id := c.Param("id")
+	contentType := c.Request().Header.Get(echo.HeaderContentType)
+	out, err := h.Store.Upsert(c.Request().Context(), id, func(s *config.Stream) error {
+		if err := apibody.Patch(contentType, data, s); err != nil {
+			return err
+		}
+		if s.ID != "" && s.ID != id {
+			return fmt.Errorf("%w: the body's id differs from the path's", ErrBadInput)
+		}
+		return nil
+	})
 	if err != nil {
 		return h.httpError(err)
 	}
@@ -295,16 +331,19 @@ func (h *Handlers) GetRules(c echo.Context) error {
 }
 
 // PutRules answers PUT /api/v1/streams/:id/rules with {"rules": [...]}:
-// the ordered rules, replaced whole.
+// the ordered rules, replaced whole ({"rules": []} removes them all).
 func (h *Handlers) PutRules(c echo.Context) error {
 	var body struct {
-		Rules []config.Rule `json:"rules"`
+		Rules *[]config.Rule `json:"rules"`
 	}
 	if err := bind(c, &body); err != nil {
 		return err
 	}
+	if body.Rules == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, `rules: is required: {"rules": [...]} (an empty list removes every rule)`)
+	}
 	s, err := h.Store.Update(c.Request().Context(), c.Param("id"), func(s *config.Stream) error {
-		s.Rules = body.Rules
+		s.Rules = *body.Rules
 		return nil
 	})
 	if err != nil {
@@ -313,47 +352,49 @@ func (h *Handlers) PutRules(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"rules": nonNil(s.Rules)})
 }
 
+// filtersView is what GET and PUT /filters show of a stream.
+type filtersView struct {
+	Moderation   config.Moderation `json:"moderation"`
+	Delay        config.Duration   `json:"delay"`
+	BlockedWords []string          `json:"blocked_words"`
+	Filters      config.Filters    `json:"filters"`
+}
+
+func viewFilters(s config.Stream) filtersView {
+	return filtersView{Moderation: s.Moderation, Delay: s.Delay, BlockedWords: nonNil(s.BlockedWords), Filters: s.Filters}
+}
+
 // GetFilters answers GET /api/v1/streams/:id/filters.
 func (h *Handlers) GetFilters(c echo.Context) error {
 	s, ok := h.Streams.Get(c.Param("id"))
 	if !ok {
 		return h.httpError(ErrUnknownStream)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"moderation": s.Moderation, "delay": s.Delay, "blocked_words": nonNil(s.BlockedWords), "filters": s.Filters})
+	return c.JSON(http.StatusOK, viewFilters(s))
 }
 
-// PutFilters answers PUT /api/v1/streams/:id/filters with any of
-// {"moderation", "delay", "blocked_words", "filters"}; what is left out
-// stays as it is.
+// PutFilters answers PUT (or PATCH) /api/v1/streams/:id/filters with a JSON
+// merge patch of {"moderation", "delay", "blocked_words", "filters"}: what
+// it names changes, down to a single filter; null clears a value back to
+// its default; what is left out stays as it is.
 func (h *Handlers) PutFilters(c echo.Context) error {
-	var body struct {
-		Moderation   *config.Moderation `json:"moderation"`
-		Delay        *config.Duration   `json:"delay"`
-		BlockedWords *[]string          `json:"blocked_words"`
-		Filters      *config.Filters    `json:"filters"`
-	}
-	if err := bind(c, &body); err != nil {
+	data, err := readBody(c)
+	if err != nil {
 		return err
 	}
+	contentType := c.Request().Header.Get(echo.HeaderContentType)
 	s, err := h.Store.Update(c.Request().Context(), c.Param("id"), func(s *config.Stream) error {
-		if body.Moderation != nil {
-			s.Moderation = *body.Moderation
+		view := viewFilters(*s)
+		if err := apibody.Patch(contentType, data, &view); err != nil {
+			return err
 		}
-		if body.Delay != nil {
-			s.Delay = *body.Delay
-		}
-		if body.BlockedWords != nil {
-			s.BlockedWords = *body.BlockedWords
-		}
-		if body.Filters != nil {
-			s.Filters = *body.Filters
-		}
+		s.Moderation, s.Delay, s.BlockedWords, s.Filters = view.Moderation, view.Delay, view.BlockedWords, view.Filters
 		return nil
 	})
 	if err != nil {
 		return h.httpError(err)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"moderation": s.Moderation, "delay": s.Delay, "blocked_words": nonNil(s.BlockedWords), "filters": s.Filters})
+	return c.JSON(http.StatusOK, viewFilters(s))
 }
 
 // DryRun answers POST /api/v1/streams/:id/rules/dry-run with

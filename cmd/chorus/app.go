@@ -132,7 +132,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 		sourceIDs = append(sourceIDs, s.ID)
 	}
 	a.store = curation.NewStore(a.conn.Config, a.streams, sourceIDs, a.log)
-	if err := a.store.Seed(ctx, a.cfg.Streams); err != nil {
+	// The config file declares streams and the API amends them; a start
+	// without a file only adds what it declares (the demo stream).
+	seed := a.store.Seed
+	if a.cfg.File == "" {
+		seed = a.store.Ensure
+	}
+	if err := seed(ctx, a.cfg.Streams); err != nil {
 		return err
 	}
 	loaded := make(chan struct{})

@@ -49,25 +49,12 @@ type testApp struct {
 	dir  string
 }
 
+// startApp starts Chorus on dir the way `chorus serve --config FILE` does,
+// with yaml as the file.
 func startApp(t *testing.T, dir, yaml string) *testApp {
 	t.Helper()
-	cfg, err := config.Parse([]byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = dir
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app, err := NewApp(cfg, sourceTypes(), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	ta := &testApp{App: app, base: "http://" + app.Addr(), dir: dir}
-	t.Cleanup(func() { ta.stop(t) })
-	waitStatus(t, ta.base+"/readyz", http.StatusOK)
-	return ta
+	app, _ := startFromFile(t, dir, yaml)
+	return app
 }
 
 // waitStatus waits until GET url answers code.

@@ -29,6 +29,7 @@ import (
 	"github.com/chorus-wall/chorus/connectors/webhook"
 	"github.com/chorus-wall/chorus/connectors/x"
 	"github.com/chorus-wall/chorus/connectors/youtube"
+	"github.com/chorus-wall/chorus/curation"
 	"github.com/chorus-wall/chorus/index"
 )
 
@@ -107,6 +108,9 @@ func (s *serveCmd) Run(e *env) error {
 		return err
 	}
 	if err := app.Start(e.ctx); err != nil {
+		if errors.Is(err, curation.ErrBadInput) { // the file's streams do not fit what the API made of them
+			return usageError{err}
+		}
 		return err
 	}
 	log.Info("open the wall", "url", cfg.Server.PublicURL+"/")

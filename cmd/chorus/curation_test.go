@@ -176,9 +176,9 @@ func TestSettingsAPI(t *testing.T) {
 		{`{"sources":["nowhere"]}`, `sources[0]: no source has id \"nowhere\"`},
 		{`{"moderation":"sometimes"}`, "moderation"},
 		{`{"filters":{"sensitive":"maybe"}}`, "filters.sensitive"},
-		{`{"delay":"forever"}`, "body must be JSON"},
+		{`{"delay":"forever"}`, `delay: \"forever\" is not a duration`},
 		{`{"rules":[{"name":"a","action":"tag"}]}`, "rules[0].tags"},
-		{`not json`, "body must be JSON"},
+		{`not json`, "body is not valid JSON"},
 	} {
 		code, body := app.adminJSON(t, http.MethodPut, "/api/v1/streams/fresh/settings", tt.body)
 		if code != http.StatusBadRequest || !strings.Contains(body, tt.want) {

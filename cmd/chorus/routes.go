@@ -81,12 +81,14 @@ func (a *App) routes() *echo.Echo {
 	admin.POST("/streams/:id/resume", mod.Control("resume"))
 	admin.GET("/streams/:id/settings", mod.GetSettings)
 	admin.PUT("/streams/:id/settings", mod.PutSettings)
+	admin.PATCH("/streams/:id/settings", mod.PutSettings)
 	admin.DELETE("/streams/:id", mod.DeleteStream)
 	admin.GET("/streams/:id/rules", mod.GetRules)
 	admin.PUT("/streams/:id/rules", mod.PutRules)
 	admin.POST("/streams/:id/rules/dry-run", mod.DryRun)
 	admin.GET("/streams/:id/filters", mod.GetFilters)
 	admin.PUT("/streams/:id/filters", mod.PutFilters)
+	admin.PATCH("/streams/:id/filters", mod.PutFilters)
 	admin.GET("/sources", a.listSources)
 	return e
 }
