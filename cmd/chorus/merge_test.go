@@ -194,6 +194,14 @@ func TestConfigEditKeepsModeratorChanges(t *testing.T) {
 	dir := t.TempDir()
 	app, _ := startFromFile(t, dir, mergeConfig)
 	moderate(t, app)
+	// A hidden author is an event, not a setting: it stays hidden too.
+	if code, _ := app.push(t, `{"id":"ana-1","text":"hello","author":{"handle":"ana"}}`); code != http.StatusAccepted {
+		t.Fatal("push")
+	}
+	waitFor(t, "ana's post on the wall", func() bool { return slices.Contains(snapshotIDs(t, app, "wall"), "webhook:ana-1") })
+	if code, body := app.adminJSON(t, http.MethodPost, "/api/v1/streams/wall/authors/webhook:ana/hide", ""); code != http.StatusOK {
+		t.Fatalf("hide: %d %s", code, body)
+	}
 	app.stop(t)
 
 	// Edit only the title: every change made through the API stays.
@@ -205,6 +213,9 @@ func TestConfigEditKeepsModeratorChanges(t *testing.T) {
 	}
 	checkModerated(t, s)
 	checkTrollRejected(t, app, "1")
+	if ids := snapshotIDs(t, app, "wall"); slices.Contains(ids, "webhook:ana-1") {
+		t.Errorf("the hidden author is back on the wall: %v", ids)
+	}
 	app.stop(t)
 
 	// Add a blocked word in the file: it applies, and the ban still holds.
