@@ -89,13 +89,13 @@ func (s *Store) Ensure(ctx context.Context, declared []config.Stream) error {
 		created = append(created, st.ID)
 		s.log.Info("stream created", "stream", st.ID)
 	}
-	seeds, err := s.keys(ctx, seedPrefix)
+	kept, err := s.keys(ctx, streamPrefix)
 	if err != nil {
 		return err
 	}
-	seeds = slices.DeleteFunc(seeds, func(id string) bool { return slices.Contains(created, id) })
-	if len(seeds) > 0 {
-		s.log.Info("no config file: the streams declared earlier are kept as they are; nothing is changed or deleted", "streams", strings.Join(seeds, ","))
+	kept = slices.DeleteFunc(kept, func(id string) bool { return slices.Contains(created, id) })
+	if len(kept) > 0 {
+		s.log.Info("no config file: the stored streams are kept as they are; nothing is changed or deleted", "streams", strings.Join(kept, ","))
 	}
 	return nil
 }
