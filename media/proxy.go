@@ -205,14 +205,19 @@ func (p *Proxy) AbsURL(raw string) string {
 // Post returns in with its avatar, media and preview URLs as URL makes
 // them; in is not changed. Video URLs go through the proxy too, which serves
 // only images, so no visitor's browser fetches a video from the network.
-func (p *Proxy) Post(in post.Post) post.Post {
+func (p *Proxy) Post(in post.Post) post.Post { return rewrite(in, p.URL) }
+
+// AbsPost is Post with absolute URLs, as AbsURL makes them.
+func (p *Proxy) AbsPost(in post.Post) post.Post { return rewrite(in, p.AbsURL) }
+
+func rewrite(in post.Post, to func(string) string) post.Post {
 	out := in
-	out.Author.AvatarURL = p.URL(in.Author.AvatarURL)
+	out.Author.AvatarURL = to(in.Author.AvatarURL)
 	if len(in.Media) > 0 {
 		out.Media = make([]post.Media, len(in.Media))
 		for i, m := range in.Media {
-			m.URL = p.URL(m.URL)
-			m.PreviewURL = p.URL(m.PreviewURL)
+			m.URL = to(m.URL)
+			m.PreviewURL = to(m.PreviewURL)
 			out.Media[i] = m
 		}
 	}

@@ -37,3 +37,39 @@ func TestMediaProxyRoute(t *testing.T) {
 		t.Fatalf("metrics: %d", code)
 	}
 }
+
+// Cards and feeds show what screens show, end to end: a hostile post pushed
+// through the webhook is escaped in the cards and every feed, and its
+// pictures go through the proxy with absolute URLs.
+func TestCardsAndFeeds(t *testing.T) {
+	a := startApp(t, t.TempDir(), testConfig)
+	code, body := a.push(t, `[{"id":"h1","text":"<script>alert(1)</script> مرحبا","url":"javascript:alert(2)",
+		"author":{"handle":"\"><img src=x onerror=alert(3)>","name":"Eve <b>","avatar_url":"http://cdn.example/e.png"},
+		"media":[{"kind":"image","url":"https://cdn.example/p.jpg","alt":"\" onload=\"alert(4)"}]},
+		{"id":"h2","text":"second post","url":"https://brand.example/p/2","author":{"handle":"ana"}}]`)
+	if code != http.StatusAccepted {
+		t.Fatalf("push: %d %s", code, body)
+	}
+	waitFor(t, "both posts on screen", func() bool { return len(snapshotIDs(t, a, "wall")) == 2 })
+	code, cards := do(t, mustReq(http.MethodGet, a.base+"/api/v1/streams/wall/cards.html?limit=5"))
+	if code != http.StatusOK {
+		t.Fatalf("cards: %d %s", code, cards)
+	}
+	for _, bad := range []string{"<script", "javascript:", "<img src=x", "<b>", "cdn.example/"} {
+		if strings.Contains(cards, bad) {
+			t.Errorf("cards contain %q", bad)
+		}
+	}
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt; مرحبا", a.cfg.Server.PublicURL + "/media/", `dir="auto"`} {
+		if !strings.Contains(cards, want) {
+			t.Errorf("cards lack %q", want)
+		}
+	}
+	for _, f := range []string{"wall.atom", "wall.rss", "wall.json"} {
+		code, feed := do(t, mustReq(http.MethodGet, a.base+"/feeds/"+f))
+		if code != http.StatusOK || strings.Contains(feed, "<script") || strings.Contains(feed, "javascript:") ||
+			!strings.Contains(feed, "second post") {
+			t.Errorf("%s: %d\n%s", f, code, feed)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/chorus-wall/chorus/display"
 	"github.com/chorus-wall/chorus/index"
 	"github.com/chorus-wall/chorus/static"
+	"github.com/chorus-wall/chorus/syndicate"
 )
 
 // pageCSP keeps every page to its own scripts and styles: even if post text
@@ -56,10 +57,14 @@ func (a *App) routes() *echo.Echo {
 	disp := &display.Handlers{Hub: a.hub, Streams: a.streams, PublicURL: a.cfg.Server.PublicURL}
 	e.GET("/ws/streams/:id", disp.WS)
 
+	syn := &syndicate.Handlers{Streams: a.streams, Posts: a.hub, Media: a.media, PublicURL: a.cfg.Server.PublicURL}
+	e.GET("/feeds/:file", syn.Feed)
+
 	api := e.Group("/api/v1")
 	api.GET("/streams", a.listStreams)
 	api.GET("/streams/:id", a.getStream)
 	api.GET("/streams/:id/posts", disp.Posts)
+	api.GET("/streams/:id/cards.html", syn.Cards)
 	api.POST("/ingest/:source", a.ingest)
 
 	admin := api.Group("", a.requireAdmin)
