@@ -87,6 +87,12 @@ type Stream struct {
 	Moderation     Moderation `yaml:"moderation" json:"moderation"`
 	BlockedWords   []string   `yaml:"blocked_words" json:"blocked_words"`
 	AllowedOrigins []string   `yaml:"allowed_origins" json:"allowed_origins"`
+	// Unlisted streams are left off the home page and GET /api/v1/streams;
+	// whoever knows the id can still show them.
+	Unlisted bool `yaml:"unlisted" json:"unlisted,omitempty"`
+	// ViewerToken "required" makes the stream private: its screens, posts,
+	// cards and feeds need ?token= with a viewer token the server signed.
+	ViewerToken string `yaml:"viewer_token" json:"viewer_token,omitempty"`
 	// DisplayLimit is how many posts screens keep.
 	DisplayLimit int `yaml:"display_limit" json:"display_limit"`
 	// Delay holds approved posts back from screens this long, so a
@@ -418,6 +424,9 @@ func (c *Config) Validate() error {
 			if err := checkOrigin(o); err != nil {
 				bad(fmt.Sprintf("%s.allowed_origins[%d]", key, j), "%v", err)
 			}
+		}
+		if s.ViewerToken != "" && s.ViewerToken != "required" {
+			bad(key+".viewer_token", "%q must be \"required\" or left out", s.ViewerToken)
 		}
 		if s.DisplayLimit < 1 || s.DisplayLimit > 500 {
 			bad(key+".display_limit", "%d must be between 1 and 500", s.DisplayLimit)

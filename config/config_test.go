@@ -34,6 +34,7 @@ func TestLoadRejects(t *testing.T) {
 		"missing-env.yaml":              {"admin_token (line 1): environment variable CHORUS_TEST_SURELY_UNSET is not set"},
 		"list-for-mapping.yaml":         {"server (line 2): expected a mapping, got a list"},
 		"bad-media-size.yaml":           {"media.max_image_mb: 500 must be between 1 and 100"},
+		"bad-viewer-token.yaml":         {"streams[0].viewer_token: \"yes\" must be \"required\" or left out"},
 		"bad-nats-url.yaml":             {"nats.url"},
 		"source-without-type.yaml":      {"sources[0].type: is required"},
 		"bad-yaml.yaml":                 {"yaml:"},

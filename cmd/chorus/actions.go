@@ -71,31 +71,9 @@ func (f serverFlags) target() (base, token string, err error) {
 
 // post sends an admin action and prints the answer.
 func (f serverFlags) post(e *env, path string) error {
-	base, token, err := f.target()
+	data, err := f.call(e, path, map[string]string{"reason": f.Reason})
 	if err != nil {
 		return err
-	}
-	body, _ := json.Marshal(map[string]string{"reason": f.Reason})
-	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(string(body)))
-	if err != nil {
-		return usageError{fmt.Errorf("--server: %w", err)}
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach %s: %w", base, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		var msg struct{ Error string }
-		if json.Unmarshal(data, &msg) == nil && msg.Error != "" {
-			return fmt.Errorf("%s: %s", resp.Status, msg.Error)
-		}
-		return fmt.Errorf("%s", resp.Status)
 	}
 	var out struct {
 		Stream  string `json:"stream"`
@@ -114,6 +92,38 @@ func (f serverFlags) post(e *env, path string) error {
 		fmt.Fprintf(e.stdout, "nothing to change (already %s)\n", out.Status)
 	}
 	return nil
+}
+
+// call POSTs body as JSON to the server's admin API at path and returns the
+// answer's body, or an error carrying the server's message.
+func (f serverFlags) call(e *env, path string, body any) ([]byte, error) {
+	base, token, err := f.target()
+	if err != nil {
+		return nil, err
+	}
+	raw, _ := json.Marshal(body)
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(string(raw)))
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--server: %w", err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		var msg struct{ Error string }
+		if json.Unmarshal(data, &msg) == nil && msg.Error != "" {
+			return nil, fmt.Errorf("%s: %s", resp.Status, msg.Error)
+		}
+		return nil, fmt.Errorf("%s", resp.Status)
+	}
+	return data, nil
 }
 
 type banCmd struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/chorus-wall/chorus/access"
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
@@ -44,6 +45,7 @@ type App struct {
 	curator   *curation.Curator
 	moderator *curation.Moderator
 	media     *media.Proxy
+	access    *access.Policy
 	server    *http.Server
 	listener  net.Listener
 
@@ -127,6 +129,15 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.streams = curation.NewStreams(a.lists)
+	viewerKey, err := bus.SharedSecret(ctx, a.conn.Config, "viewer")
+	if err != nil {
+		return err
+	}
+	tokens, err := access.NewTokens(viewerKey, nil)
+	if err != nil {
+		return err
+	}
+	a.access = &access.Policy{Streams: a.streams, Tokens: tokens}
 	sourceIDs := make([]string, 0, len(a.cfg.Sources))
 	for _, s := range a.cfg.Sources {
 		sourceIDs = append(sourceIDs, s.ID)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/gorilla/websocket"
 )
 
 // The media proxy is mounted, refuses what it did not sign, and its signing
@@ -70,6 +72,81 @@ func TestCardsAndFeeds(t *testing.T) {
 		if code != http.StatusOK || strings.Contains(feed, "<script") || strings.Contains(feed, "javascript:") ||
 			!strings.Contains(feed, "second post") {
 			t.Errorf("%s: %d\n%s", f, code, feed)
+		}
+	}
+}
+
+const accessConfig = `
+server: {addr: "127.0.0.1:0"}
+admin_token: ` + testToken + `
+log_level: warn
+sources:
+  - {id: hook, type: webhook, secret: ` + testSecret + `}
+streams:
+  - {id: wall, sources: [hook], allowed_origins: ["https://www.brand.example"]}
+  - {id: hidden, sources: [hook], unlisted: true}
+  - {id: private, sources: [hook], viewer_token: required, allowed_origins: ["https://screens.example"]}
+`
+
+// Unlisted and private streams stay off the list; a private stream's reads
+// and websocket need a viewer token minted by the CLI; CORS answers only a
+// stream's allowed origins.
+func TestStreamAccess(t *testing.T) {
+	a := startApp(t, t.TempDir(), accessConfig)
+	_, list := do(t, mustReq(http.MethodGet, a.base+"/api/v1/streams"))
+	if !strings.Contains(list, `"wall"`) || strings.Contains(list, "hidden") || strings.Contains(list, "private") {
+		t.Fatalf("stream list: %s", list)
+	}
+	if code, _ := do(t, mustReq(http.MethodGet, a.base+"/api/v1/streams/hidden/posts")); code != http.StatusOK {
+		t.Fatalf("an unlisted stream is still readable: %d", code)
+	}
+	private := []string{"/api/v1/streams/private", "/api/v1/streams/private/posts", "/api/v1/streams/private/cards.html", "/feeds/private.atom"}
+	for _, p := range private {
+		if code, body := do(t, mustReq(http.MethodGet, a.base+p)); code != http.StatusUnauthorized || !strings.Contains(body, "private") {
+			t.Fatalf("%s without a token: %d %s", p, code, body)
+		}
+	}
+	if _, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.base, "http")+"/ws/streams/private", nil); err == nil {
+		t.Fatal("websocket opened without a token")
+	}
+	var out strings.Builder
+	if code := run(t.Context(), []string{"viewer-token", "private", "--ttl", "2h", "--server", a.base, "--token", testToken}, &out, &out); code != 0 {
+		t.Fatalf("viewer-token: %d %s", code, out.String())
+	}
+	token := strings.SplitN(out.String(), "\n", 2)[0]
+	for _, p := range private {
+		if code, body := do(t, mustReq(http.MethodGet, a.base+p+"?token="+token)); code != http.StatusOK {
+			t.Fatalf("%s with a token: %d %s", p, code, body)
+		}
+	}
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.base, "http")+"/ws/streams/private?token="+token, nil)
+	if err != nil {
+		t.Fatalf("websocket with a token: %v", err)
+	}
+	c.Close()
+	// A token for one stream opens no other; a bad --ttl is a usage error.
+	if code, _ := do(t, mustReq(http.MethodGet, a.base+"/api/v1/streams/private/posts?token=1"+token)); code != http.StatusUnauthorized {
+		t.Fatal("a tampered token opened the stream")
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"viewer-token", "private", "--ttl", "0s", "--server", a.base, "--token", testToken}, &out, &out); code != 2 {
+		t.Fatalf("--ttl 0s: exit %d %s", code, out.String())
+	}
+	code, body := a.adminJSON(t, http.MethodPost, "/api/v1/streams/private/viewer-tokens", `{"ttl":"1h","ttk":"x"}`)
+	if code != http.StatusBadRequest || !strings.Contains(body, "ttk") {
+		t.Fatalf("unknown key: %d %s", code, body)
+	}
+	// CORS: the allowed origin gets its header, another site none.
+	for origin, want := range map[string]string{"https://www.brand.example": "https://www.brand.example", "https://evil.example": ""} {
+		req := mustReq(http.MethodGet, a.base+"/api/v1/streams/wall/posts")
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != want {
+			t.Errorf("origin %s: Access-Control-Allow-Origin %q", origin, got)
 		}
 	}
 }

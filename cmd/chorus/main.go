@@ -30,13 +30,14 @@ const (
 
 // cli is the command line.
 type cli struct {
-	Serve   serveCmd   `cmd:"" help:"Run Chorus: gather, curate and show streams."`
-	Index   indexCmd   `cmd:"" help:"Manage the search index."`
-	Ban     banCmd     `cmd:"" help:"Ban an author from a stream: their posts leave every screen and new ones are rejected."`
-	Remove  removeCmd  `cmd:"" help:"Take a post off every screen of a stream."`
-	Pause   pauseCmd   `cmd:"" help:"Panic button: every screen of a stream shows a safe slate."`
-	Resume  resumeCmd  `cmd:"" help:"Bring a paused stream's posts back on screen."`
-	Version versionCmd `cmd:"" help:"Print the version."`
+	Serve       serveCmd       `cmd:"" help:"Run Chorus: gather, curate and show streams."`
+	Index       indexCmd       `cmd:"" help:"Manage the search index."`
+	Ban         banCmd         `cmd:"" help:"Ban an author from a stream: their posts leave every screen and new ones are rejected."`
+	Remove      removeCmd      `cmd:"" help:"Take a post off every screen of a stream."`
+	Pause       pauseCmd       `cmd:"" help:"Panic button: every screen of a stream shows a safe slate."`
+	Resume      resumeCmd      `cmd:"" help:"Bring a paused stream's posts back on screen."`
+	ViewerToken viewerTokenCmd `cmd:"" name:"viewer-token" help:"Mint a viewer token that opens a private stream (viewer_token: required) until it expires."`
+	Version     versionCmd     `cmd:"" help:"Print the version."`
 }
 
 // env is what every command gets.

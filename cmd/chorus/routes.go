@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/chorus-wall/chorus/access"
 	"github.com/chorus-wall/chorus/connectors/demo"
 	"github.com/chorus-wall/chorus/connectors/webhook"
 	"github.com/chorus-wall/chorus/curation"
@@ -55,16 +56,19 @@ func (a *App) routes() *echo.Echo {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
 
 	disp := &display.Handlers{Hub: a.hub, Streams: a.streams, PublicURL: a.cfg.Server.PublicURL}
-	e.GET("/ws/streams/:id", disp.WS)
+	e.GET("/ws/streams/:id", disp.WS, a.access.Read)
 
+	// A stream's public reads: CORS for its allowed origins, viewer tokens
+	// for private streams (access.Policy.Read).
+	read := []string{http.MethodGet, http.MethodOptions}
 	syn := &syndicate.Handlers{Streams: a.streams, Posts: a.hub, Media: a.media, PublicURL: a.cfg.Server.PublicURL}
-	e.GET("/feeds/:file", syn.Feed)
+	e.Match(read, "/feeds/:file", syn.Feed, a.access.Read)
 
 	api := e.Group("/api/v1")
 	api.GET("/streams", a.listStreams)
-	api.GET("/streams/:id", a.getStream)
-	api.GET("/streams/:id/posts", disp.Posts)
-	api.GET("/streams/:id/cards.html", syn.Cards)
+	api.Match(read, "/streams/:id", a.getStream, a.access.Read)
+	api.Match(read, "/streams/:id/posts", disp.Posts, a.access.Read)
+	api.Match(read, "/streams/:id/cards.html", syn.Cards, a.access.Read)
 	api.POST("/ingest/:source", a.ingest)
 
 	admin := api.Group("", a.requireAdmin)
@@ -94,6 +98,7 @@ func (a *App) routes() *echo.Echo {
 	admin.GET("/streams/:id/filters", mod.GetFilters)
 	admin.PUT("/streams/:id/filters", mod.PutFilters)
 	admin.PATCH("/streams/:id/filters", mod.PutFilters)
+	admin.POST("/streams/:id/viewer-tokens", a.access.MintToken)
 	admin.GET("/sources", a.listSources)
 	return e
 }
@@ -153,7 +158,9 @@ type streamInfo struct {
 func (a *App) listStreams(c echo.Context) error {
 	out := []streamInfo{}
 	for _, s := range a.streams.All() {
-		out = append(out, streamInfo{s.ID, s.Title, string(s.Moderation), s.DisplayLimit})
+		if access.Listed(s) {
+			out = append(out, streamInfo{s.ID, s.Title, string(s.Moderation), s.DisplayLimit})
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"streams": out})
 }

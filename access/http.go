@@ -1,0 +1,56 @@
+package access
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/chorus-wall/chorus/config"
+)
+
+// defaultTokenTTL is a viewer token's life when the request names none.
+const defaultTokenTTL = 24 * time.Hour
+
+// tokenRequest is the body of POST /api/v1/streams/:id/viewer-tokens.
+type tokenRequest struct {
+	TTL config.Duration `json:"ttl"`
+}
+
+// TokenResponse is what minting a viewer token answers.
+type TokenResponse struct {
+	Stream    string    `json:"stream"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// MintToken answers POST /api/v1/streams/:id/viewer-tokens (an admin route)
+// with a viewer token for the stream: body {"ttl":"720h"} (default 24h, at
+// most 366 days), or no body.
+func (p *Policy) MintToken(c echo.Context) error {
+	s, ok := p.Streams.Get(c.Param("id"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "no stream with that id")
+	}
+	req := tokenRequest{TTL: config.Duration(defaultTokenTTL)}
+	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		msg := err.Error()
+		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+			msg = "unknown key " + f + "; the body is {\"ttl\": \"720h\"}"
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "bad body: "+msg)
+	}
+	token, exp, err := p.Tokens.Mint(s.ID, req.TTL.D())
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("ttl: %v", err))
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, TokenResponse{Stream: s.ID, Token: token, ExpiresAt: exp})
+}
