@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chorus-wall/chorus/connectors/wirejson"
 	"github.com/chorus-wall/chorus/connectors/x/xtext"
 	"github.com/chorus-wall/chorus/post"
 )
@@ -21,6 +22,8 @@ type Result struct {
 	Posts []post.Post
 	// Skipped are the items that could not be read or adapted.
 	Skipped []error
+	// Odd are fields left unread in items that were kept (see wirejson).
+	Odd []error
 	// Newest and Oldest are the ids of the tweets in data that could be read
 	// ("" when none): a page moves the cursor even when every tweet on it is
 	// skipped.
@@ -28,11 +31,16 @@ type Result struct {
 }
 
 // ParseResponse decodes a search page or a stream line. Only a body that is
-// not a JSON object fails; bad items inside it are skipped by Adapt.
+// not a JSON object fails; bad items inside it are skipped by Adapt, and
+// side fields of another type than documented are left unread.
 func ParseResponse(body []byte) (*Response, error) {
 	var r Response
-	if err := json.Unmarshal(body, &r); err != nil {
+	odd, err := wirejson.Unmarshal(body, &r)
+	if err != nil {
 		return nil, fmt.Errorf("x: decode response: %w", err)
+	}
+	if odd != nil {
+		r.odd = fmt.Errorf("x: response: %w", odd)
 	}
 	return &r, nil
 }
@@ -54,22 +62,24 @@ type expansions struct {
 // is taken down.
 func Adapt(r *Response, source string, now time.Time) Result {
 	var res Result
+	if r.odd != nil {
+		res.Odd = append(res.Odd, r.odd)
+	}
 	x := expand(&r.Includes, r.Errors, &res)
 	for _, raw := range items(r.Data, &res) {
 		var t Tweet
-		if err := json.Unmarshal(raw, &t); err != nil {
-			res.Skipped = append(res.Skipped, fmt.Errorf("x: decode tweet: %w", err))
+		if !res.decode(raw, &t, "tweet") {
 			continue
 		}
-		if !xtext.IsID(t.ID) {
-			res.Skipped = append(res.Skipped, fmt.Errorf("x: tweet id %q is not an X id", t.ID))
+		if !xtext.IsID(string(t.ID)) {
+			res.Skipped = append(res.Skipped, fmt.Errorf("x: tweet id %q is not an X id", string(t.ID)))
 			continue
 		}
-		if res.Newest == "" || xtext.Less(res.Newest, t.ID) {
-			res.Newest = t.ID
+		if res.Newest == "" || xtext.Less(res.Newest, string(t.ID)) {
+			res.Newest = string(t.ID)
 		}
-		if res.Oldest == "" || xtext.Less(t.ID, res.Oldest) {
-			res.Oldest = t.ID
+		if res.Oldest == "" || xtext.Less(string(t.ID), res.Oldest) {
+			res.Oldest = string(t.ID)
 		}
 		posts, err := adaptTweet(&t, x, source, now)
 		if err != nil {
@@ -79,6 +89,20 @@ func Adapt(r *Response, source string, now time.Time) Result {
 		res.Posts = append(res.Posts, posts...)
 	}
 	return res
+}
+
+// decode reads one item into v, noting what it could not read; false when
+// the item is skipped.
+func (res *Result) decode(raw json.RawMessage, v any, what string) bool {
+	odd, err := wirejson.Unmarshal(raw, v)
+	if err != nil {
+		res.Skipped = append(res.Skipped, fmt.Errorf("x: decode %s: %w", what, err))
+		return false
+	}
+	if odd != nil {
+		res.Odd = append(res.Odd, fmt.Errorf("x: %s: %w", what, odd))
+	}
+	return true
 }
 
 // items splits data, an array of tweets (search) or one tweet (stream).
@@ -107,27 +131,24 @@ func expand(inc *Includes, problems []Problem, res *Result) *expansions {
 	}
 	for _, raw := range inc.Users {
 		u := new(User)
-		if err := json.Unmarshal(raw, u); err != nil {
-			res.Skipped = append(res.Skipped, fmt.Errorf("x: decode included user: %w", err))
+		if !res.decode(raw, u, "included user") {
 			continue
 		}
-		x.users[u.ID] = u
+		x.users[string(u.ID)] = u
 	}
 	for _, raw := range inc.Media {
 		m := new(Media)
-		if err := json.Unmarshal(raw, m); err != nil {
-			res.Skipped = append(res.Skipped, fmt.Errorf("x: decode included media: %w", err))
+		if !res.decode(raw, m, "included media") {
 			continue
 		}
 		x.media[m.MediaKey] = m
 	}
 	for _, raw := range inc.Tweets {
 		t := new(Tweet)
-		if err := json.Unmarshal(raw, t); err != nil {
-			res.Skipped = append(res.Skipped, fmt.Errorf("x: decode included tweet: %w", err))
+		if !res.decode(raw, t, "included tweet") {
 			continue
 		}
-		x.tweets[t.ID] = t
+		x.tweets[string(t.ID)] = t
 	}
 	for _, p := range problems {
 		if p.ResourceType == "tweet" && isNotFound(p) && xtext.IsID(p.ResourceID) {
@@ -155,11 +176,11 @@ func kindOf(t *Tweet) (post.Kind, string) {
 	for _, r := range t.ReferencedTweets {
 		switch {
 		case r.Type == refRetweeted:
-			return post.KindRepost, r.ID
+			return post.KindRepost, string(r.ID)
 		case r.Type == refQuoted:
-			kind, ref = post.KindQuote, r.ID
+			kind, ref = post.KindQuote, string(r.ID)
 		case r.Type == refReplied && kind == post.KindOriginal:
-			kind, ref = post.KindReply, r.ID
+			kind, ref = post.KindReply, string(r.ID)
 		}
 	}
 	return kind, ref
@@ -172,12 +193,12 @@ func takedown(id, source string, now time.Time) post.Post {
 }
 
 func withheld(t *Tweet) bool {
-	return t.Withheld != nil && (t.Withheld.Copyright || len(t.Withheld.CountryCodes) > 0)
+	return t.Withheld != nil && (bool(t.Withheld.Copyright) || len(t.Withheld.CountryCodes) > 0)
 }
 
 func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.Post, error) {
 	if withheld(t) {
-		return []post.Post{takedown(t.ID, source, now)}, nil
+		return []post.Post{takedown(string(t.ID), source, now)}, nil
 	}
 	kind, ref := kindOf(t)
 	shown := t
@@ -187,9 +208,9 @@ func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.P
 		switch orig := x.tweets[ref]; {
 		case x.deleted[ref]:
 			// X removes the retweets of a deleted tweet.
-			return []post.Post{takedown(t.ID, source, now), takedown(ref, source, now)}, nil
+			return []post.Post{takedown(string(t.ID), source, now), takedown(ref, source, now)}, nil
 		case orig != nil && withheld(orig):
-			return []post.Post{takedown(t.ID, source, now), takedown(ref, source, now)}, nil
+			return []post.Post{takedown(string(t.ID), source, now), takedown(ref, source, now)}, nil
 		case orig != nil:
 			shown = orig
 		}
@@ -198,7 +219,7 @@ func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.P
 			extra = append(extra, takedown(ref, source, now))
 		}
 	}
-	author := x.users[shown.AuthorID]
+	author := x.users[string(shown.AuthorID)]
 	text, ents := shown.Text, entities(shown.Entities)
 	if shown.NoteTweet != nil && strings.TrimSpace(shown.NoteTweet.Text) != "" {
 		text = shown.NoteTweet.Text
@@ -208,10 +229,10 @@ func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.P
 	}
 	body, links := xtext.Render(text, ents, nil)
 	p := post.Post{
-		ID:        Network + ":" + t.ID,
+		ID:        Network + ":" + string(t.ID),
 		Network:   Network,
-		URL:       xtext.PostURL(handle(author), shown.ID),
-		Author:    authorOf(author, shown.AuthorID),
+		URL:       xtext.PostURL(handle(author), string(shown.ID)),
+		Author:    authorOf(author, string(shown.AuthorID)),
 		Text:      body,
 		Hashtags:  xtext.Words(ents, xtext.Hashtag),
 		Mentions:  xtext.Words(ents, xtext.Mention),
@@ -219,7 +240,7 @@ func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.P
 		Media:     media(shown.Attachments, x.media),
 		Kind:      kind,
 		Lang:      xtext.Lang(shown.Lang),
-		Sensitive: t.PossiblySensitive || shown.PossiblySensitive,
+		Sensitive: bool(t.PossiblySensitive || shown.PossiblySensitive),
 		Counts:    counts(shown.PublicMetrics),
 		CreatedAt: parseTime(t.CreatedAt),
 		FetchedAt: now,
@@ -229,7 +250,7 @@ func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.P
 	case post.KindRepost:
 		if shown != t {
 			line := "🔁"
-			if by := handle(x.users[t.AuthorID]); by != "" {
+			if by := handle(x.users[string(t.AuthorID)]); by != "" {
 				line += " @" + by
 			}
 			p.Text, p.Links = xtext.Prefix(line, p.Text, p.Links)
@@ -243,7 +264,7 @@ func adaptTweet(t *Tweet, x *expansions, source string, now time.Time) ([]post.P
 		}
 	}
 	if err := p.Normalize(Network, now); err != nil {
-		return nil, fmt.Errorf("x: tweet %s: %w", t.ID, err)
+		return nil, fmt.Errorf("x: tweet %s: %w", string(t.ID), err)
 	}
 	xtext.FitLinks(&p)
 	return append([]post.Post{p}, extra...), nil
@@ -253,7 +274,7 @@ func authorID(t *Tweet) string {
 	if t == nil {
 		return ""
 	}
-	return t.AuthorID
+	return string(t.AuthorID)
 }
 
 func handle(u *User) string {
@@ -272,7 +293,7 @@ func authorOf(u *User, id string) post.Author {
 		name = u.Username
 	}
 	a := post.Author{
-		ID:         u.ID,
+		ID:         string(u.ID),
 		Handle:     u.Username,
 		Name:       name,
 		AvatarURL:  xtext.Avatar(u.ProfileImageURL),

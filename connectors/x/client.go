@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chorus-wall/chorus/connectors/fetch"
+	"github.com/chorus-wall/chorus/connectors/wirejson"
 )
 
 // What this source asks X for, on search and stream alike. Beyond the
@@ -111,7 +112,7 @@ func (c *client) listRules(ctx context.Context) (*RulesResponse, error) {
 		return nil, fmt.Errorf("x: list stream rules: %w", err)
 	}
 	var r RulesResponse
-	if err := json.Unmarshal(resp.Body, &r); err != nil {
+	if _, err := wirejson.Unmarshal(resp.Body, &r); err != nil {
 		return nil, fmt.Errorf("x: list stream rules: decode: %w", err)
 	}
 	return &r, nil
@@ -134,7 +135,7 @@ func (c *client) changeRules(ctx context.Context, change RulesRequest) (*RulesRe
 		return nil, fmt.Errorf("x: change stream rules: %w", err)
 	}
 	var r RulesResponse
-	if err := json.Unmarshal(resp.Body, &r); err != nil {
+	if _, err := wirejson.Unmarshal(resp.Body, &r); err != nil {
 		return nil, fmt.Errorf("x: change stream rules: decode: %w", err)
 	}
 	return &r, nil

@@ -1,11 +1,19 @@
 package x
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/chorus-wall/chorus/connectors/wirejson"
+)
 
 // The X API v2 objects this source reads, as
 // https://docs.x.com/x-api/fundamentals/data-dictionary documents them.
 // Lists of tweets, users and media stay raw until adapted, so that one
-// malformed item is skipped without losing the rest of its page.
+// malformed item is skipped without losing the rest of its page. Every
+// object is decoded with wirejson.Unmarshal: a side field X sends in
+// another JSON type than documented is left unread, never fatal. Ids X has
+// sent as numbers are wirejson.ID; flags that hide or warn are
+// wirejson.Caution and wirejson.Strings, read on the safe side.
 
 // Response is the answer of GET /2/tweets/search/recent (data is an array of
 // tweets) and one line of GET /2/tweets/search/stream (data is one tweet,
@@ -16,6 +24,9 @@ type Response struct {
 	Errors        []Problem       `json:"errors"`
 	Meta          Meta            `json:"meta"`
 	MatchingRules []MatchingRule  `json:"matching_rules"`
+
+	// odd is the first field of the envelope that could not be read.
+	odd error
 }
 
 // Includes are the expanded objects the tweets refer to.
@@ -50,32 +61,33 @@ type Problem struct {
 	// Details explain an invalid rule.
 	Details []string `json:"details"`
 	// ID is the existing rule's id in a DuplicateRule error.
-	ID string `json:"id"`
+	ID wirejson.ID `json:"id"`
 }
 
-// MatchingRule names a filtered-stream rule a tweet matched.
+// MatchingRule names a filtered-stream rule a tweet matched. X documents
+// the id as a string and has sent it as a number.
 type MatchingRule struct {
-	ID  string `json:"id"`
-	Tag string `json:"tag"`
+	ID  wirejson.ID `json:"id"`
+	Tag string      `json:"tag"`
 }
 
 // Tweet is a tweet object with the tweet.fields this source asks for.
 type Tweet struct {
-	ID                string            `json:"id"`
+	ID                wirejson.ID       `json:"id"`
 	Text              string            `json:"text"`
-	AuthorID          string            `json:"author_id"`
+	AuthorID          wirejson.ID       `json:"author_id"`
 	CreatedAt         string            `json:"created_at"`
 	Lang              string            `json:"lang"`
-	ConversationID    string            `json:"conversation_id"`
-	InReplyToUserID   string            `json:"in_reply_to_user_id"`
-	PossiblySensitive bool              `json:"possibly_sensitive"`
+	ConversationID    wirejson.ID       `json:"conversation_id"`
+	InReplyToUserID   wirejson.ID       `json:"in_reply_to_user_id"`
+	PossiblySensitive wirejson.Caution  `json:"possibly_sensitive"`
 	PublicMetrics     *TweetMetrics     `json:"public_metrics"`
 	Entities          *Entities         `json:"entities"`
 	Attachments       *Attachments      `json:"attachments"`
 	ReferencedTweets  []ReferencedTweet `json:"referenced_tweets"`
 	NoteTweet         *NoteTweet        `json:"note_tweet"`
 	Withheld          *Withheld         `json:"withheld"`
-	EditHistory       []string          `json:"edit_history_tweet_ids"`
+	EditHistory       []wirejson.ID     `json:"edit_history_tweet_ids"`
 }
 
 // TweetMetrics are a tweet's public engagement counts.
@@ -106,10 +118,10 @@ type TagEntity struct {
 
 // MentionEntity is an @mention.
 type MentionEntity struct {
-	Start    int    `json:"start"`
-	End      int    `json:"end"`
-	Username string `json:"username"`
-	ID       string `json:"id"`
+	Start    int         `json:"start"`
+	End      int         `json:"end"`
+	Username string      `json:"username"`
+	ID       wirejson.ID `json:"id"`
 }
 
 // URLEntity is a t.co link; media links carry the media_key.
@@ -134,8 +146,8 @@ type Attachments struct {
 
 // ReferencedTweet links a tweet to the one it retweets, quotes or replies to.
 type ReferencedTweet struct {
-	Type string `json:"type"` // retweeted, quoted, replied_to
-	ID   string `json:"id"`
+	Type string      `json:"type"` // retweeted, quoted, replied_to
+	ID   wirejson.ID `json:"id"`
 }
 
 // NoteTweet is the full text of a post longer than 280 characters, whose
@@ -147,14 +159,14 @@ type NoteTweet struct {
 
 // Withheld says a tweet is withheld in some countries or for copyright.
 type Withheld struct {
-	Copyright    bool     `json:"copyright"`
-	CountryCodes []string `json:"country_codes"`
-	Scope        string   `json:"scope"`
+	Copyright    wirejson.Caution `json:"copyright"`
+	CountryCodes wirejson.Strings `json:"country_codes"`
+	Scope        string           `json:"scope"`
 }
 
 // User is a user object with the user.fields this source asks for.
 type User struct {
-	ID              string       `json:"id"`
+	ID              wirejson.ID  `json:"id"`
 	Name            string       `json:"name"`
 	Username        string       `json:"username"`
 	ProfileImageURL string       `json:"profile_image_url"`
@@ -193,9 +205,9 @@ type Variant struct {
 
 // Rule is a filtered-stream rule.
 type Rule struct {
-	ID    string `json:"id,omitempty"`
-	Value string `json:"value"`
-	Tag   string `json:"tag,omitempty"`
+	ID    wirejson.ID `json:"id,omitempty"`
+	Value string      `json:"value"`
+	Tag   string      `json:"tag,omitempty"`
 }
 
 // RulesResponse answers GET and POST /2/tweets/search/stream/rules.

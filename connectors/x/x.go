@@ -300,6 +300,7 @@ func (s *Source) poll(ctx context.Context, st cursorState, overlap time.Duration
 		}
 		res := Adapt(r, s.settings.ID, s.now())
 		s.countSkipped(res.Skipped)
+		s.noteOdd(res.Odd)
 		posts = append(posts, res.Posts...)
 		newest = maxID(newest, maxID(res.Newest, validID(r.Meta.NewestID)))
 		oldest = minID(oldest, minID(res.Oldest, validID(r.Meta.OldestID)))
@@ -328,6 +329,13 @@ func (s *Source) poll(ctx context.Context, st cursorState, overlap time.Duration
 		}
 	}
 	return posts, next, done, nil
+}
+
+// noteOdd logs the fields left unread in posts that were kept.
+func (s *Source) noteOdd(errs []error) {
+	for _, err := range errs {
+		s.log.Debug("x: kept a post with a field it could not read", "err", err)
+	}
 }
 
 func (s *Source) countSkipped(errs []error) {
@@ -408,6 +416,7 @@ func (s *Source) streamBatch(lines [][]byte) ([]post.Post, string, string) {
 		}
 		res := Adapt(r, s.settings.ID, s.now())
 		s.countSkipped(res.Skipped)
+		s.noteOdd(res.Odd)
 		posts = append(posts, res.Posts...)
 		newest = maxID(newest, res.Newest)
 	}
@@ -421,7 +430,7 @@ func (s *Source) ours(rules []MatchingRule) bool {
 		return true
 	}
 	for _, r := range rules {
-		if r.Tag == s.tag || s.ruleIDs[r.ID] {
+		if r.Tag == s.tag || s.ruleIDs[string(r.ID)] {
 			return true
 		}
 	}
@@ -443,9 +452,9 @@ func (s *Source) syncRules(ctx context.Context) error {
 		switch {
 		case r.Tag != s.tag:
 		case r.Value == s.query && len(ids) == 0:
-			ids[r.ID] = true
+			ids[string(r.ID)] = true
 		default:
-			stale = append(stale, r.ID)
+			stale = append(stale, string(r.ID))
 		}
 	}
 	if len(stale) > 0 {
@@ -464,13 +473,13 @@ func (s *Source) syncRules(ctx context.Context) error {
 			return err
 		}
 		for _, r := range resp.Data {
-			ids[r.ID] = true
+			ids[string(r.ID)] = true
 		}
 		for _, p := range resp.Errors {
 			if p.Title == "DuplicateRule" && p.ID != "" {
 				// X keeps one rule per value; another tag has it already.
 				s.log.Info("x: the stream rule exists under another tag; using it", "id", p.ID)
-				ids[p.ID] = true
+				ids[string(p.ID)] = true
 				continue
 			}
 			return fmt.Errorf("x: add stream rule %q: %s", s.query, describe(p))

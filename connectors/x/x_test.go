@@ -1,6 +1,7 @@
 package x
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,9 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/chorus-wall/chorus/bus/bustest"
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/connectors/sourcetest"
+	"github.com/chorus-wall/chorus/connectors/wirejson"
 	"github.com/chorus-wall/chorus/connectors/x/xtext"
 	"github.com/chorus-wall/chorus/post"
 )
@@ -183,14 +187,14 @@ func (f *fakeX) changeRules(w http.ResponseWriter, r *http.Request) {
 	resp := RulesResponse{Meta: RulesMeta{Sent: "2026-11-23T10:00:00.000Z", Summary: &RulesSummary{}}}
 	for _, add := range req.Add {
 		f.ruleSeq++
-		add.ID = fmt.Sprintf("18590000000000%05d", f.ruleSeq)
+		add.ID = wirejson.ID(fmt.Sprintf("18590000000000%05d", f.ruleSeq))
 		f.rules = append(f.rules, add)
 		resp.Data = append(resp.Data, add)
 		resp.Meta.Summary.Created++
 		resp.Meta.Summary.Valid++
 	}
 	if req.Delete != nil {
-		f.rules = slices.DeleteFunc(f.rules, func(r Rule) bool { return slices.Contains(req.Delete.IDs, r.ID) })
+		f.rules = slices.DeleteFunc(f.rules, func(r Rule) bool { return slices.Contains(req.Delete.IDs, string(r.ID)) })
 		resp.Meta.Summary.Deleted = len(req.Delete.IDs)
 	}
 	json.NewEncoder(w).Encode(resp)
@@ -594,10 +598,10 @@ func TestStreamRulesReconnectAndBackfill(t *testing.T) {
 			w.line(streamLine(b, other))
 			w.line(`{"data":{"id":"` + at(3) + `","text":"cut off mid-`)
 			w.line(streamLine(c, ours))
-		case 1: // d was posted in the gap; e, then X asks for a reconnect
+		case 1: // d was posted in the gap; e (its rule named by id only, as a JSON number, as X has sent it), then X asks for a reconnect
 			f.post(d, e)
 			w.w.WriteHeader(http.StatusOK)
-			w.line(streamLine(e, ours))
+			w.line(strings.Replace(streamLine(e, ours), fmt.Sprintf(`{"id":%q,"tag":%q}`, ours.ID, ours.Tag), `{"id":`+string(ours.ID)+`,"tag":null}`, 1))
 			w.line(`{"errors":[{"title":"operational-disconnect","disconnect_type":"UpstreamOperationalDisconnect","detail":"This stream has been disconnected upstream for operational reasons.","type":"https://api.twitter.com/2/problems/operational-disconnect"}]}`)
 			<-r.Context().Done()
 		case 2: // g, then silence without keep-alives: a stall
@@ -699,5 +703,41 @@ func TestSnowflakes(t *testing.T) {
 	}
 	if snowflakeBefore("12", time.Minute) != "12" || snowflakeAt(time.Unix(0, 0)) != "" {
 		t.Fatal("small ids")
+	}
+}
+
+// TestStreamLinesWithOddFields: lines as X has really sent them, with side
+// fields in another JSON type than documented (rule ids as numbers, counts
+// as strings, ...). Each keeps its tweet; a field that guards what may be
+// shown (sensitive, withheld) is read on the safe side.
+func TestStreamLinesWithOddFields(t *testing.T) {
+	s := newSource(t, "id: x-stream\ntype: x\nbearer_token: t\nhashtags: [Summit26]\nstream: true", &sourcetest.Cursors{})
+	s.ruleIDs = map[string]bool{"1859000000000000777": true} // as syncRules found it
+	var lines [][]byte
+	for _, l := range bytes.Split(sourcetest.Testdata(t, "stream_odd_lines.jsonl"), []byte("\n")) {
+		if len(bytes.TrimSpace(l)) > 0 {
+			lines = append(lines, l)
+		}
+	}
+	before := testutil.ToFloat64(s.skipped)
+	posts, newest, _ := s.streamBatch(lines)
+	want := []string{"x:2124807400000000001", "x:2124807400000000002", "x:2124807400000000003", "x:2124807400000000004", "deleted:x:2124807400000000005"}
+	if !reflect.DeepEqual(ids(posts), want) || newest != "2124807400000000005" {
+		t.Fatalf("posts %v newest %s, want %v", ids(posts), newest, want)
+	}
+	if n := testutil.ToFloat64(s.skipped) - before; n != 0 {
+		t.Fatalf("%v lines counted as unparsed", n)
+	}
+	if p := posts[0]; p.Author.Handle != "noa_levi" || p.Text != "Doors open at the Lantern Room #Summit26" || p.Sensitive {
+		t.Fatalf("first post %+v", p)
+	}
+	if p := posts[2]; p.Kind != post.KindReply || p.Author.Handle != "noa_levi" || p.Author.Followers != 0 || p.Counts.Reposts != 1 {
+		t.Fatalf("post with string counts %+v", p)
+	}
+	if !posts[3].Sensitive {
+		t.Fatal(`possibly_sensitive "true" was not read as sensitive`)
+	}
+	if !posts[4].Deleted {
+		t.Fatalf("tweet withheld in \"DE, FR\" is not a takedown: %+v", posts[4])
 	}
 }
