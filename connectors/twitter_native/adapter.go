@@ -2,7 +2,6 @@ package twitternative
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/dghubble/go-twitter/twitter"
 
+	"github.com/chorus-wall/chorus/connectors/wirejson"
 	"github.com/chorus-wall/chorus/connectors/x/xtext"
 	"github.com/chorus-wall/chorus/post"
 )
@@ -32,11 +32,16 @@ const (
 	NoticeUnknown      = "unknown"
 )
 
-// Parse decodes one line.
+// Parse decodes one line. Only a line that is not a JSON object fails; a
+// field of another type than go-twitter expects is left unread (Odd).
 func Parse(line []byte) (*Message, error) {
 	var m Message
-	if err := json.Unmarshal(bytes.TrimSpace(line), &m); err != nil {
+	odd, err := wirejson.Unmarshal(bytes.TrimSpace(line), &m)
+	if err != nil {
 		return nil, fmt.Errorf("twitter_native: decode: %w", err)
+	}
+	if odd != nil {
+		m.odd = fmt.Errorf("twitter_native: %w", odd)
 	}
 	return &m, nil
 }
@@ -137,7 +142,7 @@ func AdaptTweet(t *Tweet, source string, now time.Time) (post.Post, error) {
 		Media:     media(attached),
 		Kind:      kind,
 		Lang:      xtext.Lang(shown.Lang),
-		Sensitive: t.PossiblySensitive || shown.PossiblySensitive,
+		Sensitive: bool(t.PossiblySensitive || shown.PossiblySensitive),
 		Counts:    post.Counts{Likes: int64(shown.FavoriteCount), Reposts: int64(shown.RetweetCount), Replies: int64(shown.ReplyCount)},
 		CreatedAt: createdAt(t),
 		FetchedAt: now,

@@ -314,7 +314,7 @@ func TestFilter(t *testing.T) {
 }
 
 func FuzzAdapter(f *testing.F) {
-	for _, line := range fixtureLines(f, "stream.jsonl") {
+	for _, line := range append(fixtureLines(f, "stream.jsonl"), fixtureLines(f, "odd_fields.jsonl")...) {
 		f.Add(line)
 	}
 	f.Add([]byte(`{"tweet":{"id_str":"1","full_text":"&amp;","display_text_range":[5,2],"entities":{"hashtags":[{"text":"","indices":[-3,900]}]}}}`))
@@ -357,5 +357,44 @@ func BenchmarkAdaptLines(b *testing.B) {
 				Adapt(m, "tw-bench", now)
 			}
 		}
+	}
+}
+
+// TestAdaptOddFields: native tweets in shapes go-twitter's types do not
+// expect, as X sends them (a poll's duration_minutes is a number, a place's
+// geometry a point) or might (flags as strings). Each keeps its tweet; the
+// poll is not shown; fields that hide or warn are read on the safe side.
+func TestAdaptOddFields(t *testing.T) {
+	posts, notices, errs := adaptAll(t, fixtureLines(t, "odd_fields.jsonl"))
+	if len(errs) != 0 || len(notices) != 0 {
+		t.Fatalf("errors %v notices %v", errs, notices)
+	}
+	var ids []string
+	for _, p := range posts {
+		if p.Deleted {
+			ids = append(ids, "deleted:"+p.ID)
+		} else {
+			ids = append(ids, p.ID)
+		}
+	}
+	want := []string{
+		"x:2124807460000014219",         // poll
+		"x:2124807502000014219",         // long tweet with a poll in extended_tweet
+		"x:2124807543900014219",         // place with a point geometry
+		"x:2124807585800014219",         // possibly_sensitive "true"
+		"deleted:x:2124807627700014219", // withheld_in_countries "DE, FR"
+	}
+	if !reflect.DeepEqual(ids, want) {
+		t.Fatalf("ids\n%v\nwant\n%v", ids, want)
+	}
+	if p := posts[0]; p.Text != "Which stage tonight? #Summit26" || p.Author.Handle != "noa_levi" || p.Counts.Likes != 31 ||
+		!reflect.DeepEqual(p.Hashtags, []string{"Summit26"}) || p.Sensitive {
+		t.Fatalf("poll tweet %+v", p)
+	}
+	if p := posts[1]; !strings.HasPrefix(p.Text, "Last call for the closing set vote") || !strings.HasSuffix(p.Text, "bring a friend #Summit26") || len(p.Links) != 0 {
+		t.Fatalf("long poll tweet %q %+v", p.Text, p.Links)
+	}
+	if !posts[3].Sensitive {
+		t.Fatal(`possibly_sensitive "true" was not read as sensitive`)
 	}
 }

@@ -342,6 +342,9 @@ func (s *Source) adapt(lines [][]byte) ([]post.Post, bool) {
 			s.skip(err)
 			continue
 		}
+		if odd := m.Odd(); odd != nil {
+			s.log.Debug("twitter_native: kept an item with a field it could not read", "err", odd)
+		}
 		p, notice, err := Adapt(m, s.settings.ID, now)
 		switch {
 		case err != nil:

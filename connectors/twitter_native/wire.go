@@ -1,6 +1,10 @@
 package twitternative
 
-import "github.com/dghubble/go-twitter/twitter"
+import (
+	"github.com/dghubble/go-twitter/twitter"
+
+	"github.com/chorus-wall/chorus/connectors/wirejson"
+)
 
 // The native (v1.1) JSON of X, as enterprise streams (PowerTrack) deliver it
 // and archives keep it, decoded with github.com/dghubble/go-twitter's types.
@@ -9,6 +13,14 @@ import "github.com/dghubble/go-twitter/twitter"
 // pass fills both. The additions are ext_alt_text on media (alt text),
 // is_quote_status and timestamp_ms; extended_tweet, extended_entities,
 // retweeted_status and quoted_status are re-declared to carry them.
+//
+// Lines are decoded with wirejson.Unmarshal, because go-twitter's types do
+// not always match what X sends: entities.polls[].duration_minutes is a
+// number on the wire (a string in PollEntity), and a place's geometry can
+// be a point (polygon rings in BoundingBox). Such a field is left unread and
+// the tweet kept. The flags that hide or warn (possibly_sensitive,
+// withheld_copyright, withheld_in_countries) are re-declared here with
+// wirejson types, read on the safe side whatever shape they come in.
 
 // Message is one line of a stream or file: a tweet, or one of the stream's
 // notices. An archive line wraps its tweet as {"tweet": {...}}.
@@ -22,7 +34,13 @@ type Message struct {
 	Warning        *twitter.StallWarning     `json:"warning"`
 	Disconnect     *twitter.StreamDisconnect `json:"disconnect"`
 	Archived       *Tweet                    `json:"tweet"`
+
+	// odd is the first field of the line that could not be read.
+	odd error
 }
+
+// Odd names the first field of the line left unread (see wirejson), or is nil.
+func (m *Message) Odd() error { return m.odd }
 
 // DeleteNotice says a tweet was deleted:
 // {"delete":{"status":{"id":…,"id_str":"…","user_id":…,"user_id_str":"…"},"timestamp_ms":"…"}}.
@@ -40,6 +58,10 @@ type Tweet struct {
 	QuotedStatus     *Tweet          `json:"quoted_status"`
 	IsQuoteStatus    bool            `json:"is_quote_status"`
 	TimestampMS      string          `json:"timestamp_ms"`
+
+	PossiblySensitive   wirejson.Caution `json:"possibly_sensitive"`
+	WithheldCopyright   wirejson.Caution `json:"withheld_copyright"`
+	WithheldInCountries wirejson.Strings `json:"withheld_in_countries"`
 }
 
 // ExtendedTweet holds the full text and entities of a tweet longer than 140
