@@ -150,3 +150,35 @@ func TestStreamAccess(t *testing.T) {
 		}
 	}
 }
+
+// Display profiles: written by an admin, read by anyone the stream lets in,
+// with the logo through the media proxy.
+func TestDisplayProfiles(t *testing.T) {
+	a := startApp(t, t.TempDir(), accessConfig)
+	code, body := a.adminJSON(t, http.MethodPut, "/api/v1/streams/wall/profiles/lobby",
+		`{"layout":"ticker","theme":"dark","colors":{"accent":"#ff6600"},"logo":"https://brand.example/logo.png","header":"Live from the summit"}`)
+	if code != http.StatusOK || !strings.Contains(body, `"logo_src":"/media/`) {
+		t.Fatalf("put: %d %s", code, body)
+	}
+	req := mustReq(http.MethodPut, a.base+"/api/v1/streams/wall/profiles/lobby")
+	if code, _ := do(t, req); code != http.StatusUnauthorized {
+		t.Fatalf("put without a credential: %d", code)
+	}
+	req = mustReq(http.MethodGet, a.base+"/api/v1/streams/wall/profiles/lobby")
+	req.Header.Set("Origin", "https://www.brand.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "https://www.brand.example" {
+		t.Fatalf("public read: %d %v", resp.StatusCode, resp.Header)
+	}
+	if code, body := do(t, mustReq(http.MethodGet, a.base+"/api/v1/streams/private/profiles/default")); code != http.StatusUnauthorized {
+		t.Fatalf("a private stream's profile without a token: %d %s", code, body)
+	}
+	code, body = a.adminJSON(t, http.MethodPut, "/api/v1/streams/wall/profiles/default", `{"colors":{"text":"red;}body{display:none"}}`)
+	if code != http.StatusBadRequest || !strings.Contains(body, "colors.text") {
+		t.Fatalf("free CSS: %d %s", code, body)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/chorus-wall/chorus/curation"
 	"github.com/chorus-wall/chorus/display"
 	"github.com/chorus-wall/chorus/index"
+	"github.com/chorus-wall/chorus/profile"
 	"github.com/chorus-wall/chorus/static"
 	"github.com/chorus-wall/chorus/syndicate"
 )
@@ -69,6 +70,8 @@ func (a *App) routes() *echo.Echo {
 	api.Match(read, "/streams/:id", a.getStream, a.access.Read)
 	api.Match(read, "/streams/:id/posts", disp.Posts, a.access.Read)
 	api.Match(read, "/streams/:id/cards.html", syn.Cards, a.access.Read)
+	prof := &profile.Handlers{Store: profile.NewStore(a.conn.Config), Streams: a.streams, ImageURL: a.media.URL}
+	api.Match(read, "/streams/:id/profiles/:name", prof.Get, a.access.Read)
 	api.POST("/ingest/:source", a.ingest)
 
 	admin := api.Group("", a.requireAdmin)
@@ -99,6 +102,9 @@ func (a *App) routes() *echo.Echo {
 	admin.PUT("/streams/:id/filters", mod.PutFilters)
 	admin.PATCH("/streams/:id/filters", mod.PutFilters)
 	admin.POST("/streams/:id/viewer-tokens", a.access.MintToken)
+	admin.GET("/streams/:id/profiles", prof.List)
+	admin.PUT("/streams/:id/profiles/:name", prof.Put)
+	admin.DELETE("/streams/:id/profiles/:name", prof.Delete)
 	admin.GET("/sources", a.listSources)
 	return e
 }
