@@ -2,6 +2,7 @@ package static
 
 import (
 	"io/fs"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,8 +14,16 @@ func TestFSHoldsEveryPageAndAsset(t *testing.T) {
 		"index.html",
 		"wall.html",
 		"assets/chorus.css",
+		"assets/theme.css",
+		"assets/cards.css",
+		"assets/masonry.css",
 		"assets/wall.css",
 		"assets/home.js",
+		"assets/text.js",
+		"assets/posts.js",
+		"assets/protocol.js",
+		"assets/cards.js",
+		"assets/masonry.js",
 		"assets/wall.js",
 		"assets/favicon.svg",
 	} {
@@ -29,6 +38,26 @@ func TestFSHoldsEveryPageAndAsset(t *testing.T) {
 	}
 }
 
+// TestContentTypes: modules load only with a JavaScript type, so every file
+// is served with a type from ContentType, never guessed by the host.
+func TestContentTypes(t *testing.T) {
+	err := fs.WalkDir(FS(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if ContentType(name) == "" {
+			t.Errorf("%s: no content type", name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ContentType("assets/wall.js"); got != "text/javascript; charset=utf-8" {
+		t.Errorf("wall.js served as %q", got)
+	}
+}
+
 var (
 	tagRe       = regexp.MustCompile(`(?is)<(script|style|link|img|a)\b[^>]*>`)
 	attrRe      = regexp.MustCompile(`(?i)\s(src|href)="([^"]*)"`)
@@ -40,7 +69,11 @@ var (
 // that do not resolve inside the embedded files.
 func TestPagesKeepToTheCSP(t *testing.T) {
 	files := FS()
-	for _, page := range []string{"index.html", "wall.html"} {
+	pages, err := fs.Glob(files, "*.html")
+	if err != nil || len(pages) == 0 {
+		t.Fatalf("no pages found: %v", err)
+	}
+	for _, page := range pages {
 		t.Run(page, func(t *testing.T) {
 			data, err := fs.ReadFile(files, page)
 			if err != nil {
@@ -84,18 +117,26 @@ func checkRef(t *testing.T, files fs.FS, tag, ref string) {
 	}
 }
 
-// TestScriptsUseNoHTMLSinks keeps post content out of the HTML parser: the
-// pages build the DOM with createElement and textContent only.
+// scripts returns every script the pages load, modules included.
+func scripts(t *testing.T) []string {
+	t.Helper()
+	names, err := fs.Glob(FS(), "assets/*.js")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no scripts found: %v", err)
+	}
+	return names
+}
+
+// TestScriptsUseNoHTMLSinks keeps post content out of the HTML parser: every
+// script and module builds the DOM with createElement and textContent only.
 func TestScriptsUseNoHTMLSinks(t *testing.T) {
 	sinks := []string{
 		"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "createContextualFragment",
-		"DOMParser", "srcdoc", "eval(", "new Function", `setAttribute("style"`, `setAttribute("on`,
+		"DOMParser", "srcdoc", "setHTML", "parseHTMLUnsafe", "eval(", "new Function", "setTimeout(\"",
+		"setInterval(\"", `setAttribute("style"`, `setAttribute("on`, `setAttribute("href"`, `setAttribute("src"`,
+		"import(",
 	}
-	scripts, err := fs.Glob(FS(), "assets/*.js")
-	if err != nil || len(scripts) == 0 {
-		t.Fatalf("no scripts found: %v", err)
-	}
-	for _, name := range scripts {
+	for _, name := range scripts(t) {
 		t.Run(name, func(t *testing.T) {
 			data, err := fs.ReadFile(FS(), name)
 			if err != nil {
@@ -107,5 +148,53 @@ func TestScriptsUseNoHTMLSinks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+var (
+	importRe = regexp.MustCompile(`(?m)^\s*(?:import|export)\b[^;'"]*?\bfrom\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']`)
+	moduleRe = regexp.MustCompile(`<script\b[^>]*\btype="module"[^>]*\bsrc="([^"]+)"`)
+	cssURLRe = regexp.MustCompile(`(?i)@import|url\(\s*['"]?(?:https?:)?//`)
+)
+
+// TestModulesImportOnlyEmbeddedFiles: every import is a relative path to an
+// embedded module (no CDN, no bare names a build step would resolve), every
+// module a page loads exists, and no stylesheet pulls in anything.
+func TestModulesImportOnlyEmbeddedFiles(t *testing.T) {
+	files := FS()
+	for _, name := range scripts(t) {
+		data, _ := fs.ReadFile(files, name)
+		for _, m := range importRe.FindAllStringSubmatch(string(data), -1) {
+			spec := m[1] + m[2]
+			if !strings.HasPrefix(spec, "./") || !strings.HasSuffix(spec, ".js") {
+				t.Errorf("%s imports %q: imports must be ./name.js", name, spec)
+				continue
+			}
+			target := path.Join(path.Dir(name), spec)
+			if _, err := fs.Stat(files, target); err != nil {
+				t.Errorf("%s imports %q: %v", name, spec, err)
+			}
+		}
+	}
+	pages, _ := fs.Glob(files, "*.html")
+	modules := 0
+	for _, page := range pages {
+		data, _ := fs.ReadFile(files, page)
+		for _, m := range moduleRe.FindAllStringSubmatch(string(data), -1) {
+			modules++
+			if _, err := fs.Stat(files, strings.TrimPrefix(m[1], "/")); err != nil {
+				t.Errorf("%s loads %s: %v", page, m[1], err)
+			}
+		}
+	}
+	if modules == 0 {
+		t.Error("no page loads a module")
+	}
+	sheets, _ := fs.Glob(files, "assets/*.css")
+	for _, name := range sheets {
+		data, _ := fs.ReadFile(files, name)
+		if m := cssURLRe.FindString(string(data)); m != "" {
+			t.Errorf("%s loads from elsewhere: %q", name, m)
+		}
 	}
 }
