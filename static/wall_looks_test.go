@@ -123,7 +123,12 @@ const looksJS = `((posts) => {
   }
   const inView = cards.filter((el) => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; });
   const empty = document.getElementById('empty');
-  if (posts > 0 && inView.length === 0) bad.push('no card in view');
+  // A card is seen when a point near its top hits it: not clipped away.
+  const seen = inView.filter((el) => {
+    const r = el.getBoundingClientRect();
+    return el.contains(document.elementFromPoint(r.left + r.width / 2, Math.max(r.top, 0) + 8));
+  });
+  if (posts > 0 && seen.length === 0) bad.push('no card in view');
   if (posts > 0 && !empty.hidden) bad.push('the empty message shows with posts');
   if (posts === 0 && (empty.hidden || empty.getBoundingClientRect().height === 0)) bad.push('an empty wall shows no message');
 
@@ -155,4 +160,78 @@ func checkLooks(t *testing.T, ctx context.Context, name string, posts int) {
 	if bad := bt.Eval[[]string](t, ctx, looksJS+fmt.Sprintf("(%d)", posts)); len(bad) > 0 {
 		t.Errorf("%s:\n%s", name, strings.Join(bad, "\n"))
 	}
+}
+
+// TestWallBranding: a brand can hide Chorus's mark and name (?mark=off),
+// the header (?header=off), and restyle everything through theme.css's
+// custom properties, as a display profile will.
+func TestWallBranding(t *testing.T) {
+	ctx := bt.New(t)
+	f := newFakeChorus(t)
+	posts := demoPosts(t, 30)
+	posts[0]["pinned"] = true
+	f.set(func(f *fakeChorus) { f.snap = snapshot(1, false, posts...) })
+	w := bt.Watch(t, ctx)
+	bt.Emulate(t, ctx, bt.Desktop)
+
+	openWall(t, ctx, f, "?theme=light&mark=off")
+	c := f.accept(t)
+	bt.WaitJS(t, ctx, "posts", `window.chorusWall.seq() === 1`)
+	bt.WaitJS(t, ctx, "the wall at rest", settledJS)
+	noMark := `Array.from(document.querySelectorAll('.mark, .wall-brand, .empty-mark, .slate-mark')).every((el) => el.getBoundingClientRect().width === 0)`
+	if !bt.Eval[bool](t, ctx, noMark) {
+		t.Error("?mark=off still shows Chorus's mark or name")
+	}
+	if bt.Eval[bool](t, ctx, `document.getElementById('wall-header').getBoundingClientRect().height === 0`) {
+		t.Error("?mark=off hid the stream's title too")
+	}
+	bt.Screenshot(t, ctx, "mark-off")
+
+	// A profile's colours and sizes, set the way a page would set them.
+	bt.Eval[bool](t, ctx, `(() => {
+	  const s = document.documentElement.style;
+	  s.setProperty('--chorus-accent', 'rgb(225, 29, 72)');
+	  s.setProperty('--chorus-card-bg', 'rgb(255, 251, 235)');
+	  s.setProperty('--chorus-bg', 'rgb(254, 243, 199)');
+	  s.setProperty('--chorus-bg-glow', 'rgb(253, 230, 138)');
+	  s.setProperty('--chorus-radius', '0px');
+	  s.setProperty('--chorus-font', 'Georgia, serif');
+	  return true;
+	})()`)
+	branded := `(() => {
+	  const pinned = getComputedStyle(document.querySelector('#posts > .card.pinned'));
+	  const card = getComputedStyle(document.querySelector('#posts > .card:not(.featured)'));
+	  return pinned.borderTopColor === 'rgb(225, 29, 72)' && card.backgroundColor === 'rgb(255, 251, 235)' &&
+	    card.borderTopLeftRadius === '0px' && /Georgia/.test(card.fontFamily);
+	})()`
+	if !bt.Eval[bool](t, ctx, branded) {
+		t.Error("the brand's custom properties did not reach the cards")
+	}
+	// New sizes reflow the cards: the layout follows, nothing overlaps.
+	bt.WaitJS(t, ctx, "the wall at rest in the brand's style", settledJS)
+	bt.Eval[bool](t, ctx, overlapMonitorJS)
+	bt.WaitJS(t, ctx, "a few frames", `window.__frames > 5`)
+	if overlaps := bt.Eval[[]string](t, ctx, `window.__overlaps`); len(overlaps) > 0 {
+		t.Errorf("after restyling, cards overlap:\n%s", strings.Join(overlaps, "\n"))
+	}
+	bt.Screenshot(t, ctx, "brand-tokens")
+	checkLooks(t, ctx, "brand-tokens", len(posts))
+
+	c.send(t, map[string]any{"type": "control", "seq": 2, "action": "pause"})
+	bt.WaitJS(t, ctx, "the pause slate", `window.chorusWall.state() === 'paused' && !document.getElementById('slate').hidden`)
+	if !bt.Eval[bool](t, ctx, noMark) {
+		t.Error("the pause slate shows Chorus's mark with ?mark=off")
+	}
+	bt.Screenshot(t, ctx, "slate-mark-off")
+
+	openWall(t, ctx, f, "?header=off")
+	bt.WaitJS(t, ctx, "posts", `window.chorusWall.seq() === 1`)
+	bt.WaitJS(t, ctx, "the wall at rest", settledJS)
+	if !bt.Eval[bool](t, ctx, `document.getElementById('wall-header').getBoundingClientRect().height === 0 &&
+	  document.querySelector('#posts > .card').getBoundingClientRect().top < 40`) {
+		t.Error("?header=off still shows the header, or leaves its room empty")
+	}
+	bt.Screenshot(t, ctx, "header-off")
+	checkLooks(t, ctx, "header-off", len(posts))
+	w.Check(t)
 }

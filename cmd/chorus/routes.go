@@ -270,6 +270,9 @@ func (p *pageHandlers) assets() echo.HandlerFunc {
 	}
 	files := http.StripPrefix("/assets/", http.FileServerFS(sub))
 	return func(c echo.Context) error {
+		if ct := static.ContentType(c.Request().URL.Path); ct != "" {
+			c.Response().Header().Set("Content-Type", ct) // modules load only as JavaScript
+		}
 		c.Response().Header().Set("Cache-Control", "public, max-age=300")
 		files.ServeHTTP(c.Response(), c.Request())
 		return nil

@@ -96,6 +96,11 @@ export class Masonry {
     this._width = -1;
     this._wasFeed = false;
 
+    // A card that changes height by itself (a font arriving, a brand's
+    // style, a longer time label) asks for a layout too.
+    this._observer =
+      typeof ResizeObserver === "function" ? new ResizeObserver((entries) => this._resized(entries)) : null;
+
     this._timer = 0; // a pending step
     this._fadeTimer = 0; // entering cards waiting for the move to end
     this._busyUntil = 0; // no step before this (move, fade, hold)
@@ -122,7 +127,20 @@ export class Masonry {
     if (oldEl.classList.contains(OFFSCREEN)) newEl.classList.add(OFFSCREEN);
     if (oldEl.classList.contains(ENTERING) || performance.now() < this._movingUntil) newEl.classList.add(ENTERING);
     oldEl.replaceWith(newEl);
+    this._observer?.unobserve(oldEl);
     this.update();
+  }
+
+  _resized(entries) {
+    for (const e of entries) {
+      const p = this._placed.get(this._key(e.target));
+      if (!p || p.el !== e.target) continue;
+      const h = e.borderBoxSize && e.borderBoxSize[0] ? e.borderBoxSize[0].blockSize : e.target.offsetHeight;
+      if (Math.abs(h - p.h) > 1) {
+        this.update();
+        return;
+      }
+    }
   }
 
   /** settled is true when no card moves or fades and no layout waits. */
@@ -187,6 +205,7 @@ export class Masonry {
       const keep = keepOrdered(present, index);
       for (const k of present) if (!keep.has(k)) evict.add(k);
     }
+    for (const [key, p] of this._placed) if (byKey.get(key) !== p.el) this._observer?.unobserve(p.el);
     if (evict.size) {
       for (let c = 0; c < this._cols.length; c++) this._cols[c] = this._cols[c].filter((k) => !evict.has(k));
       for (const k of evict) old.delete(k);
@@ -307,6 +326,7 @@ export class Masonry {
     }
     void box.offsetHeight; // commit positions before transitions return
     if (rebuild) box.classList.remove(INSTANT);
+    for (const [key, p] of next) if (!this._placed.has(key) || this._placed.get(key).el !== p.el) this._observer?.observe(p.el);
     this._placed = new Map([...next].map(([k, p]) => [k, { el: p.el, h: p.h, span: p.span, cols: p.cols, visible: p.visible }]));
 
     const move = moved ? t.move : 0;
@@ -338,6 +358,7 @@ export class Masonry {
         el.classList.remove(OFFSCREEN);
       }
       this._cols = null;
+      this._observer?.disconnect();
       this._placed.clear();
       this._wasFeed = true;
     }
