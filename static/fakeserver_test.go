@@ -172,6 +172,17 @@ func (f *fakeChorus) accept(t *testing.T) *fakeConn {
 	}
 }
 
+// acceptSince returns the next websocket, which must ask ?since=since
+// ("" for none).
+func (f *fakeChorus) acceptSince(t *testing.T, since string) *fakeConn {
+	t.Helper()
+	c := f.accept(t)
+	if c.since != since {
+		t.Fatalf("the wall connected with since=%q, want %q", c.since, since)
+	}
+	return c
+}
+
 // drain forgets the websockets opened so far.
 func (f *fakeChorus) drain() {
 	for {

@@ -77,6 +77,18 @@ func openWall(t *testing.T, ctx context.Context, f *fakeChorus, query string) {
 	bt.WaitJS(t, ctx, "the wall to start", `!!window.chorusWall`)
 }
 
+// scriptedWall opens the wall on a fake server whose websockets the test
+// drives itself (no automatic snapshot).
+func scriptedWall(t *testing.T) (context.Context, *fakeChorus, *bt.Watcher) {
+	t.Helper()
+	ctx := bt.New(t)
+	f := newFakeChorus(t)
+	f.set(func(f *fakeChorus) { f.auto = false })
+	w := bt.Watch(t, ctx)
+	openWall(t, ctx, f, "")
+	return ctx, f, w
+}
+
 // variedPosts are n posts, newest first, whose texts run from one line to
 // the nine a card shows, so cards differ in height.
 func variedPosts(prefix string, n int) []map[string]any {
@@ -205,35 +217,22 @@ func TestWallScrollsOnAPhone(t *testing.T) {
 // state older than the one on screen is refused; the wall keeps what it
 // shows, reconnects, and takes the next current state.
 func TestWallIgnoresAnOlderSnapshot(t *testing.T) {
-	ctx := bt.New(t)
-	f := newFakeChorus(t)
-	f.set(func(f *fakeChorus) { f.auto = false })
-	w := bt.Watch(t, ctx)
-	openWall(t, ctx, f, "")
+	ctx, f, w := scriptedWall(t)
 	a, b := textPost("a", "first"), textPost("b", "second")
 
-	c1 := f.accept(t)
-	if c1.since != "" {
-		t.Fatalf("first connection asks since=%q", c1.since)
-	}
+	c1 := f.acceptSince(t, "")
 	c1.send(t, snapshot(10, false, b, a))
 	bt.WaitJS(t, ctx, "the snapshot", `window.chorusWall.posts().join() === 'b,a' && window.chorusWall.seq() === 10`)
 
 	c1.close(1001, "restarting")
-	c2 := f.accept(t)
-	if c2.since != "10" {
-		t.Fatalf("reconnected with since=%q, want 10", c2.since)
-	}
+	c2 := f.acceptSince(t, "10")
 	c2.send(t, snapshot(5, false, textPost("c", "from an older world")))
 	c2.closedByWall(t)
 	if got := bt.Eval[string](t, ctx, `window.chorusWall.posts().join() + ' seq ' + window.chorusWall.seq()`); got != "b,a seq 10" {
 		t.Fatalf("after an older snapshot the wall shows %s, want b,a seq 10", got)
 	}
 
-	c3 := f.accept(t)
-	if c3.since != "10" {
-		t.Fatalf("reconnected with since=%q, want 10", c3.since)
-	}
+	c3 := f.acceptSince(t, "10")
 	c3.send(t, add(11, textPost("d", "new")))
 	c3.send(t, add(9, textPost("e", "a message older than the screen")))
 	c3.send(t, add(12, textPost("f", "newer")))
@@ -251,11 +250,7 @@ func TestWallIgnoresAnOlderSnapshot(t *testing.T) {
 // and Retry-After, holds sockets without a word and closes them with 1013.
 // The wall keeps what it shows through all of it, and resumes.
 func TestWallKeepsItsPostsWhileTheServerLoads(t *testing.T) {
-	ctx := bt.New(t)
-	f := newFakeChorus(t)
-	f.set(func(f *fakeChorus) { f.auto = false })
-	w := bt.Watch(t, ctx)
-	openWall(t, ctx, f, "")
+	ctx, f, w := scriptedWall(t)
 	a, b := textPost("a", "first"), textPost("b", "second")
 	c1 := f.accept(t)
 	c1.send(t, snapshot(20, false, b, a))
@@ -288,18 +283,12 @@ func TestWallKeepsItsPostsWhileTheServerLoads(t *testing.T) {
 	}
 
 	f.set(func(f *fakeChorus) { f.wsStatus = 0 })
-	c2 := f.accept(t) // held: the server says nothing
-	if c2.since != "20" {
-		t.Fatalf("reconnected with since=%q, want 20", c2.since)
-	}
+	c2 := f.acceptSince(t, "20") // held: the server says nothing
 	if !bt.Eval[bool](t, ctx, keeps) {
 		t.Fatal("a held websocket emptied the wall")
 	}
 	c2.close(1013, "try again later")
-	c3 := f.accept(t)
-	if c3.since != "20" {
-		t.Fatalf("reconnected with since=%q, want 20", c3.since)
-	}
+	c3 := f.acceptSince(t, "20")
 	c3.send(t, add(21, textPost("c", "back")))
 	bt.WaitJS(t, ctx, "resumed", `window.chorusWall.posts().join() === 'c,b,a' && window.chorusWall.state() === 'live'`)
 	w.Check(t)
@@ -308,11 +297,7 @@ func TestWallKeepsItsPostsWhileTheServerLoads(t *testing.T) {
 // TestWallTakesBatchedFrames: a frame may carry several messages as a JSON
 // array; the wall applies them in order. Bad messages inside are skipped.
 func TestWallTakesBatchedFrames(t *testing.T) {
-	ctx := bt.New(t)
-	f := newFakeChorus(t)
-	f.set(func(f *fakeChorus) { f.auto = false })
-	w := bt.Watch(t, ctx)
-	openWall(t, ctx, f, "")
+	ctx, f, w := scriptedWall(t)
 	c := f.accept(t)
 	c.send(t, snapshot(30, false, textPost("a", "first")))
 	bt.WaitJS(t, ctx, "the snapshot", `window.chorusWall.posts().join() === 'a'`)
