@@ -11,25 +11,13 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	bt "github.com/chorus-wall/chorus/static/browsertest"
 )
 
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
-}
-
-// artifactDir is where browser tests keep their screenshots:
-// $CHORUS_ARTIFACTS, or chorus-artifacts in the system's temporary folder.
-func artifactDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("CHORUS_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "chorus-artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // freeAddr is a loopback address with a port nobody listens on, so a test
@@ -48,10 +36,10 @@ func freeAddr(t *testing.T) string {
 // script running, in light and dark, on a phone and a desktop; the
 // screenshots are kept for a designer's eye.
 func TestCardsInBrowser(t *testing.T) {
-	ctx := browser(t)
+	ctx := bt.New(t)
 	addr := freeAddr(t)
 	app := startApp(t, t.TempDir(), fmt.Sprintf("server: {addr: %q, public_url: \"http://%s\"}\n", addr, addr)+testConfig[len("\nserver: {addr: \"127.0.0.1:0\"}\n"):])
-	w := watch(t, ctx)
+	w := bt.Watch(t, ctx)
 	code, body := app.push(t, `[
 	 {"id":"c1","text":`+jsonString(hostile)+`,"author":{"handle":"eve","name":"Eve <script>alert(9)</script>","avatar_url":"/assets/favicon.svg"}},
 	 {"id":"c2","text":"مرحبا بالجميع في القمة! نحن هنا لنتحدث عن المستقبل.","url":"https://brand.example/p/2","author":{"handle":"layla","name":"ليلى","avatar_url":"/assets/favicon.svg"},"lang":"ar"},
@@ -61,7 +49,7 @@ func TestCardsInBrowser(t *testing.T) {
 		t.Fatalf("push: %d %s", code, body)
 	}
 	waitFor(t, "posts on screen", func() bool { return len(snapshotIDs(t, app, "wall")) == 3 })
-	dir := artifactDir(t)
+	dir := bt.ArtifactDir(t)
 	for _, size := range []struct {
 		name string
 		w, h int64
@@ -80,7 +68,7 @@ func TestCardsInBrowser(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			waitJS(t, ctx, "cards", `document.querySelectorAll('.chorus-card').length === 3 && [...document.images].every(i => i.complete)`)
+			bt.WaitJS(t, ctx, "cards", `document.querySelectorAll('.chorus-card').length === 3 && [...document.images].every(i => i.complete)`)
 			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 			if err != nil {
 				t.Fatal(err)
@@ -90,16 +78,16 @@ func TestCardsInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("screenshot: %s", name)
-			if n := eval[int](t, ctx, `document.querySelectorAll('.chorus-card').length`); n != 3 {
+			if n := bt.Eval[int](t, ctx, `document.querySelectorAll('.chorus-card').length`); n != 3 {
 				t.Fatalf("%d cards", n)
 			}
-			if eval[bool](t, ctx, `window.__pwned !== undefined`) {
+			if bt.Eval[bool](t, ctx, `window.__pwned !== undefined`) {
 				t.Fatal("a post's script ran")
 			}
-			if got := eval[string](t, ctx, `getComputedStyle(document.querySelector('.chorus-card')).backgroundColor`); (scheme == "dark") != (got == "rgb(27, 31, 36)") {
+			if got := bt.Eval[string](t, ctx, `getComputedStyle(document.querySelector('.chorus-card')).backgroundColor`); (scheme == "dark") != (got == "rgb(27, 31, 36)") {
 				t.Fatalf("%s card background %s", scheme, got)
 			}
 		}
 	}
-	w.check(t)
+	w.Check(t)
 }
