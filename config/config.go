@@ -23,6 +23,7 @@ type Config struct {
 	NATS       NATS     `yaml:"nats"`
 	Media      Media    `yaml:"media"`
 	AdminToken Secret   `yaml:"admin_token"`
+	Auth       Auth     `yaml:"auth"`
 	LogLevel   string   `yaml:"log_level"`
 	Sources    []Source `yaml:"sources"`
 	Streams    []Stream `yaml:"streams"`
@@ -291,6 +292,7 @@ func (c *Config) applyDefaults() {
 	if c.Media.FreshFor == 0 {
 		c.Media.FreshFor = DefaultMediaFresh
 	}
+	c.Auth.applyDefaults()
 	for i := range c.Streams {
 		s := &c.Streams[i]
 		if s.Moderation == "" {
@@ -383,6 +385,7 @@ func (c *Config) Validate() error {
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
 		bad("log_level", "%q must be debug, info, warn or error", c.LogLevel)
 	}
+	c.Auth.validate(bad)
 	sources := map[string]bool{}
 	for i, s := range c.Sources {
 		key := fmt.Sprintf("sources[%d]", i)
