@@ -55,6 +55,9 @@ type Access struct {
 	// Create, when set, is the role needed when that stream does not exist
 	// yet, for routes that create it.
 	Create Role
+	// Everywhere says the grant must cover every stream (for what spans
+	// them all, like metrics).
+	Everywhere bool
 }
 
 // String reads like the README: "manager of the stream".
@@ -65,6 +68,9 @@ func (a Access) String() string {
 	}
 	if a.Create != "" {
 		s += "; " + string(a.Create) + " to create it"
+	}
+	if a.Everywhere {
+		s += " on every stream"
 	}
 	return s
 }
@@ -92,6 +98,12 @@ type Guard struct {
 	ActorKey string
 	// StreamExists reports whether a stream exists, for Access.Create.
 	StreamExists func(id string) bool
+	// Admit, when set, runs for every authenticated call before its access
+	// is checked (a rate limit per credential); its error refuses the call.
+	Admit func(c echo.Context, p Principal) error
+	// Refused, when set, runs when a call's credential is refused; an error
+	// it returns (a 429 for a guesser) is the answer instead of the 401.
+	Refused func(c echo.Context, err error) error
 
 	routes []Route
 }
@@ -126,7 +138,18 @@ func (g *Guard) Require(access Access) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			p, err := g.Authenticate(c)
 			if err != nil {
+				var he *echo.HTTPError
+				if g.Refused != nil && errors.As(err, &he) && he.Code == http.StatusUnauthorized {
+					if rerr := g.Refused(c, err); rerr != nil {
+						return rerr
+					}
+				}
 				return err
+			}
+			if g.Admit != nil {
+				if err := g.Admit(c, p); err != nil {
+					return err
+				}
 			}
 			if p.Session != nil && !safeMethod(c.Request().Method) {
 				got := c.Request().Header.Get(CSRFHeader)
@@ -162,6 +185,8 @@ func (g *Guard) authorize(c echo.Context, p Principal, access Access) error {
 			what = "creating a stream"
 		}
 		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("%s needs the %s role; %s has %s", what, need, p.Actor(), p.Grant))
+	case access.Everywhere && !p.AllStreams():
+		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("this needs a grant on every stream; %s has %s", p.Actor(), p.Grant))
 	case stream != "" && !p.Covers(stream):
 		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("stream %q is not among %s's streams (%s)", stream, p.Actor(), strings.Join(p.Streams, ", ")))
 	}
