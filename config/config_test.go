@@ -38,6 +38,11 @@ func TestLoadRejects(t *testing.T) {
 		"bad-nats-url.yaml":             {"nats.url"},
 		"source-without-type.yaml":      {"sources[0].type: is required"},
 		"bad-yaml.yaml":                 {"yaml:"},
+		"oidc-no-roles.yaml":            {"auth.oidc.roles: is empty"},
+		"oidc-bad-role.yaml":            {"auth.oidc.roles[0].role: \"admin\" must be viewer, moderator, manager or owner"},
+		"oidc-http-issuer.yaml":         {"auth.oidc.issuer: \"http://id.brand.example\" must be https"},
+		"oidc-redirect-path.yaml":       {"auth.oidc.redirect_url: \"https://wall.brand.example/callback\" must end in /api/v1/oidc/callback"},
+		"session-max-age.yaml":          {"auth.session_max_age: 1h0m0s is shorter than auth.session_idle"},
 		"many-problems.yaml": {
 			"7 problems:",
 			"server.adr (line 2): unknown key",
@@ -151,6 +156,33 @@ func TestDefaults(t *testing.T) {
 	explicit.SetAddr(":9090")
 	if explicit.Server.PublicURL != "https://wall.example" {
 		t.Fatalf("explicit public url changed: %s", explicit.Server.PublicURL)
+	}
+}
+
+func TestAuthDefaults(t *testing.T) {
+	cfg, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Auth.SessionIdle != DefaultSessionIdle || cfg.Auth.SessionMaxAge != DefaultSessionMaxAge || cfg.Auth.OIDC != nil {
+		t.Fatalf("auth defaults: %+v", cfg.Auth)
+	}
+	cfg, err = Parse([]byte(`
+auth:
+  oidc:
+    issuer: http://127.0.0.1:5556/dex
+    client_id: chorus
+    client_secret: a-client-secret
+    scopes: [email, groups]
+    roles:
+      - {claim: groups, value: mods, role: moderator, streams: [summit]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Auth.OIDC
+	if o.Label != "Single sign-on" || o.UsernameClaim != "email" || strings.Join(o.Scopes, " ") != "openid email groups" || o.RedirectURL != "" {
+		t.Fatalf("oidc defaults: %+v", o)
 	}
 }
 
