@@ -1,7 +1,7 @@
 package auth
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/chorus-wall/chorus/apibody"
 )
 
 // Handlers serve sign-in, sessions, first-owner setup, single sign-on,
@@ -62,27 +64,26 @@ func (h *Handlers) view(p Principal) SessionView {
 	return v
 }
 
-// decode reads a JSON object strictly: an unknown field (a typo) is an
-// error naming it.
+// decode reads a JSON object (or a flat form) strictly with apibody: an
+// unknown key (a typo) is refused naming it. The body is required.
 func decode(c echo.Context, v any) error {
 	r := c.Request()
-	if ct := r.Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json")
+	data, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body must be at most %d bytes", maxBody))
+	case err != nil:
+		return echo.NewHTTPError(http.StatusBadRequest, "the body could not be read")
+	case len(bytes.TrimSpace(data)) == 0:
+		return echo.NewHTTPError(http.StatusBadRequest, "the body must be a JSON object")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body must be at most %d bytes", maxBody))
-		case errors.Is(err, io.EOF):
-			return echo.NewHTTPError(http.StatusBadRequest, "the body must be a JSON object")
+	if err := apibody.Decode(r.Header.Get(echo.HeaderContentType), data, v); err != nil {
+		var be *apibody.Error
+		if errors.As(err, &be) {
+			return echo.NewHTTPError(be.Status, be.Msg)
 		}
-		return echo.NewHTTPError(http.StatusBadRequest, "body: "+strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if dec.More() {
-		return echo.NewHTTPError(http.StatusBadRequest, "body: one JSON object only")
+		return err
 	}
 	return nil
 }

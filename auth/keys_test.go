@@ -149,7 +149,7 @@ func TestUsersAPI(t *testing.T) {
 		{map[string]any{"name": "ben", "password": testPassword, "role": "superuser"}, http.StatusBadRequest, "role"},
 		{map[string]any{"name": "ben", "password": testPassword}, http.StatusBadRequest, "role is required"},
 		{map[string]any{"name": "ben", "password": testPassword, "role": "owner", "streams": []string{"a"}}, http.StatusBadRequest, "every stream"},
-		{map[string]any{"name": "ben", "pasword": testPassword, "role": "viewer"}, http.StatusBadRequest, `unknown field "pasword"`},
+		{map[string]any{"name": "ben", "pasword": testPassword, "role": "viewer"}, http.StatusBadRequest, `pasword: unknown key`},
 	} {
 		r := admin.do(http.MethodPost, "/api/v1/users", tc.body)
 		if r.status != tc.code || !strings.Contains(r.str("error"), tc.want) {

@@ -293,11 +293,11 @@ func TestLoginRejectsBadBodies(t *testing.T) {
 	h := newHarness(t)
 	b := h.browser()
 	for body, want := range map[string]string{
-		`{"usernme":"ana","password":"x"}`: `unknown field "usernme"`,
+		`{"usernme":"ana","password":"x"}`: `usernme: unknown key; known keys here: password, username`,
 		`{"username":"ana"}`:               "username",
-		`not json`:                         "body:",
+		`not json`:                         "body is not valid JSON",
 		``:                                 "JSON object",
-		`{"username":1,"password":"x"}`:    "body:",
+		`{"username":1,"password":"x"}`:    "username: expected a string",
 	} {
 		r := b.do(http.MethodPost, "/api/v1/session", body)
 		if r.status != http.StatusBadRequest || !strings.Contains(r.str("error"), want) {
