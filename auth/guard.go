@@ -212,6 +212,9 @@ func (g *Guard) Authenticate(c echo.Context) (Principal, error) {
 		if g.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(g.AdminToken)) == 1 {
 			return Principal{Name: TokenActor, Kind: KindToken, Grant: Grant{Role: Owner, Streams: []string{}}}, nil
 		}
+		if !strings.HasPrefix(token, KeyPrefix) {
+			return Principal{}, unauthorized(c, "wrong admin token (an API key looks like chorus_<name>_<64 hex digits>)")
+		}
 		p, err := g.Store.AuthenticateKey(r.Context(), token)
 		if errors.Is(err, ErrBadKey) {
 			return Principal{}, unauthorized(c, "unknown or revoked API key")
@@ -220,7 +223,7 @@ func (g *Guard) Authenticate(c echo.Context) (Principal, error) {
 	}
 	cookie, err := r.Cookie(SessionCookie)
 	if err != nil || cookie.Value == "" {
-		return Principal{}, unauthorized(c, "sign in (POST /api/v1/session) or send Authorization: Bearer <API key>")
+		return Principal{}, unauthorized(c, "sign in (POST /api/v1/session) or send Authorization: Bearer <admin token or API key>")
 	}
 	p, _, err := g.Store.Authenticate(r.Context(), cookie.Value)
 	switch {
