@@ -68,7 +68,7 @@ func hostile() []*display.Item {
 	}
 }
 
-func newHandlers(t *testing.T, items []*display.Item) (*Handlers, *snapshots, *echo.Echo) {
+func newHandlers(t testing.TB, items []*display.Item) (*Handlers, *snapshots, *echo.Echo) {
 	t.Helper()
 	proxy, err := media.New(bytes.Repeat([]byte{1}, 32), media.Options{Dir: t.TempDir(), PublicURL: "https://chorus.example"})
 	if err != nil {
