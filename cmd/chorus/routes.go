@@ -55,6 +55,8 @@ func (a *App) routes() *echo.Echo {
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
+	e.GET("/debug/pprof/*", pprofHandler(), a.requireAdmin)
+	e.POST("/debug/pprof/symbol", pprofHandler(), a.requireAdmin)
 
 	disp := &display.Handlers{Hub: a.hub, Streams: a.streams, PublicURL: a.cfg.Server.PublicURL}
 	e.GET("/ws/streams/:id", disp.WS, a.access.Read)
