@@ -6,10 +6,12 @@ BIN     ?= bin/chorus
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-# Load harness settings: make bench RATE=2000 CLIENTS=1000 DURATION=30s
-RATE     ?= 1000
-CLIENTS  ?= 500
+# Load harness settings (make bench RATE=5000 SCREENS=1000 HISTORY=100000);
+# go run ./cmd/chorus-load -h lists every option.
+RATE     ?= 20000
 DURATION ?= 20s
+SCREENS  ?= 5000
+HISTORY  ?= 1000000
 
 .PHONY: run build test bench clean
 
@@ -25,7 +27,7 @@ test:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) run ./cmd/chorus-load -binary $(BIN) -rate $(RATE) -clients $(CLIENTS) -duration $(DURATION)
+	$(GO) run ./cmd/chorus-load -binary $(BIN) -rate $(RATE) -duration $(DURATION) -screens $(SCREENS) -history $(HISTORY)
 
 clean:
 	rm -rf bin

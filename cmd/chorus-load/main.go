@@ -1,53 +1,70 @@
-// Command chorus-load is Chorus's load harness. It starts a chorus binary on
-// a temporary data directory, holds N websocket clients on a stream, pushes
-// signed synthetic posts at a target rate through the webhook, and prints
-// throughput (ingested, decided, indexed), ingest-to-screen latency and the
-// server's peak memory. Everything stays on this machine's loopback.
+// Command chorus-load is Chorus's load harness: `make bench` runs it. It
+// starts a chorus binary on a temporary data directory and measures, in
+// one run, every figure of the throughput goals, printing one table:
+//
+//   - idle: start-up time and memory of a fresh server, and the binary size;
+//   - fanout: ingest-to-screen latency (p50/p99/p999, from a timestamp
+//     inside each post) at -fanout-rate posts/s with one screen and with
+//     -screens screens, the CPU the server spends per websocket delivery
+//     (the difference between the two, per message delivered) and the
+//     memory each idle screen costs;
+//   - webhook: how many posts/s and calls/s the signed webhook takes from
+//     back-to-back callers;
+//   - throughput: -rate posts/s offered for -duration: how much of it is
+//     curated and indexed while it arrives, how far behind each stage is
+//     when it stops, and how long they take to drain;
+//   - history: the events stream is filled to -history events, the server
+//     restarted, and start-up to ready timed;
+//   - gobench: the curation benchmarks on one core (go test -bench -cpu 1).
+//
+// Posts are a realistic mix (see posts.go): 13 languages, 40% without a
+// language from the network, 4% spam and 4% offensive, three sources of
+// which one feeds both of two curated streams. Everything stays on this
+// machine's loopback; progress goes to stderr and the table to stdout.
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/gorilla/websocket"
-
-	"github.com/chorus-wall/chorus/connectors/webhook"
 )
 
-const secret = "load-harness-secret-0123456789"
-
 type options struct {
-	binary   string
-	rate     int
-	batch    int
-	clients  int
-	duration time.Duration
-	settle   time.Duration
-	keep     bool
+	binary string
+	seed   int64
+
+	rate, batch, callers int
+	duration             time.Duration
+
+	screens    int
+	fanoutRate int
+	fanoutFor  time.Duration
+
+	hookPosts, hookCallers int
+	hookFor                time.Duration
+
+	history   uint64
+	drain     time.Duration
+	benchtime string
+	phases    string
+	pprofDir  string
+	keep      bool
 }
+
+var allPhases = []string{"idle", "fanout", "webhook", "throughput", "history", "gobench"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chorus-load:", err)
@@ -55,436 +72,175 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
+func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("chorus-load", flag.ContinueOnError)
 	fs.StringVar(&o.binary, "binary", "bin/chorus", "chorus binary to start")
-	fs.IntVar(&o.rate, "rate", 1000, "posts per second to push")
-	fs.IntVar(&o.batch, "batch", 50, "posts per webhook call")
-	fs.IntVar(&o.clients, "clients", 500, "websocket clients to hold")
-	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to push")
-	fs.DurationVar(&o.settle, "settle", 20*time.Second, "how long to wait for the pipeline to drain after pushing")
+	fs.Int64Var(&o.seed, "seed", time.Now().UnixNano(), "varies the generated posts")
+	fs.IntVar(&o.rate, "rate", 20000, "throughput: posts per second offered")
+	fs.IntVar(&o.batch, "batch", 250, "throughput: posts per webhook call")
+	fs.IntVar(&o.callers, "callers", 32, "throughput: webhook calls waiting at most at once")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "throughput: how long to offer posts")
+	fs.IntVar(&o.screens, "screens", 5000, "fanout: websocket screens on the wall")
+	fs.IntVar(&o.fanoutRate, "fanout-rate", 330, "fanout: posts per second offered to the wall's sources (about 60% reach its screens: the rest are held or rejected)")
+	fs.DurationVar(&o.fanoutFor, "fanout-duration", 20*time.Second, "fanout: how long to push, with one screen and with all")
+	fs.IntVar(&o.hookPosts, "webhook-posts", 10, "webhook: posts per call")
+	fs.IntVar(&o.hookCallers, "webhook-callers", 64, "webhook: callers sending back to back")
+	fs.DurationVar(&o.hookFor, "webhook-duration", 10*time.Second, "webhook: how long to call")
+	fs.Uint64Var(&o.history, "history", 1_000_000, "history: events retained when the server restarts")
+	fs.DurationVar(&o.drain, "drain", 3*time.Minute, "how long to wait at most for the pipeline to drain after a push")
+	fs.StringVar(&o.benchtime, "benchtime", "3s", "gobench: -benchtime of the curation benchmarks")
+	fs.StringVar(&o.phases, "phases", strings.Join(allPhases, ","), "phases to run, comma-separated: "+strings.Join(allPhases, ","))
+	fs.StringVar(&o.pprofDir, "pprof", "", "save the server's CPU profiles of the fanout and throughput phases here (needs /debug/pprof)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.rate < 1 || o.batch < 1 || o.clients < 1 || o.duration <= 0 {
-		return errors.New("rate, batch, clients and duration must be positive")
+	phases := map[string]bool{}
+	for _, p := range strings.Split(o.phases, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if !slices.Contains(allPhases, p) {
+				return fmt.Errorf("-phases: unknown phase %q (phases: %s)", p, strings.Join(allPhases, ", "))
+			}
+			phases[p] = true
+		}
+	}
+	if o.rate < 1 || o.batch < 1 || o.callers < 1 || o.screens < 2 || o.fanoutRate < 1 || o.hookPosts < 1 || o.hookCallers < 1 {
+		return errors.New("rates, batches, callers and screens must be positive (at least 2 screens)")
+	}
+	h := &harness{o: o, log: progress, rep: &report{o: o}, mix: newMix(o.seed)}
+	err := h.run(ctx, phases)
+	h.rep.print(out)
+	return err
+}
+
+// harness runs the phases against one server and fills the report.
+type harness struct {
+	o   options
+	log io.Writer
+	rep *report
+	mix *mix
+	srv *server
+}
+
+func (h *harness) logf(format string, args ...any) {
+	fmt.Fprintf(h.log, "chorus-load: "+format+"\n", args...)
+}
+
+func (h *harness) run(ctx context.Context, phases map[string]bool) error {
+	if phases["gobench"] {
+		// First, while the machine is quiet: the benchmark runs on one core.
+		h.logf("curation benchmarks (go test -bench -cpu 1 ./curation)")
+		res, err := goBench(ctx, ".", "^Benchmark(Decide|Curate)$", h.o.benchtime)
+		if err != nil {
+			return err
+		}
+		h.rep.bench = res
+	}
+	if fi, err := os.Stat(h.o.binary); err == nil {
+		h.rep.binary = fi.Size()
+	} else {
+		return fmt.Errorf("binary: %w (run make build first)", err)
 	}
 	dir, err := os.MkdirTemp("", "chorus-load-")
 	if err != nil {
 		return err
 	}
-	if !o.keep {
+	if h.o.keep {
+		h.logf("data directory %s", dir)
+	} else {
 		defer os.RemoveAll(dir)
 	}
-	srv, err := startServer(ctx, o.binary, dir)
+	if h.o.pprofDir != "" {
+		if err := os.MkdirAll(h.o.pprofDir, 0o755); err != nil {
+			return err
+		}
+	}
+	h.srv, err = newServer(h.o.binary, dir)
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	fmt.Fprintf(out, "chorus-load: server %s (pid %d), %d clients, %d posts/s in calls of %d, for %s\n",
-		srv.base, srv.cmd.Process.Pid, o.clients, o.rate, o.batch, o.duration)
-
-	rec := newRecorder()
-	clientsCtx, closeClients := context.WithCancel(ctx)
-	defer closeClients()
-	var wg sync.WaitGroup
-	var connected, dropped atomic.Int64
-	for i := range o.clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			hold(clientsCtx, srv.base, i == 0, rec, &connected, &dropped)
-		}()
-	}
-	if err := waitUntil(ctx, 60*time.Second, func() bool { return connected.Load() == int64(o.clients) }); err != nil {
-		return fmt.Errorf("only %d of %d clients connected", connected.Load(), o.clients)
-	}
-	before, err := srv.metrics()
-	if err != nil {
+	if err := h.srv.start(ctx); err != nil {
 		return err
 	}
-	start := time.Now()
-	sent, visible, failed := push(ctx, srv.base, o, rec)
-	pushTime := time.Since(start)
-
-	// Let the pipeline drain: wait until the index has an event for every
-	// accepted post and the recording screen has every approved one, or the
-	// settle time passes. Rates are over the time from the first push until
-	// then.
-	drained := waitUntil(ctx, o.settle, func() bool {
-		m, err := srv.metrics()
-		return err == nil && m["chorus_index_events_total"]-before["chorus_index_events_total"] >= float64(sent) &&
-			rec.count() >= visible
-	}) == nil
-	after, err := srv.metrics()
-	if err != nil {
-		return err
+	defer h.srv.stop()
+	h.rep.startEmpty = h.srv.startup
+	h.logf("server %s (pid %d) ready in %s", h.srv.base, h.srv.pid(), h.srv.startup.Round(time.Millisecond))
+	if phases["idle"] {
+		if err := h.idle(ctx); err != nil {
+			return err
+		}
 	}
-	drainTime := time.Since(start)
-	if !drained {
-		fmt.Fprintf(out, "warning: the pipeline had not drained %s after pushing stopped\n", o.settle)
+	for _, p := range []struct {
+		name string
+		fn   func(context.Context) error
+	}{{"fanout", h.fanout}, {"webhook", h.webhook}, {"throughput", h.throughput}, {"history", h.historyPhase}} {
+		if !phases[p.name] {
+			continue
+		}
+		if err := p.fn(ctx); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
 	}
-	closeClients()
-	wg.Wait()
-
-	peak, _ := srv.peakRSS()
-	lat := rec.latencies()
-	perSec := func(name string) float64 {
-		return (after[name] - before[name]) / drainTime.Seconds()
-	}
-	fmt.Fprintf(out, "\n| measure | value |\n| --- | --- |\n")
-	fmt.Fprintf(out, "| posts pushed (accepted / failed calls) | %d / %d |\n", sent, failed)
-	fmt.Fprintf(out, "| push rate achieved | %.0f posts/s |\n", float64(sent)/pushTime.Seconds())
-	fmt.Fprintf(out, "| ingested | %.0f posts/s |\n", perSec("chorus_posts_ingested_total"))
-	fmt.Fprintf(out, "| decided | %.0f posts/s |\n", perSec("chorus_posts_decided_total"))
-	fmt.Fprintf(out, "| indexed | %.0f events/s |\n", perSec("chorus_index_events_total"))
-	fmt.Fprintf(out, "| websocket messages sent | %.0f /s |\n", perSec("chorus_ws_messages_sent_total"))
-	fmt.Fprintf(out, "| posts seen on screen by one client | %d of %d approved |\n", rec.count(), visible)
-	fmt.Fprintf(out, "| ingest-to-screen latency p50 / p99 / max | %s / %s / %s |\n", pct(lat, 0.50), pct(lat, 0.99), pct(lat, 1))
-	fmt.Fprintf(out, "| time from first push to drained | %s (pushing took %s) |\n", drainTime.Round(time.Millisecond), pushTime.Round(time.Millisecond))
-	fmt.Fprintf(out, "| clients dropped as slow (each reconnected with since) | %.0f (harness saw %d disconnects) |\n",
-		after["chorus_ws_clients_dropped_total"]-before["chorus_ws_clients_dropped_total"], dropped.Load())
-	fmt.Fprintf(out, "| server peak memory (VmHWM) | %.0f MiB |\n", float64(peak)/(1<<20))
 	return nil
 }
 
-// server is a chorus process started by the harness.
-type server struct {
-	cmd  *exec.Cmd
-	base string
-	done chan error
+// idle measures a fresh server's memory once it has settled.
+func (h *harness) idle(ctx context.Context) error {
+	if !sleep(ctx, 5*time.Second) {
+		return ctx.Err()
+	}
+	st, err := h.srv.proc()
+	if err != nil {
+		return err
+	}
+	h.rep.idleFresh = st.rss
+	h.logf("idle: %s", mib(st.rss))
+	return nil
 }
 
-func startServer(ctx context.Context, binary, dir string) (*server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	cfg := fmt.Sprintf(`server: {addr: "127.0.0.1:%d"}
-data_dir: %q
-admin_token: load-harness-admin-token
-log_level: warn
-sources:
-  - {id: load, type: webhook, secret: %s, max_posts: 1000, max_body_bytes: 16777216}
-streams:
-  - {id: load, title: Load, sources: [load], blocked_words: [blocked], display_limit: 60,
-     filters: {spam: {disabled: true}}}
-`, port, filepath.Join(dir, "data"), secret)
-	cfgPath := filepath.Join(dir, "chorus.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, binary, "serve", "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 30 * time.Second
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s (run make build first): %w", binary, err)
-	}
-	s := &server{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan error, 1)}
-	go func() { s.done <- cmd.Wait() }()
-	err = waitUntil(ctx, 60*time.Second, func() bool {
-		resp, err := http.Get(s.base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+// waitDrained waits until curation has acknowledged every ingest message and
+// the index and display have applied every event, at most o.drain.
+func (h *harness) waitDrained(ctx context.Context, extra func() bool) (time.Duration, bool) {
+	began := time.Now()
+	err := waitUntil(ctx, h.o.drain, 100*time.Millisecond, func() bool {
+		return h.drained(ctx) && (extra == nil || extra())
 	})
-	if err != nil {
-		s.stop()
-		return nil, errors.New("server did not become ready")
-	}
-	return s, nil
+	return time.Since(began), err == nil
 }
 
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
+func (h *harness) drained(ctx context.Context) bool {
+	lag, _, err := h.srv.curationLag(ctx)
+	if err != nil || lag > 0 {
+		return false
 	}
-}
-
-// metrics reads the server's counters, summing over labels.
-func (s *server) metrics() (map[string]float64, error) {
-	resp, err := http.Get(s.base + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, rest, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		if i := strings.IndexByte(name, '{'); i >= 0 {
-			name = name[:i]
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-		if err == nil {
-			out[name] += v
-		}
-	}
-	return out, sc.Err()
-}
-
-// peakRSS reads the server's high-water resident memory from /proc.
-func (s *server) peakRSS() (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, errors.New("no VmHWM")
-}
-
-// push sends signed batches at the target rate until the duration ends. It
-// returns how many posts were accepted, how many of those should reach the
-// screen (every 20th carries a blocked word), and how many calls failed.
-func push(ctx context.Context, base string, o options, rec *recorder) (sent, visible, failed int) {
-	ctx, cancel := context.WithTimeout(ctx, o.duration)
-	defer cancel()
-	calls := max(1, o.rate/o.batch)
-	interval := time.Second / time.Duration(calls)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	n := 0
-	for {
-		select {
-		case <-ctx.Done():
-			wg.Wait()
-			return sent, visible, failed
-		case <-tick.C:
-		}
-		posts := make([]map[string]any, o.batch)
-		for i := range posts {
-			n++
-			text := fmt.Sprintf("Load post %d #load with some words to index and show", n)
-			if n%20 == 0 {
-				text += " blocked"
-			}
-			posts[i] = map[string]any{"id": strconv.Itoa(n), "text": text,
-				"author": map[string]any{"handle": fmt.Sprintf("user%d", n%500), "name": "Load User"}}
-		}
-		body, _ := json.Marshal(posts)
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			continue
-		}
-		wg.Add(1)
-		go func(first, count int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			sentAt := time.Now()
-			for i := range count {
-				rec.sent(fmt.Sprintf("webhook:%d", first+i), sentAt)
-			}
-			ok := call(base, body)
-			mu.Lock()
-			defer mu.Unlock()
-			if ok {
-				sent += count
-				for i := range count {
-					if (first+i)%20 != 0 {
-						visible++
-					}
-				}
-			} else {
-				failed++
-			}
-		}(n-o.batch+1, o.batch)
-	}
-}
-
-func call(base string, body []byte) bool {
-	now := time.Now()
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/ingest/load", bytes.NewReader(body))
-	req.Header.Set(webhook.TimestampHeader, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(secret), now, body))
-	resp, err := http.DefaultClient.Do(req)
+	last, err := h.srv.eventsLast(ctx)
 	if err != nil {
 		return false
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode == http.StatusAccepted
+	m, err := h.srv.metrics()
+	return err == nil && uint64(m["chorus_index_applied_seq"]) >= last && uint64(m["chorus_display_applied_seq"]) >= last
 }
 
-// hold keeps one websocket client connected the way a wall does: when the
-// server drops it (too slow) it reconnects with ?since= and carries on. The
-// recording client measures latency; the others only read.
-func hold(ctx context.Context, base string, recording bool, rec *recorder, connected, dropped *atomic.Int64) {
-	var seq uint64
-	first := true
-	for ctx.Err() == nil {
-		url := "ws" + strings.TrimPrefix(base, "http") + "/ws/streams/load"
-		if seq > 0 {
-			url += "?since=" + strconv.FormatUint(seq, 10)
-		}
-		c, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
-		if err != nil {
-			if !pause(ctx, 200*time.Millisecond) {
-				return
-			}
-			continue
-		}
-		if first {
-			connected.Add(1)
-			first = false
-		}
-		stop := context.AfterFunc(ctx, func() { c.Close() })
-		seq = read(c, seq, recording, rec)
-		stop()
-		c.Close()
-		if ctx.Err() == nil {
-			dropped.Add(1)
-		}
+// approvedOnWall is how many approvals the wall stream has decided.
+func approvedOnWall(m metrics) float64 {
+	return m[`chorus_posts_decided_total{outcome="approve",stream="wall"}`]
+}
+
+// profileDuring saves a CPU profile of the next d as name, when asked to.
+func (h *harness) profileDuring(ctx context.Context, d time.Duration, name string) func() {
+	if h.o.pprofDir == "" || d < 2*time.Second {
+		return func() {}
 	}
-}
-
-// read reads until the connection fails and returns the last seq seen.
-func read(c *websocket.Conn, seq uint64, recording bool, rec *recorder) uint64 {
-	for {
-		_, data, err := c.ReadMessage()
-		if err != nil {
-			return seq
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		path := filepath.Join(h.o.pprofDir, name+".pprof")
+		if err := h.srv.profile(ctx, d-time.Second, path); err != nil {
+			h.logf("no CPU profile for %s: %v", name, err)
+		} else {
+			h.logf("CPU profile: %s", path)
 		}
-		if !recording {
-			// Screens other than the recording one only track seq; a cheap
-			// scan keeps the harness from eating the CPU it measures.
-			seq = max(seq, scanSeq(data))
-			continue
-		}
-		var m struct {
-			Type string `json:"type"`
-			Seq  uint64 `json:"seq"`
-			Post struct {
-				ID string `json:"id"`
-			} `json:"post"`
-		}
-		if json.Unmarshal(data, &m) != nil {
-			continue
-		}
-		seq = max(seq, m.Seq)
-		if m.Type == "add" {
-			rec.seen(m.Post.ID, time.Now())
-		}
-	}
-}
-
-// scanSeq finds "seq":N in a message without decoding it.
-func scanSeq(data []byte) uint64 {
-	i := bytes.Index(data, []byte(`"seq":`))
-	if i < 0 {
-		return 0
-	}
-	var n uint64
-	for _, b := range data[i+6:] {
-		if b < '0' || b > '9' {
-			break
-		}
-		n = n*10 + uint64(b-'0')
-	}
-	return n
-}
-
-func pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// recorder matches sends with arrivals on screen.
-type recorder struct {
-	mu     sync.Mutex
-	sentAt map[string]time.Time
-	lat    []time.Duration
-}
-
-func newRecorder() *recorder { return &recorder{sentAt: map[string]time.Time{}} }
-
-func (r *recorder) sent(id string, at time.Time) {
-	r.mu.Lock()
-	r.sentAt[id] = at
-	r.mu.Unlock()
-}
-
-func (r *recorder) seen(id string, at time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s, ok := r.sentAt[id]; ok {
-		r.lat = append(r.lat, at.Sub(s))
-		delete(r.sentAt, id)
-	}
-}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.lat)
-}
-
-func (r *recorder) latencies() []time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := append([]time.Duration(nil), r.lat...)
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
-
-func pct(sorted []time.Duration, p float64) string {
-	if len(sorted) == 0 {
-		return "n/a"
-	}
-	i := int(float64(len(sorted)-1) * p)
-	return sorted[i].Round(100 * time.Microsecond).String()
-}
-
-func waitUntil(ctx context.Context, limit time.Duration, cond func() bool) error {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
-	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	}()
+	return func() { <-done }
 }

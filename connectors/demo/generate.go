@@ -26,6 +26,15 @@ type Generator struct {
 	// of offensive posts (each in [0, 0.5]).
 	SpamShare      float64
 	OffensiveShare float64
+	// Audience, when above zero, spreads the fans over that many people,
+	// as a large event's crowd: each fan's post comes from one of them, a
+	// numbered account sharing the cast member's voice ("maya_patel_4821"),
+	// so per-author limits see a crowd rather than 36 very busy people.
+	// Load tests use it; the demo source does not.
+	Audience int
+	// UnlabelledShare is the share of posts that come without a language,
+	// as from networks that give none (RSS, Instagram, most webhooks).
+	UnlabelledShare float64
 }
 
 // class is what a generated post is meant to be, for tests.
@@ -63,12 +72,25 @@ func (g Generator) generate(seq int64, now time.Time) (post.Post, class) {
 	a := d.author
 	likes := int64(float64(a.followers)*0.02*d.r.ExpFloat64()) + int64(d.r.IntN(12))
 	lag := 500*time.Millisecond + time.Duration(d.r.IntN(40000))*time.Millisecond
+	native := nativeID(d.net, seq, d.r)
+	id := a.key
+	if g.Audience > 0 && a.role == roleFan {
+		// Drawn after everything else, so posts without an audience stay
+		// the same.
+		n := d.r.IntN(g.Audience)
+		fan := *a
+		fan.slug, fan.short = fmt.Sprintf("%s_%d", a.slug, n), fmt.Sprintf("%s%d", a.short, n)
+		a, id = &fan, fmt.Sprintf("%s-%d", a.key, n)
+	}
+	if g.UnlabelledShare > 0 && d.r.Float64() < g.UnlabelledShare {
+		d.lang = ""
+	}
 	p := post.Post{
 		ID:      fmt.Sprintf("%s:demo-%s-%d", d.net, g.SourceID, seq),
 		Network: d.net,
-		URL:     permalink(d.net, a, nativeID(d.net, seq, d.r)),
+		URL:     permalink(d.net, a, native),
 		Author: post.Author{
-			ID:         a.key,
+			ID:         id,
 			Handle:     handle(a, d.net),
 			Name:       a.name,
 			AvatarURL:  avatarURL(a.key),

@@ -310,3 +310,38 @@ func TestBanksAreComplete(t *testing.T) {
 		}
 	}
 }
+
+// A crowd for load tests: fans spread over the audience, some posts without
+// a language, everything else as without those settings.
+func TestAudienceAndUnlabelled(t *testing.T) {
+	plain := Generator{SourceID: "demo", Seed: 1, SpamShare: 0.04, OffensiveShare: 0.04}
+	crowd := plain
+	crowd.Audience, crowd.UnlabelledShare = 100000, 0.4
+	handles := map[string]bool{}
+	unlabelled, n := 0, 4000
+	for seq := range int64(n) {
+		p, q := plain.Post(seq, testNow), crowd.Post(seq, testNow)
+		if p.Text != q.Text || p.Network != q.Network || p.ID != q.ID {
+			t.Fatalf("post %d: the audience changed more than the author:\n%+v\n%+v", seq, p, q)
+		}
+		if r := q; r.Normalize("demo", testNow) != nil || !reflect.DeepEqual(r, q) {
+			t.Fatalf("post %d is not normal: %+v", seq, q)
+		}
+		_, c := crowd.generate(seq, testNow)
+		if c != classNormal && q.Author.Handle != p.Author.Handle {
+			t.Errorf("post %d: spam or troll handle %q changed to %q", seq, p.Author.Handle, q.Author.Handle)
+		}
+		handles[q.AuthorKey()] = true
+		if q.Lang == "" {
+			unlabelled++
+		} else if q.Lang != p.Lang {
+			t.Errorf("post %d: lang %q, want %q or none", seq, q.Lang, p.Lang)
+		}
+	}
+	if len(handles) < n/2 {
+		t.Errorf("%d authors for %d posts: the audience did not spread them", len(handles), n)
+	}
+	if share := float64(unlabelled) / float64(n); share < 0.35 || share > 0.45 {
+		t.Errorf("%.2f of posts without a language, want about 0.4", share)
+	}
+}
