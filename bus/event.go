@@ -1,7 +1,6 @@
 package bus
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,22 +116,20 @@ func DecodeEvent(data []byte, seq uint64) (Event, error) {
 	return e, nil
 }
 
-// ScheduleRelease schedules e (a release event) to be written to the events
-// stream at `at`. key makes the schedule unique and idempotent per post.
-func (c *Conn) ScheduleRelease(ctx context.Context, e Event, key string, at time.Time) error {
+// ReleaseMsg is the message that schedules e (a release event) to be
+// written to the events stream at `at`; key makes the schedule unique and
+// idempotent per post. Publish it like any other message (PublishAll).
+func (c *Conn) ReleaseMsg(e Event, key string, at time.Time) (*nats.Msg, error) {
 	if !c.Schedules {
-		return errors.New("bus: this NATS server cannot schedule messages (needs 2.12+)")
+		return nil, errors.New("bus: this NATS server cannot schedule messages (needs 2.12+)")
 	}
 	data, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("bus: encode release: %w", err)
+		return nil, fmt.Errorf("bus: encode release: %w", err)
 	}
-	subject := eventsPrefix + e.Stream + ".schedule." + key
-	_, err = c.JS.Publish(ctx, subject, data,
-		jetstream.WithScheduleAt(at), jetstream.WithScheduleTarget(EventSubject(e.Stream, string(EventRelease))),
-		jetstream.WithMsgID("schedule."+key))
-	if err != nil {
-		return fmt.Errorf("bus: schedule release: %w", err)
-	}
-	return nil
+	m := &nats.Msg{Subject: eventsPrefix + e.Stream + ".schedule." + key, Data: data, Header: nats.Header{}}
+	m.Header.Set(jetstream.ScheduleHeader, "@at "+at.UTC().Format(time.RFC3339))
+	m.Header.Set(jetstream.ScheduleTargetHeader, EventSubject(e.Stream, string(EventRelease)))
+	m.Header.Set(jetstream.MsgIDHeader, "schedule."+key)
+	return m, nil
 }

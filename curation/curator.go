@@ -7,8 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -31,6 +37,8 @@ type Curator struct {
 	enricher Enricher
 	log      *slog.Logger
 	now      func() time.Time
+	// workers is how many goroutines prepare and decide a batch.
+	workers int
 
 	decided    *prometheus.CounterVec
 	undecoded  prometheus.Counter
@@ -52,6 +60,7 @@ func NewCurator(conn *bus.Conn, streams *Streams, enricher Enricher, log *slog.L
 		enricher: enricher,
 		log:      log,
 		now:      time.Now,
+		workers:  runtime.GOMAXPROCS(0),
 		decided: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chorus_posts_decided_total",
 			Help: "Curation decisions written, by stream and outcome (approve, hold, reject).",
@@ -69,10 +78,12 @@ func NewCurator(conn *bus.Conn, streams *Streams, enricher Enricher, log *slog.L
 	return c
 }
 
-// batchSize bounds how many ingest messages are decided together.
-const batchSize = 256
+// batchSize bounds how many ingest messages are decided together. A busy
+// stream fills batches; a quiet one is decided message by message, at once.
+const batchSize = 1000
 
-// Run consumes until ctx ends.
+// Run consumes until ctx ends. Work is pipelined: while one batch is being
+// decided and stored, the next is read, decoded and enriched.
 func (c *Curator) Run(ctx context.Context) error {
 	cons, err := c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, jetstream.ConsumerConfig{
 		Durable:       Durable,
@@ -90,47 +101,112 @@ func (c *Curator) Run(ctx context.Context) error {
 		return fmt.Errorf("curation: consumer: %w", err)
 	}
 	defer it.Stop()
-	var batch []jetstream.Msg
+	batches := make(chan []*item, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(batches)
+		c.read(ctx, it, batches)
+	}()
+	for b := range batches {
+		c.handle(ctx, b)
+	}
+	wg.Wait()
+	return nil
+}
+
+// read gathers messages into batches, prepares each and hands it on,
+// until ctx ends.
+func (c *Curator) read(ctx context.Context, it jetstream.MessagesContext, out chan<- []*item) {
+	var msgs []jetstream.Msg
 	for {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
+				return
 			}
 			c.log.Warn("curation: read ingest", "err", err)
 			continue
 		}
-		batch = append(batch, msg)
+		msgs = append(msgs, msg)
 		meta, err := msg.Metadata()
-		if len(batch) >= batchSize || err != nil || meta.NumPending == 0 {
-			c.handle(ctx, batch)
-			batch = batch[:0]
+		if len(msgs) < batchSize && err == nil && meta.NumPending > 0 {
+			continue
 		}
+		select {
+		case out <- c.prepare(msgs):
+		case <-ctx.Done():
+			return // the batch is redelivered after AckWait
+		}
+		msgs = nil
 	}
 }
 
-// pending is one decision waiting to be stored: an event (nil when the
-// pair is only to be marked seen) and the pair's seen key.
+// item is one ingest message on its way through curation.
+type item struct {
+	msg  jetstream.Msg
+	post post.Post
+	// fed are the streams the post's source feeds.
+	fed []*Policy
+}
+
+// prepare decodes and enriches a batch, on every core: this is most of
+// curation's CPU, and each post's is independent of the others'.
+// Undecodable messages are terminated and left out.
+func (c *Curator) prepare(msgs []jetstream.Msg) []*item {
+	items := make([]*item, len(msgs))
+	parallel(len(msgs), c.workers, func(i int) {
+		m := msgs[i]
+		it := &item{msg: m}
+		if err := json.Unmarshal(m.Data(), &it.post); err != nil || it.post.ID == "" {
+			c.undecoded.Inc()
+			c.log.Warn("curation: dropping undecodable ingest message", "subject", m.Subject(), "err", err)
+			_ = m.Term()
+			return
+		}
+		if !it.post.Deleted {
+			it.fed = c.streams.Fed(it.post.Source)
+			if len(it.fed) > 0 && c.enricher != nil {
+				c.enricher.Enrich(&it.post)
+			}
+		}
+		items[i] = it
+	})
+	return slices.DeleteFunc(items, func(it *item) bool { return it == nil })
+}
+
+// pending is one decision waiting to be stored: its event, encoded (both
+// nil when the pair is only to be marked seen), and the pair's seen key.
 type pending struct {
 	event   *bus.Event
-	msgID   string
+	msg     *nats.Msg
 	seenKey string
 }
 
-// handle decides a batch. Order of effects makes redelivery safe: the events
-// are published with a deterministic message id (so a second publish within
-// the dedupe window is dropped), then the seen keys are written, then the
-// messages are acknowledged. A crash anywhere repeats at most the steps
-// after it, and none of them can duplicate an event.
-func (c *Curator) handle(ctx context.Context, msgs []jetstream.Msg) {
-	work, decoded, err := c.decide(ctx, msgs)
+// handle decides and stores a batch. Whether each (stream, post) pair was
+// decided before is asked of the chorus_seen bucket once for the whole
+// batch. Order of effects makes redelivery safe: the events are published
+// with a deterministic message id (so a second publish within the dedupe
+// window is dropped), then the seen keys are written, then the messages are
+// acknowledged. A crash anywhere repeats at most the steps after it, and
+// none of them can duplicate an event.
+func (c *Curator) handle(ctx context.Context, items []*item) {
+	if len(items) == 0 {
+		return
+	}
+	seen, err := c.conn.SeenAmong(ctx, c.seenKeys(items))
+	var work []pending
+	if err == nil {
+		work, err = c.decide(items, seen)
+	}
 	if err == nil {
 		err = c.store(ctx, work)
 	}
 	if err != nil {
 		c.log.Warn("curation: storing decisions failed; will retry", "err", err)
-		for _, m := range decoded {
-			_ = m.NakWithDelay(time.Second)
+		for _, it := range items {
+			_ = it.msg.NakWithDelay(time.Second)
 		}
 		return
 	}
@@ -139,73 +215,123 @@ func (c *Curator) handle(ctx context.Context, msgs []jetstream.Msg) {
 			c.decided.WithLabelValues(w.event.Stream, string(w.event.Kind)).Inc()
 		}
 	}
-	for _, m := range decoded {
-		if err := m.Ack(); err != nil && ctx.Err() == nil {
+	for _, it := range items {
+		if err := it.msg.Ack(); err != nil && ctx.Err() == nil {
 			c.log.Warn("curation: ack", "err", err)
 		}
 	}
 }
 
-// decide turns messages into pending decisions, skipping (stream, post)
-// pairs already decided. Undecodable messages are terminated and left out
-// of the returned messages.
-func (c *Curator) decide(ctx context.Context, msgs []jetstream.Msg) ([]pending, []jetstream.Msg, error) {
-	var work []pending
-	decoded := msgs[:0:0]
-	inBatch := map[string]bool{}
-	for _, m := range msgs {
-		var p post.Post
-		if err := json.Unmarshal(m.Data(), &p); err != nil || p.ID == "" {
-			c.undecoded.Inc()
-			c.log.Warn("curation: dropping undecodable ingest message", "subject", m.Subject(), "err", err)
-			_ = m.Term()
-			continue
-		}
-		decoded = append(decoded, m)
-		if p.Deleted {
-			took, err := c.takedown(ctx, &p, inBatch)
-			if err != nil {
-				return nil, decoded, err
-			}
-			work = append(work, took...)
-			continue
-		}
-		fed := c.streams.Fed(p.Source)
-		if len(fed) > 0 && c.enricher != nil {
-			c.enricher.Enrich(&p)
-		}
-		now := c.now().UTC()
-		for _, pol := range fed {
-			key := SeenKey(pol.Stream.ID, p.ID)
-			seen, err := c.seen(ctx, key)
-			if err != nil {
-				return nil, decoded, err
-			}
-			if inBatch[key] || seen {
-				c.duplicates.Inc()
-				continue
-			}
-			inBatch[key] = true
-			d := pol.Decide(&p, now)
-			e := &bus.Event{
-				Kind: d.Kind, Stream: pol.Stream.ID, PostID: p.ID, Post: &p, Reason: d.Reason, Rule: d.Rule,
-				Tags: d.Tags, Pinned: d.Pinned, Featured: d.Featured, Actor: bus.ActorCuration, At: now,
-			}
-			if delay := pol.Stream.Delay.D(); d.Kind == bus.EventApprove && delay > 0 && c.conn.Schedules {
-				e.ShowAt = now.Add(delay).Truncate(time.Second).Add(time.Second)
-			}
-			work = append(work, pending{event: e, msgID: "decide." + key, seenKey: key})
+// seenKeys lists the pairs a batch may decide: a post's in the streams its
+// source feeds, a takedown's in every stream.
+func (c *Curator) seenKeys(items []*item) []string {
+	var all []config.Stream
+	keys := make([]string, 0, len(items))
+	have := make(map[string]bool, len(items))
+	add := func(stream, postID string) {
+		if k := SeenKey(stream, postID); !have[k] {
+			have[k] = true
+			keys = append(keys, k)
 		}
 	}
-	return work, decoded, nil
+	for _, it := range items {
+		if !it.post.Deleted {
+			for _, pol := range it.fed {
+				add(pol.Stream.ID, it.post.ID)
+			}
+			continue
+		}
+		if all == nil {
+			all = c.streams.All()
+		}
+		for _, s := range all {
+			add(s.ID, it.post.ID)
+		}
+	}
+	return keys
+}
+
+// decide turns a batch into pending decisions, in the batch's order,
+// skipping pairs decided before (seen) or earlier in the batch. Posts are
+// decided on every core, split by author: one author's posts are decided
+// in order by one worker, so the per-author spam memory (repeats, rate
+// caps) sees them as they came. A takedown waits for every post before it
+// in the batch, and the posts after it wait for the takedown.
+func (c *Curator) decide(items []*item, seen map[string]bool) ([]pending, error) {
+	decided := &claims{m: make(map[string]bool, len(items))}
+	results := make([][]pending, len(items))
+	errs := make([]error, len(items))
+	start := 0
+	for i, it := range items {
+		if !it.post.Deleted {
+			continue
+		}
+		c.decidePosts(items[start:i], results[start:i], errs[start:i], seen, decided)
+		results[i] = c.takedown(&it.post, seen, decided)
+		start = i + 1
+	}
+	c.decidePosts(items[start:], results[start:], errs[start:], seen, decided)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var work []pending
+	for _, r := range results {
+		work = append(work, r...)
+	}
+	return work, nil
+}
+
+// decidePosts decides posts (no takedowns), split by author over the
+// workers, each writing its items' results.
+func (c *Curator) decidePosts(items []*item, results [][]pending, errs []error, seen map[string]bool, decided *claims) {
+	workers := c.workers
+	if len(items) < 64 {
+		workers = 1 // not worth the goroutines
+	}
+	parallel(workers, workers, func(w int) {
+		for i, it := range items {
+			if workers > 1 && int(authorHash(&it.post)%uint64(workers)) != w {
+				continue
+			}
+			results[i], errs[i] = c.decidePost(it, seen, decided)
+		}
+	})
+}
+
+// decidePost decides one post for every stream its source feeds and
+// encodes the events.
+func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([]pending, error) {
+	p := &it.post
+	var out []pending
+	now := c.now().UTC()
+	for _, pol := range it.fed {
+		key := SeenKey(pol.Stream.ID, p.ID)
+		if seen[key] || !decided.claim(key) {
+			c.duplicates.Inc()
+			continue
+		}
+		d := pol.Decide(p, now)
+		e := &bus.Event{
+			Kind: d.Kind, Stream: pol.Stream.ID, PostID: p.ID, Post: p, Reason: d.Reason, Rule: d.Rule,
+			Tags: d.Tags, Pinned: d.Pinned, Featured: d.Featured, Actor: bus.ActorCuration, At: now,
+		}
+		if delay := pol.Stream.Delay.D(); d.Kind == bus.EventApprove && delay > 0 && c.conn.Schedules {
+			e.ShowAt = now.Add(delay).Truncate(time.Second).Add(time.Second)
+		}
+		msg, err := e.Msg("decide." + key)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pending{event: e, msg: msg, seenKey: key})
+	}
+	return out, nil
 }
 
 // takedown handles a post deleted at its source: every stream that decided
 // the post gets a remove event, so it leaves every screen; the streams its
 // source feeds that have not seen it yet mark it seen, so a copy arriving
 // late is never shown.
-// inBatch holds the pairs decided earlier in the same batch.
-func (c *Curator) takedown(ctx context.Context, p *post.Post, inBatch map[string]bool) ([]pending, error) {
+func (c *Curator) takedown(p *post.Post, seen map[string]bool, decided *claims) []pending {
 	var work []pending
 	fed := map[string]bool{}
 	for _, pol := range c.streams.Fed(p.Source) {
@@ -213,70 +339,109 @@ func (c *Curator) takedown(ctx context.Context, p *post.Post, inBatch map[string
 	}
 	for _, s := range c.streams.All() {
 		key := SeenKey(s.ID, p.ID)
-		seen, err := c.seen(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		decided := seen || inBatch[key]
-		inBatch[key] = true
+		before := !decided.claim(key) || seen[key]
 		switch {
-		case decided:
-			work = append(work, pending{
-				event: &bus.Event{Kind: bus.EventRemove, Stream: s.ID, PostID: p.ID,
-					Reason: "deleted at its source", Actor: "source:" + p.Source, At: c.now().UTC()},
-				msgID:   "takedown." + key,
-				seenKey: key,
-			})
+		case before:
+			e := &bus.Event{Kind: bus.EventRemove, Stream: s.ID, PostID: p.ID,
+				Reason: "deleted at its source", Actor: "source:" + p.Source, At: c.now().UTC()}
+			msg, err := e.Msg("takedown." + key)
+			if err != nil {
+				continue // an event of plain strings always encodes
+			}
+			work = append(work, pending{event: e, msg: msg, seenKey: key})
 		case fed[s.ID]:
 			work = append(work, pending{seenKey: key})
 		}
 	}
-	return work, nil
+	return work
 }
 
+// store publishes a batch's events (and the schedules of delayed
+// approvals), waits until JetStream has stored them all, then marks every
+// pair seen and waits again: a pair is never marked seen before its event
+// is stored. Each step is one pipelined round trip for the whole batch.
 func (c *Curator) store(ctx context.Context, work []pending) error {
 	var msgs []*nats.Msg
 	for _, w := range work {
-		if w.event == nil {
+		if w.msg == nil {
 			continue
 		}
-		m, err := w.event.Msg(w.msgID)
-		if err != nil {
-			return err
+		msgs = append(msgs, w.msg)
+		if !w.event.ShowAt.IsZero() {
+			release := bus.Event{Kind: bus.EventRelease, Stream: w.event.Stream, PostID: w.event.PostID,
+				Reason: "delay over", Actor: bus.ActorCuration, At: w.event.ShowAt}
+			m, err := c.conn.ReleaseMsg(release, strings.TrimPrefix(w.seenKey, w.event.Stream+"."), w.event.ShowAt)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
 		}
-		msgs = append(msgs, m)
 	}
 	if len(msgs) > 0 {
 		if _, err := c.conn.PublishAll(ctx, msgs); err != nil {
 			return err
 		}
 	}
-	for _, w := range work {
-		if w.event != nil && !w.event.ShowAt.IsZero() {
-			release := bus.Event{Kind: bus.EventRelease, Stream: w.event.Stream, PostID: w.event.PostID,
-				Reason: "delay over", Actor: bus.ActorCuration, At: w.event.ShowAt}
-			if err := c.conn.ScheduleRelease(ctx, release, strings.TrimPrefix(w.seenKey, w.event.Stream+"."), w.event.ShowAt); err != nil {
-				return err
-			}
-		}
+	marks := make([]*nats.Msg, len(work))
+	for i, w := range work {
+		marks[i] = bus.SeenMsg(w.seenKey)
 	}
-	for _, w := range work {
-		if _, err := c.conn.Seen.Create(ctx, w.seenKey, nil); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+	if len(marks) > 0 {
+		if _, err := c.conn.PublishAll(ctx, marks); err != nil {
 			return fmt.Errorf("curation: mark seen: %w", err)
 		}
 	}
 	return nil
 }
 
-func (c *Curator) seen(ctx context.Context, key string) (bool, error) {
-	_, err := c.conn.Seen.Get(ctx, key)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return false, nil
+// claims are the pairs decided so far in one batch, shared by the workers.
+type claims struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+// claim records key and reports whether it was new.
+func (d *claims) claim(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m[key] {
+		return false
 	}
-	return false, fmt.Errorf("curation: seen lookup: %w", err)
+	d.m[key] = true
+	return true
+}
+
+// authorHash spreads authors over the workers.
+func authorHash(p *post.Post) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(p.AuthorKey()))
+	return h.Sum64()
+}
+
+// parallel runs fn(0..n-1) on at most workers goroutines and waits.
+func parallel(n, workers int, fn func(i int)) {
+	if workers <= 1 || n <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // SeenKey is the chorus_seen key for a post in a stream. Post ids may hold

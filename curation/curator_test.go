@@ -2,6 +2,7 @@ package curation
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
@@ -163,4 +164,105 @@ func TestCuratorTakedowns(t *testing.T) {
 			t.Fatalf("takedown event %+v", e)
 		}
 	}
+}
+
+// A busy stream is decided in large batches on every core. Everything in
+// one batch keeps the order it came in where order matters: a takedown
+// removes its post decided earlier in the batch, a copy after its takedown
+// is never decided, an author's posts meet the rate cap in the order they
+// were posted, and every pair is decided exactly once.
+func TestCuratorBatchKeepsOrder(t *testing.T) {
+	conn := bustest.Open(t)
+	now := time.Now()
+	var posts []post.Post
+	want := map[string]string{} // stream/post -> kinds in order, "," joined
+	decide := func(p post.Post, wall string) {
+		posts = append(posts, p)
+		if wall != "" {
+			want["wall/"+p.ID] = wall
+		}
+		want["vip/"+p.ID] = "hold"
+	}
+	for i := range 600 {
+		p := post.Post{ID: fmt.Sprintf("webhook:%d", i), Network: "webhook", Source: "hook",
+			Text: fmt.Sprintf("post number %d from a fan", i), Author: post.Author{Handle: fmt.Sprintf("fan%d", i)}}
+		decide(p, "approve")
+		if i%100 == 50 {
+			// Deleted right after it was posted, in the same batch.
+			posts = append(posts, post.Takedown("webhook", p.ID, "hook", now))
+			want["wall/"+p.ID] += ",remove"
+			want["vip/"+p.ID] += ",remove"
+		}
+		if i%100 == 70 {
+			// Deleted before it arrives: never decided.
+			id := fmt.Sprintf("webhook:late-%d", i)
+			posts = append(posts, post.Takedown("webhook", id, "hook", now))
+			posts = append(posts, post.Post{ID: id, Network: "webhook", Source: "hook", Text: "arrives after its takedown"})
+		}
+		if i%100 == 90 {
+			posts = append(posts, p) // fetched twice in one batch: decided once
+		}
+		if i%60 == 0 {
+			// A busy author: past six posts a minute the spam filter holds.
+			n := i / 60
+			kind := "approve"
+			if n >= 6 {
+				kind = "hold"
+			}
+			decide(post.Post{ID: fmt.Sprintf("webhook:busy-%d", n), Network: "webhook", Source: "hook",
+				Text: fmt.Sprintf("busy author says %d different things", n), Author: post.Author{Handle: "busy"}}, kind)
+		}
+	}
+	if _, err := conn.PublishPosts(t.Context(), posts); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, kinds := range want {
+		total += strings.Count(kinds, ",") + 1
+	}
+	startCurator(t, conn)
+	got := map[string]string{}
+	for _, e := range collect(t, conn, total) {
+		key := e.Stream + "/" + e.PostID
+		if got[key] != "" {
+			got[key] += ","
+		}
+		got[key] += string(e.Kind)
+	}
+	for key, kinds := range want {
+		if got[key] != kinds {
+			t.Errorf("%s: events %q, want %q", key, got[key], kinds)
+		}
+	}
+	for key, kinds := range got {
+		if _, ok := want[key]; !ok {
+			t.Errorf("%s: unexpected events %q", key, kinds)
+		}
+	}
+	// Once every ingest message is acknowledged, nothing more was written.
+	waitAcked(t, conn)
+	if last, err := conn.LastEventSeq(t.Context()); err != nil || last != uint64(total) {
+		t.Errorf("%d events on the stream (%v), want %d", last, err, total)
+	}
+}
+
+// waitAcked waits until curation has acknowledged every ingest message.
+func waitAcked(t *testing.T, conn *bus.Conn) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		cons, err := conn.JS.Consumer(t.Context(), bus.IngestStream, Durable)
+		if err == nil {
+			info, err := cons.Info(t.Context())
+			if err == nil && info.NumAckPending == 0 && info.NumPending == 0 {
+				return
+			}
+		}
+		select {
+		case <-t.Context().Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("curation did not acknowledge every ingest message")
 }
