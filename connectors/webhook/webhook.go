@@ -1,5 +1,8 @@
 // Package webhook is the push source: integrators POST signed posts to
 // /api/v1/ingest/{source}, and the call returns once the posts are stored.
+// Calls are taken concurrently: those waiting while a batch is being
+// stored are stored together in the next one, so many callers cost one
+// publish round trip per batch, not one each.
 package webhook
 
 import (
@@ -49,6 +52,15 @@ type call struct {
 	result chan error
 }
 
+const (
+	// queuedCalls bounds the calls waiting for the next batch; past it,
+	// callers wait (until their request ends) for room.
+	queuedCalls = 4096
+	// batchPosts is about how many posts one batch stores at most: calls are
+	// added while the batch has fewer.
+	batchPosts = 5000
+)
+
 // New builds a webhook source from its config.
 func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	s := Settings{Network: "webhook", MaxAge: 5 * time.Minute, MaxBodyBytes: 1 << 20, MaxPosts: 500}
@@ -76,7 +88,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		return nil, errors.Join(errs...)
 	}
 	deps = deps.WithDefaults()
-	return &Source{settings: s, now: deps.Now, calls: make(chan call), stopped: make(chan struct{}), running: make(chan struct{})}, nil
+	return &Source{settings: s, now: deps.Now, calls: make(chan call, queuedCalls), stopped: make(chan struct{}), running: make(chan struct{})}, nil
 }
 
 // ID is the source's id.
@@ -92,17 +104,41 @@ func (s *Source) Connect(context.Context) error {
 	return nil
 }
 
-// Read waits for the next accepted call.
+// Read waits for the next accepted call and returns its posts together
+// with those of every other call waiting then (about batchPosts at most),
+// in the order they came. The acknowledgement answers each of those calls.
 func (s *Source) Read(ctx context.Context) ([]post.Post, connectors.AckFunc, error) {
+	var batch []call
 	select {
 	case c := <-s.calls:
-		return c.posts, func(_ context.Context, err error) error {
-			c.result <- err
-			return nil
-		}, nil
+		batch = append(batch, c)
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
 	}
+	n := len(batch[0].posts)
+more:
+	for n < batchPosts {
+		select {
+		case c := <-s.calls:
+			batch = append(batch, c)
+			n += len(c.posts)
+		default:
+			break more
+		}
+	}
+	posts := batch[0].posts
+	if len(batch) > 1 {
+		posts = make([]post.Post, 0, n)
+		for _, c := range batch {
+			posts = append(posts, c.posts...)
+		}
+	}
+	return posts, func(_ context.Context, err error) error {
+		for _, c := range batch {
+			c.result <- err
+		}
+		return nil
+	}, nil
 }
 
 // Close refuses further calls.
@@ -154,6 +190,11 @@ func (s *Source) deliver(ctx context.Context, posts []post.Post) error {
 	default:
 		return errors.New("source is starting")
 	}
+	select {
+	case <-s.stopped:
+		return connectors.ErrStopped
+	default:
+	}
 	c := call{posts: posts, result: make(chan error, 1)}
 	select {
 	case s.calls <- c:
@@ -162,11 +203,14 @@ func (s *Source) deliver(ctx context.Context, posts []post.Post) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// In the cases below the posts may still be stored; a retry is absorbed
+	// by the dedupe.
 	select {
 	case err := <-c.result:
 		return err
+	case <-s.stopped:
+		return connectors.ErrStopped
 	case <-ctx.Done():
-		// The posts may still be stored; a retry is absorbed by the dedupe.
 		return ctx.Err()
 	}
 }

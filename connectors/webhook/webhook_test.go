@@ -3,8 +3,10 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -211,5 +213,72 @@ func TestHandle(t *testing.T) {
 	cancel()
 	if rec := send(`{"id":"8","text":"late"}`, true, now); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("after close: %d", rec.Code)
+	}
+}
+
+// Calls arriving while a batch is being stored wait together and are
+// stored in the next batch, in one publish; each is answered with its own
+// posts once the batch is stored, or with 503 if it is not.
+func TestConcurrentCallsShareABatch(t *testing.T) {
+	s := newSource(t, "sources: [{id: hook, type: webhook, secret: "+secret+"}]")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	if err := s.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.POST("/api/v1/ingest/:source", s.Handle)
+	send := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/ingest/hook", strings.NewReader(body))
+		req.Header.Set(TimestampHeader, strconv.FormatInt(now.Unix(), 10))
+		req.Header.Set(SignatureHeader, Sign([]byte(secret), now, []byte(body)))
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	const callers = 40
+	for _, fail := range []bool{false, true} {
+		// The first call is read alone; the others queue up behind it and
+		// are read as one batch once it is stored.
+		results := make(chan *httptest.ResponseRecorder, callers)
+		go func() { results <- send(`[{"id":"first","text":"a"}]`) }()
+		first, ack, err := s.Read(ctx)
+		if err != nil || len(first) != 1 {
+			t.Fatalf("first read: %d posts, %v", len(first), err)
+		}
+		for i := 1; i < callers; i++ {
+			go func() { results <- send(fmt.Sprintf(`[{"id":"%d-a","text":"a"},{"id":"%d-b","text":"b"}]`, i, i)) }()
+		}
+		for len(s.calls) < callers-1 {
+			runtime.Gosched()
+		}
+		_ = ack(ctx, nil)
+		posts, ack, err := s.Read(ctx)
+		if err != nil || len(posts) != 2*(callers-1) {
+			t.Fatalf("second read: %d posts, %v", len(posts), err)
+		}
+		for i := 0; i < len(posts); i += 2 { // each call's posts stay together, in order
+			if strings.TrimSuffix(posts[i].ID, "-a") != strings.TrimSuffix(posts[i+1].ID, "-b") {
+				t.Fatalf("posts %d and %d are %s and %s", i, i+1, posts[i].ID, posts[i+1].ID)
+			}
+		}
+		var storeErr error
+		if fail {
+			storeErr = errors.New("bus down")
+		}
+		_ = ack(ctx, storeErr)
+		for range callers {
+			rec := <-results
+			want := http.StatusAccepted
+			if fail && !strings.Contains(rec.Body.String(), "first") {
+				want = http.StatusServiceUnavailable
+			}
+			if rec.Code != want {
+				t.Fatalf("fail=%t: status %d, want %d: %s", fail, rec.Code, want, rec.Body)
+			}
+			if want == http.StatusAccepted && !strings.Contains(rec.Body.String(), `"accepted":`) {
+				t.Fatalf("answer %s", rec.Body)
+			}
+		}
 	}
 }
