@@ -32,6 +32,15 @@ const (
 	eventsPrefix = "chorus.events."
 )
 
+// Asynchronous publishing: at most maxPending messages wait for their
+// acknowledgement at once, shared by every publisher of the process (the
+// sources, curation); a publisher finding no room waits for it up to
+// publishTimeout, which also bounds the wait for each acknowledgement.
+const (
+	maxPending     = 16384
+	publishTimeout = 10 * time.Second
+)
+
 // DedupeWindow is how long JetStream remembers message ids. It is longer than
 // any replay a connector or a redelivery makes.
 const DedupeWindow = 15 * time.Minute
@@ -161,7 +170,7 @@ func startEmbedded(opts Options) (*server.Server, error) {
 }
 
 func (c *Conn) setup(ctx context.Context, opts Options) error {
-	js, err := jetstream.New(c.NC, jetstream.WithPublishAsyncTimeout(10*time.Second), jetstream.WithPublishAsyncMaxPending(4096))
+	js, err := jetstream.New(c.NC, jetstream.WithPublishAsyncTimeout(publishTimeout), jetstream.WithPublishAsyncMaxPending(maxPending))
 	if err != nil {
 		return fmt.Errorf("bus: jetstream: %w", err)
 	}

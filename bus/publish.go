@@ -53,7 +53,9 @@ func (c *Conn) PublishAll(ctx context.Context, msgs []*nats.Msg) ([]*jetstream.P
 	}
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	for _, m := range msgs {
-		f, err := c.JS.PublishMsgAsync(m)
+		// When every publisher together has maxPending messages in flight,
+		// this waits for room (backpressure) rather than failing the batch.
+		f, err := c.JS.PublishMsgAsync(m, jetstream.WithStallWait(publishTimeout))
 		if err != nil {
 			return nil, fmt.Errorf("bus: publish %s: %w", m.Subject, err)
 		}

@@ -130,6 +130,7 @@ type throughputRun struct {
 	drained               bool
 	lat                   []time.Duration
 	peak                  int64
+	cpu                   time.Duration // server CPU from the first push until drained
 }
 
 // throughput offers rate posts/s for duration and measures what keeps up.
@@ -144,6 +145,10 @@ func (h *harness) throughput(ctx context.Context) error {
 		return err
 	}
 	lag0, last0, err := h.srv.curationLag(ctx)
+	if err != nil {
+		return err
+	}
+	p0, err := h.srv.proc()
 	if err != nil {
 		return err
 	}
@@ -178,6 +183,7 @@ func (h *harness) throughput(ctx context.Context) error {
 	r.lat = sc.rec.latencies()
 	if st, err := h.srv.proc(); err == nil {
 		r.peak = st.hwm
+		r.cpu = st.cpu - p0.cpu
 	}
 	h.rep.tput = r
 	h.logf("throughput: drained %t after %s", r.drained, r.drain.Round(time.Millisecond))

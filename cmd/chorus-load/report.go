@@ -57,6 +57,13 @@ func (r *report) throughputRow() string {
 		thousands(float64(t.curationLag)), thousands(float64(t.indexLag)))
 	if t.drained {
 		out += fmt.Sprintf("drained %s later", t.drain.Round(100*time.Millisecond))
+		if t.pushed.accepted > 0 {
+			// CPU per post holds on a busy machine, where rates do not: two
+			// cores of the server's own would sustain about 2 s / CPU per post.
+			per := t.cpu / time.Duration(t.pushed.accepted)
+			out += fmt.Sprintf("; server CPU %s per post accepted, curated and indexed (two cores' worth: %s posts/s)",
+				ms(per), thousands(2*float64(time.Second)/float64(per)))
+		}
 	} else {
 		out += fmt.Sprintf("NOT drained %s later", t.drain.Round(time.Second))
 	}
@@ -65,9 +72,6 @@ func (r *report) throughputRow() string {
 	}
 	if len(t.lat) > 0 {
 		out += fmt.Sprintf("; ingest → screen p50 %s, p99 %s", ms(percentile(t.lat, 0.5)), ms(percentile(t.lat, 0.99)))
-	}
-	if r.catchUp > 0 {
-		out += fmt.Sprintf("; index and display catch-up after writing history: %s events/s", thousands(r.catchUp))
 	}
 	return out
 }
@@ -163,8 +167,9 @@ func (r *report) startupRow() string {
 	if r.startHistory == 0 {
 		return fmt.Sprintf("%s with an empty history; with history: %s", r.startEmpty.Round(10*time.Millisecond), notMeasured)
 	}
-	return fmt.Sprintf("%s with %s events (%s with none; stop took %s)", r.startHistory.Round(10*time.Millisecond),
-		thousands(float64(r.historyEvents)), r.startEmpty.Round(10*time.Millisecond), r.stopTime.Round(10*time.Millisecond))
+	return fmt.Sprintf("%s with %s events (%s with none; stop took %s; before the restart the index and display applied the written history at %s events/s)",
+		r.startHistory.Round(10*time.Millisecond), thousands(float64(r.historyEvents)), r.startEmpty.Round(10*time.Millisecond),
+		r.stopTime.Round(10*time.Millisecond), thousands(r.catchUp))
 }
 
 func (r *report) idleRow() string {
@@ -192,7 +197,10 @@ func ms(d time.Duration) string {
 	case d >= 10*time.Millisecond:
 		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
 	}
-	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	if d >= time.Millisecond {
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
 }
 
 // thousands formats a count with thousands separators.
