@@ -1,16 +1,15 @@
 package access
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/chorus-wall/chorus/apibody"
 	"github.com/chorus-wall/chorus/config"
 )
 
@@ -38,14 +37,16 @@ func (p *Policy) MintToken(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "no stream with that id")
 	}
 	req := tokenRequest{TTL: config.Duration(defaultTokenTTL)}
-	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 4096))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		msg := err.Error()
-		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-			msg = "unknown key " + f + "; the body is {\"ttl\": \"720h\"}"
+	raw, err := io.ReadAll(io.LimitReader(c.Request().Body, 4096))
+	if err != nil {
+		return err
+	}
+	if err := apibody.Decode(c.Request().Header.Get(echo.HeaderContentType), raw, &req); err != nil {
+		var be *apibody.Error
+		if errors.As(err, &be) {
+			return echo.NewHTTPError(be.Status, be.Msg)
 		}
-		return echo.NewHTTPError(http.StatusBadRequest, "bad body: "+msg)
+		return err
 	}
 	token, exp, err := p.Tokens.Mint(s.ID, req.TTL.D())
 	if err != nil {

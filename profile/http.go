@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/chorus-wall/chorus/apibody"
 	"github.com/chorus-wall/chorus/config"
 )
 
@@ -105,9 +106,13 @@ func (h *Handlers) Put(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := Decode(c.Request().Body)
+	p, err := Decode(c.Request().Header.Get(echo.HeaderContentType), c.Request().Body)
+	var be *apibody.Error
+	if errors.As(err, &be) {
+		return echo.NewHTTPError(be.Status, be.Msg)
+	}
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		return err
 	}
 	var ifRev uint64
 	if m := strings.Trim(c.Request().Header.Get("If-Match"), `" `); m != "" {

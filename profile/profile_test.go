@@ -22,13 +22,13 @@ func TestDecode(t *testing.T) {
 			"font":"serif","logo":"https://brand.example/logo.png","header":"Summit 2026 — live","show_mark":false,
 			"fields":{"avatar":true,"handle":false,"network":true,"time":false,"media":true,"counts":true},
 			"posts":12,"max_age":"6h","pace":"5s","replay":false,"language":"PT-br","prefer_visitor_language":true}`, ""},
-		{"unknown top key", `{"layout":"grid","colour":{}}`, "colour: unknown key; known keys here: layout, theme, colors"},
-		{"unknown nested key", `{"colors":{"bg":"red"}}`, "colors.bg: unknown key; known keys here: background, card"},
+		{"unknown top key", `{"layout":"grid","colour":{}}`, "colour: unknown key; known keys here: colors, fields, font, header"},
+		{"unknown nested key", `{"colors":{"bg":"red"}}`, "colors.bg: unknown key; known keys here: accent, background, border, card, muted, text"},
 		{"unknown field key", `{"fields":{"likes":true}}`, "fields.likes: unknown key"},
-		{"wrong type", `{"posts":"many"}`, "posts: must be a number, not string"},
-		{"wrong nested type", `{"fields":{"avatar":"yes"}}`, "fields.avatar: must be true or false"},
-		{"not an object", `[1]`, "not a JSON object"},
-		{"two objects", `{} {}`, "one JSON object expected"},
+		{"wrong type", `{"posts":"many"}`, "posts: expected a whole number"},
+		{"wrong nested type", `{"fields":{"avatar":"yes"}}`, "fields.avatar: expected true or false"},
+		{"not an object", `[1]`, "body must be a JSON object"},
+		{"two objects", `{} {}`, "more follows it"},
 		{"layout", `{"layout":"marquee"}`, `layout: "marquee" must be one of masonry, grid, carousel, ticker, spotlight, list`},
 		{"theme", `{"theme":"neon"}`, "theme:"},
 		{"free CSS in a colour", `{"colors":{"background":"red; background-image:url(https://evil.example/x)"}}`, "colors.background: "},
@@ -49,7 +49,7 @@ func TestDecode(t *testing.T) {
 		{"every problem at once", `{"layout":"x","posts":0}`, "layout: \"x\" must be one of masonry, grid, carousel, ticker, spotlight, list; posts: 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := Decode(strings.NewReader(tc.body))
+			p, err := Decode("application/json", strings.NewReader(tc.body))
 			if tc.err == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -61,7 +61,7 @@ func TestDecode(t *testing.T) {
 			}
 		})
 	}
-	p, err := Decode(strings.NewReader(`{"language":"PT-br","colors":{"background":"#0B1020"},"header":" hi\u202e "}`))
+	p, err := Decode("application/json", strings.NewReader(`{"language":"PT-br","colors":{"background":"#0B1020"},"header":" hi\u202e "}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,18 @@
 package profile
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
+	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chorus-wall/chorus/apibody"
 )
 
 // keyPrefix is where profiles live in the chorus_config bucket:
@@ -101,85 +102,25 @@ func (s *Store) Names(ctx context.Context, stream string) ([]string, error) {
 // MaxBody bounds a profile document.
 const MaxBody = 16 << 10
 
-// Decode reads a profile document strictly: every key left out takes its
-// default, an unknown key (at any depth) or a value of the wrong type is an
-// error naming it, and the result is validated.
-func Decode(r io.Reader) (Profile, error) {
+// Decode reads a profile document (JSON, sent with contentType) strictly,
+// as every API body is read (apibody): every key left out takes its
+// default, an unknown key at any depth or a value of the wrong type is an
+// error naming it by its path, and the result is validated. Errors are
+// *apibody.Error, carrying the status to answer.
+func Decode(contentType string, r io.Reader) (Profile, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
 	if err != nil {
 		return Profile{}, err
 	}
 	if len(raw) > MaxBody {
-		return Profile{}, fmt.Errorf("a profile is at most %d bytes", MaxBody)
-	}
-	if err := unknownKeys(raw, reflect.TypeOf(Profile{}), ""); err != nil {
-		return Profile{}, err
+		return Profile{}, &apibody.Error{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("a profile is at most %d bytes", MaxBody)}
 	}
 	p := Default()
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&p); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return Profile{}, fmt.Errorf("%s: must be %s, not %s", te.Field, jsonKind(te.Type), te.Value)
-		}
-		return Profile{}, fmt.Errorf("not a JSON object: %v", err)
-	}
-	if dec.More() {
-		return Profile{}, errors.New("one JSON object expected, found more after it")
-	}
-	if err := p.Validate(); err != nil {
+	if err := apibody.Decode(contentType, raw, &p); err != nil {
 		return Profile{}, err
 	}
+	if err := p.Validate(); err != nil {
+		return Profile{}, &apibody.Error{Status: http.StatusBadRequest, Msg: err.Error()}
+	}
 	return p, nil
-}
-
-// unknownKeys names the first key of raw (a JSON object) that t, a struct,
-// has no field for, with its path, and the keys known there.
-func unknownKeys(raw []byte, t reflect.Type, path string) error {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil // not an object: the typed decode says what is wrong
-	}
-	fields := map[string]reflect.Type{}
-	var known []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		fields[name] = f.Type
-		known = append(known, name)
-	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		ft, ok := fields[k]
-		if !ok {
-			return fmt.Errorf("%s: unknown key; known keys here: %s", path+k, strings.Join(known, ", "))
-		}
-		if ft.Kind() == reflect.Struct && ft.PkgPath() == t.PkgPath() {
-			if err := unknownKeys(obj[k], ft, path+k+"."); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int64, reflect.Float64:
-		if t.Name() == "Duration" {
-			return "a duration like \"4s\""
-		}
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Struct:
-		return "an object"
-	}
-	return t.String()
 }
