@@ -30,7 +30,14 @@ export const FIELDS = Object.freeze({
   text: true,
   media: true,
   time: true,
+  counts: false, // replies, reposts and likes at fetch time
 });
+
+const COUNTS = [
+  ["replies", "\u21A9\uFE0E", "replies"],
+  ["reposts", "\u21C4", "reposts"],
+  ["likes", "\u2665\uFE0E", "likes"],
+];
 
 const NETWORKS = {
   x: "X",
@@ -79,10 +86,11 @@ function formatters(locale) {
     return {
       rtf: new Intl.RelativeTimeFormat(locale, { numeric: "auto" }),
       dtf: new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }),
+      nf: new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 }),
     };
   } catch (err) {
     console.warn("chorus cards: no Intl.RelativeTimeFormat; showing clock times", err);
-    return { rtf: null, dtf: null };
+    return { rtf: null, dtf: null, nf: null };
   }
 }
 
@@ -160,7 +168,7 @@ export function createRenderer(options = {}) {
   const links = options.links === "new-tab" ? "new-tab" : "none";
   const maxText = Number.isInteger(options.maxText) && options.maxText > 0 ? options.maxText : MAX_TEXT;
   const maxMedia = Math.max(1, Math.min(MAX_MEDIA, Number(options.maxMedia) || MAX_MEDIA));
-  const { rtf, dtf } = options.locale ? formatters(options.locale) : defaultFormatters;
+  const { rtf, dtf, nf } = options.locale ? formatters(options.locale) : defaultFormatters;
   const onResize = typeof options.onResize === "function" ? options.onResize : () => {};
 
   function make(tag, className, text) {
@@ -286,6 +294,20 @@ export function createRenderer(options = {}) {
     return a;
   }
 
+  function buildCounts(post) {
+    const c = post.counts && typeof post.counts === "object" ? post.counts : {};
+    const row = make("span", "counts");
+    for (const [kind, icon, label] of COUNTS) {
+      const n = Number(c[kind]);
+      if (!Number.isSafeInteger(n) || n <= 0) continue;
+      const el = make("span", "count", `${icon} ${nf ? nf.format(n) : String(n)}`);
+      el.dataset.kind = kind;
+      el.setAttribute("aria-label", `${n} ${label}`);
+      row.append(el);
+    }
+    return row.childElementCount ? row : null;
+  }
+
   function render(p) {
     const author = p.author && typeof p.author === "object" ? p.author : {};
     const network = str(p.network).toLowerCase();
@@ -364,9 +386,11 @@ export function createRenderer(options = {}) {
     }
 
     const time = fields.time ? buildTime(p) : null;
-    if (time) {
+    const counts = fields.counts ? buildCounts(p) : null;
+    if (time || counts) {
       const foot = make("div", "card-foot");
-      foot.append(time);
+      if (time) foot.append(time);
+      if (counts) foot.append(counts);
       card.append(foot);
     }
     return card;

@@ -18,7 +18,7 @@
 //   - removals and pause take effect at once; other changes are drawn at the
 //     next frame (at most 250 ms later).
 //
-// URL options: ?theme=light|dark, ?columns=1..8, ?mark=off (no Chorus mark
+// URL options: ?theme=light|dark|auto, ?columns=1..8, ?mark=off (no Chorus mark
 // or name anywhere), ?header=off (no header at all).
 //
 // Test hook: window.chorusWall = { posts(), seq(), state(), settled() }.
@@ -288,7 +288,7 @@ const isOff = (v) => v !== null && /^(0|off|false|no|hide)$/i.test(v.trim());
 
 function start() {
   const theme = params.get("theme");
-  if (theme === "light" || theme === "dark") root.dataset.theme = theme;
+  if (theme === "light" || theme === "dark" || theme === "auto") root.dataset.theme = theme;
   if (isOff(params.get("mark"))) root.dataset.mark = "off";
   if (isOff(params.get("header"))) root.dataset.header = "off";
 
