@@ -315,3 +315,67 @@ func TestWallTakesBatchedFrames(t *testing.T) {
 	bt.WaitJS(t, ctx, "a post after a bad frame", `window.chorusWall.posts().join() === 'd,c,b'`)
 	w.Check(t)
 }
+
+// TestWallFollowsPins: what is pinned, and in which order, comes from the
+// protocol's pins lists, not from a post's own flag.
+func TestWallFollowsPins(t *testing.T) {
+	ctx, f, w := scriptedWall(t)
+	at := func(p map[string]any, minutes int) map[string]any {
+		p["created_at"] = baseTime.Add(time.Duration(minutes) * time.Minute).Format(time.RFC3339)
+		return p
+	}
+	a, b, c := at(textPost("a", "a"), 1), at(textPost("b", "b"), 2), at(textPost("c", "c"), 3)
+	p := at(textPost("p", "pinned long ago"), 0)
+	p["pinned"] = true
+	conn := f.acceptSince(t, "")
+	snap := snapshot(40, false, p, c, b, a)
+	snap["pins"] = []string{"p"}
+	conn.send(t, snap)
+	bt.WaitJS(t, ctx, "pinned first", `window.chorusWall.posts().join() === 'p,c,b,a'`)
+
+	conn.send(t, map[string]any{"type": "pins", "seq": 41, "pins": []string{"a", "p"}})
+	bt.WaitJS(t, ctx, "the new pin order", `window.chorusWall.posts().join() === 'a,p,c,b' &&
+	  document.querySelector('[data-id="a"]').classList.contains('pinned') &&
+	  /Pinned/.test(document.querySelector('[data-id="a"] .flags').textContent)`)
+	conn.send(t, add(42, at(textPost("d", "d"), 4)))
+	bt.WaitJS(t, ctx, "a new post after the pins", `window.chorusWall.posts().join() === 'a,p,d,c,b'`)
+
+	unpinned := at(textPost("p", "pinned long ago"), 0)
+	conn.send(t, map[string]any{"type": "update", "seq": 43, "post": unpinned, "pins": []string{"a"}})
+	bt.WaitJS(t, ctx, "unpinned, back in its place by age", `window.chorusWall.posts().join() === 'a,d,c,b,p' &&
+	  !document.querySelector('[data-id="p"]').classList.contains('pinned')`)
+	conn.send(t, map[string]any{"type": "update", "seq": 44, "post": at(textPost("gone", "not shown"), 5)})
+	conn.send(t, map[string]any{"type": "remove", "seq": 45, "id": "a", "pins": []string{}})
+	bt.WaitJS(t, ctx, "a pinned post removed", `window.chorusWall.posts().join() === 'd,c,b,p' && window.chorusWall.seq() === 45`)
+	w.Check(t)
+}
+
+// TestWallTakesAnOlderStateTheServerKeepsOffering: a server whose data was
+// deleted can only offer an older state, and the protocol says to take it.
+// The wall refuses it at first (it could be a node that lags), and takes it
+// once it has been offered for a minute, on three connections.
+func TestWallTakesAnOlderStateTheServerKeepsOffering(t *testing.T) {
+	ctx, f, w := scriptedWall(t)
+	c := f.acceptSince(t, "")
+	c.send(t, snapshot(100, false, textPost("b", "before"), textPost("a", "before")))
+	bt.WaitJS(t, ctx, "the snapshot", `window.chorusWall.seq() === 100`)
+	c.close(1001, "restarting")
+
+	c = f.acceptSince(t, "100")
+	c.send(t, snapshot(3, false, textPost("z", "after the reset")))
+	c.closedByWall(t)
+	// A minute passes, as far as the page knows.
+	bt.Eval[bool](t, ctx, `(() => { const now = Date.now; Date.now = () => now() + 61000; return true; })()`)
+	c = f.acceptSince(t, "100")
+	c.send(t, snapshot(4, false, textPost("z", "after the reset")))
+	c.closedByWall(t)
+	if got := bt.Eval[string](t, ctx, `window.chorusWall.posts().join()`); got != "b,a" {
+		t.Fatalf("after two offers the wall shows %s, want b,a", got)
+	}
+	c = f.acceptSince(t, "100")
+	c.send(t, snapshot(5, false, textPost("y", "new"), textPost("z", "after the reset")))
+	bt.WaitJS(t, ctx, "the server's new state", `window.chorusWall.posts().join() === 'y,z' && window.chorusWall.seq() === 5`)
+	c.send(t, add(6, textPost("x", "newer")))
+	bt.WaitJS(t, ctx, "live again", `window.chorusWall.posts().join() === 'x,y,z' && window.chorusWall.state() === 'live'`)
+	w.Check(t)
+}

@@ -15,8 +15,10 @@
 //   - the screen never goes back in time: a snapshot whose seq is lower than
 //     the last seq delivered (or that has none, once one was delivered) is
 //     refused and the socket reconnected later, and a message older than
-//     that seq is dropped. Only if a server offers nothing newer for 15
-//     minutes (its data was reset) is its older state taken, with a warning;
+//     that seq is dropped. Only when the server keeps offering an older state
+//     for a minute, over three connections or more, is it taken, with a
+//     warning: the display protocol sends one only when the server's data
+//     was deleted, and then the screen must take it;
 //   - a server that is still loading (HTTP 503 or 429 with Retry-After,
 //     websocket close 1013, a socket held open in silence) costs nothing on
 //     screen: the page keeps what it has, the client retries with backoff,
@@ -30,9 +32,10 @@
 //
 // Use:
 //   const client = new StreamClient("summit", { base: "https://chorus.example" });
-//   client.on("snapshot", ({ seq, posts, paused, via }) => ...);
-//   client.on("add", ({ seq, post }) => ...);     // also "update"
-//   client.on("remove", ({ seq, id }) => ...);
+//   client.on("snapshot", ({ seq, posts, pins, paused, via }) => ...);
+//   client.on("add", ({ seq, post, pins }) => ...); // also "update"; pins only when the message has them
+//   client.on("remove", ({ seq, id, pins }) => ...);
+//   client.on("pins", ({ seq, pins }) => ...);    // only the pin order changed
 //   client.on("control", ({ seq, action }) => ...); // "pause", "resume", ...
 //   client.on("message", (msg) => ...);           // every message applied, any type
 //   client.on("status", (status) => ...);         // "live" | "reconnecting" | "unavailable"
@@ -40,7 +43,7 @@
 //   client.on("stale", ({ seq, last }) => ...);   // an older snapshot was refused
 //   client.start(); ... client.stop();
 
-import { DEFAULT_LIMIT, MAX_POSTS } from "./posts.js";
+import { DEFAULT_LIMIT, MAX_POSTS, isPins } from "./posts.js";
 
 /** Connection states a page shows. */
 export const STATUS = Object.freeze({
@@ -56,7 +59,8 @@ const HTTP_REFRESH_MS = 30_000; // HTTP snapshot at most this often while the so
 const INFO_RETRY_MS = 15_000;
 const UNAVAILABLE_RETRY_MS = 60_000; // how often a missing stream is looked up again
 const RETRY_AFTER_MAX_MS = 60_000; // a longer Retry-After is capped
-const STALE_GIVE_UP_MS = 15 * 60_000;
+const STALE_GIVE_UP_MS = 60_000; // an older state offered this long (and ...
+const STALE_GIVE_UP_OFFERS = 3; // ... this often) is the server's new truth
 
 const CLOSE_TRY_AGAIN = 1013; // the server is loading its state
 const CLOSE_OFFLINE = 4000; // ours: the browser went offline
@@ -124,6 +128,7 @@ export class StreamClient {
     this._info = null;
     this._delivered = false; // some post reached the page
     this._staleSince = 0;
+    this._staleOffers = 0;
 
     this._ws = null;
     this._attempt = 0;
@@ -359,17 +364,22 @@ export class StreamClient {
       console.debug(`chorus: dropping a ${msg.type} at seq ${seq}, older than ${this._seq}`);
       return;
     }
+    const pins = isPins(msg.pins) ? msg.pins : undefined;
     switch (msg.type) {
       case "add":
       case "update":
         if (isObject(msg.post)) {
           if (msg.type === "add") this._delivered = true;
-          this._emit(msg.type, { seq, post: msg.post });
+          this._emit(msg.type, { seq, post: msg.post, pins });
         } else console.warn(`chorus: ignoring a ${msg.type} without a post`);
         break;
       case "remove":
-        if (typeof msg.id === "string") this._emit("remove", { seq, id: msg.id });
+        if (typeof msg.id === "string") this._emit("remove", { seq, id: msg.id, pins });
         else console.warn("chorus: ignoring a remove without an id");
+        break;
+      case "pins":
+        if (pins) this._emit("pins", { seq, pins });
+        else console.warn("chorus: ignoring a pins message without a list");
         break;
       case "control":
         if (typeof msg.action === "string") this._emit("control", { seq, action: msg.action });
@@ -392,16 +402,19 @@ export class StreamClient {
     if (this._seq !== null && (seq === null || seq < this._seq)) {
       const now = Date.now();
       if (!this._staleSince) this._staleSince = now;
-      if (now - this._staleSince < STALE_GIVE_UP_MS) {
+      this._staleOffers++;
+      if (now - this._staleSince < STALE_GIVE_UP_MS || this._staleOffers < STALE_GIVE_UP_OFFERS) {
         console.warn(`chorus: refusing a snapshot at seq ${seq} older than ${this._seq} (${via})`);
         this._emit("stale", { seq, last: this._seq, via });
         return false;
       }
-      console.warn(`chorus: the server offered only older state for 15 minutes; taking seq ${seq}`);
+      console.warn(`chorus: the server has offered only an older state for a minute (its data was reset?); taking seq ${seq}`);
     }
     this._staleSince = 0;
+    this._staleOffers = 0;
     if (msg.posts.length > 0) this._delivered = true;
-    this._emit("snapshot", { seq, posts: msg.posts, paused: msg.paused === true, via });
+    const pins = isPins(msg.pins) ? msg.pins : msg.pins === null ? null : undefined;
+    this._emit("snapshot", { seq, posts: msg.posts, pins, paused: msg.paused === true, via });
     this._emit("message", msg);
     if (seq !== null) this._seq = seq;
     return true;

@@ -202,30 +202,21 @@ function fitScreen() {
 
 function connect(id) {
   client = new StreamClient(id);
-  client.on("snapshot", ({ posts, paused }) => {
-    list.reset(posts);
+  client.on("snapshot", ({ posts, pins, paused }) => {
+    list.reset(posts, pins);
     dropStaleCards();
     setPaused(paused);
     scheduleRender();
   });
-  client.on("add", ({ post }) => {
-    if (list.add(post)) {
-      dropStaleCards(); // the oldest may have made room
-      scheduleRender();
-    }
-  });
-  client.on("update", ({ post }) => {
-    if (list.update(post)) {
-      dropStaleCards();
-      scheduleRender();
-    }
-  });
-  client.on("remove", ({ id: postID }) => {
-    if (list.remove(postID)) {
-      dropStaleCards();
-      scheduleRender();
-    }
-  });
+  const changed = (yes) => {
+    if (!yes) return;
+    dropStaleCards(); // a removal, or the oldest making room
+    scheduleRender();
+  };
+  client.on("add", ({ post, pins }) => changed(list.add(post, pins)));
+  client.on("update", ({ post, pins }) => changed(list.update(post, pins)));
+  client.on("remove", ({ id: postID, pins }) => changed(list.remove(postID, pins)));
+  client.on("pins", ({ pins }) => changed(list.setPins(pins)));
   client.on("control", ({ action }) => {
     if (action === "pause") setPaused(true);
     else if (action === "resume") setPaused(false);
