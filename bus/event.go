@@ -64,8 +64,10 @@ type Event struct {
 	PostID string     `json:"post_id,omitempty"`
 	Post   *post.Post `json:"post,omitempty"`
 	Reason string     `json:"reason,omitempty"`
-	// Rule names the rule that decided, when one did.
-	Rule string `json:"rule,omitempty"`
+	// Rule names the rule that decided, when one did; Filter the filter
+	// (its settings key: "blocked_words", "spam", "sensitive", ...).
+	Rule   string `json:"rule,omitempty"`
+	Filter string `json:"filter,omitempty"`
 	// Tags, Pinned and Featured come with an approval from a rule.
 	Tags     []string `json:"tags,omitempty"`
 	Pinned   bool     `json:"pinned,omitempty"`

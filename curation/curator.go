@@ -312,7 +312,7 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 		}
 		d := pol.Decide(p, now)
 		e := &bus.Event{
-			Kind: d.Kind, Stream: pol.Stream.ID, PostID: p.ID, Post: p, Reason: d.Reason, Rule: d.Rule,
+			Kind: d.Kind, Stream: pol.Stream.ID, PostID: p.ID, Post: p, Reason: d.Reason, Filter: d.Filter, Rule: d.Rule,
 			Tags: d.Tags, Pinned: d.Pinned, Featured: d.Featured, Actor: bus.ActorCuration, At: now,
 		}
 		if delay := pol.Stream.Delay.D(); d.Kind == bus.EventApprove && delay > 0 && c.conn.Schedules {

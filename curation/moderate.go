@@ -72,14 +72,17 @@ type Who struct {
 	Reason string
 }
 
-// PostActions are the actions on one post.
-var PostActions = []string{"approve", "reject", "remove", "pin", "unpin", "feature", "unfeature"}
+// PostActions are the actions on one post. "hold" puts a post back in the
+// queue (off screens), which is how a moderator undoes an approval or a
+// rejection.
+var PostActions = []string{"approve", "reject", "remove", "hold", "pin", "unpin", "feature", "unfeature"}
 
 // statusActions change a post's status.
 var statusActions = map[string]bus.EventKind{
 	"approve": bus.EventApprove,
 	"reject":  bus.EventReject,
 	"remove":  bus.EventRemove,
+	"hold":    bus.EventHold,
 }
 
 // flagActions change how an approved post is shown.

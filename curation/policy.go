@@ -22,8 +22,11 @@ type textFinder interface {
 
 // Decision is what a stream does with a post, and why.
 type Decision struct {
-	Kind     bus.EventKind
-	Reason   string
+	Kind   bus.EventKind
+	Reason string
+	// Filter names the filter that decided, by its settings key
+	// ("blocked_words", "spam", ...), when one did; Rule names the rule.
+	Filter   string
 	Rule     string
 	Tags     []string
 	Pinned   bool
@@ -124,11 +127,11 @@ func actionOr(a string, def bus.EventKind) bus.EventKind {
 // moderation mode. p should be enriched (language, sentiment) already.
 func (pol *Policy) Decide(p *post.Post, now time.Time) Decision {
 	if pol.trusted.has(p) {
-		return Decision{Kind: bus.EventApprove, Reason: "trusted author"}
+		return Decision{Kind: bus.EventApprove, Filter: "trusted_authors", Reason: "trusted author"}
 	}
 	toks := tokenize(p.Text) // shared by the spam memory and keyword rules
-	if kind, reason, caught := pol.filter(p, toks, now); caught {
-		return Decision{Kind: kind, Reason: reason}
+	if kind, filter, reason, caught := pol.filter(p, toks, now); caught {
+		return Decision{Kind: kind, Filter: filter, Reason: reason}
 	}
 	var env *ExprEnv
 	lazyEnv := func() ExprEnv {
@@ -172,64 +175,65 @@ func (pol *Policy) mode() bus.EventKind {
 	return bus.EventApprove
 }
 
-// filter runs the filters in order; the first that catches p decides.
-func (pol *Policy) filter(p *post.Post, toks []string, now time.Time) (bus.EventKind, string, bool) {
+// filter runs the filters in order; the first that catches p decides, and
+// is named by its settings key.
+func (pol *Policy) filter(p *post.Post, toks []string, now time.Time) (kind bus.EventKind, filter, reason string, caught bool) {
 	f := pol.Stream.Filters
 	if pol.blockedAuthors.has(p) {
-		return bus.EventReject, "blocked author", true
+		return bus.EventReject, "blocked_authors", "blocked author", true
 	}
 	if pol.words != nil {
 		if word, field, ok := findInPost(pol.words, p, toks); ok {
 			if pol.blockedSet[word] {
-				return bus.EventReject, fmt.Sprintf("blocked word %q in %s", word, field), true
+				return bus.EventReject, "blocked_words", fmt.Sprintf("blocked word %q in %s", word, field), true
 			}
-			return bus.EventReject, fmt.Sprintf("profanity %q (%s)", word, field), true
+			return bus.EventReject, "profanity", fmt.Sprintf("profanity %q (%s)", word, field), true
 		}
 	} else if word, field, ok := findInPost(pol.blocked, p, toks); ok {
-		return bus.EventReject, fmt.Sprintf("blocked word %q in %s", word, field), true
+		return bus.EventReject, "blocked_words", fmt.Sprintf("blocked word %q in %s", word, field), true
 	}
 	if i := slices.IndexFunc(p.Hashtags, func(h string) bool { return pol.blockedTags[strings.ToLower(h)] }); i >= 0 {
-		return bus.EventReject, "blocked hashtag #" + p.Hashtags[i], true
+		return bus.EventReject, "blocked_hashtags", "blocked hashtag #" + p.Hashtags[i], true
 	}
 	if pol.profanity != nil {
 		if word, field, ok := findInPost(pol.profanity, p, toks); ok {
-			return pol.profanityAction, fmt.Sprintf("profanity %q (%s)", word, field), true
+			return pol.profanityAction, "profanity", fmt.Sprintf("profanity %q (%s)", word, field), true
 		}
 	}
 	if f.AllowListOnly {
 		if _, _, ok := findInPost(pol.allowed, p, toks); !ok {
-			return bus.EventReject, "not on the allow list", true
+			return bus.EventReject, "allow_list_only", "not on the allow list", true
 		}
 	}
 	if pol.excludeKinds[string(p.Kind)] {
-		return bus.EventReject, string(p.Kind) + "s excluded", true
+		return bus.EventReject, "exclude_kinds", string(p.Kind) + "s excluded", true
 	}
 	if f.MediaOnly && len(p.Media) == 0 {
-		return bus.EventReject, "media only", true
+		return bus.EventReject, "media_only", "media only", true
 	}
 	if f.MinTextLength > 0 && len([]rune(strings.TrimSpace(p.Text))) < f.MinTextLength {
-		return bus.EventReject, fmt.Sprintf("text shorter than %d characters", f.MinTextLength), true
+		return bus.EventReject, "min_text_length", fmt.Sprintf("text shorter than %d characters", f.MinTextLength), true
 	}
 	if f.MinFollowers > 0 && p.Author.Followers < f.MinFollowers {
-		return bus.EventReject, fmt.Sprintf("author has fewer than %d followers", f.MinFollowers), true
+		return bus.EventReject, "min_followers", fmt.Sprintf("author has fewer than %d followers", f.MinFollowers), true
 	}
 	if len(pol.languages) > 0 && p.Lang != "" && !pol.languages[strings.ToLower(p.Lang)] {
-		return bus.EventReject, fmt.Sprintf("language %q not allowed", p.Lang), true
+		return bus.EventReject, "languages", fmt.Sprintf("language %q not allowed", p.Lang), true
 	}
 	if (p.Sensitive || p.ContentWarning != "") && pol.sensitive != "allow" {
 		reason := "sensitive content"
 		if p.ContentWarning != "" {
 			reason += ": " + p.ContentWarning
 		}
-		return actionOr(pol.sensitive, bus.EventHold), reason, true
+		return actionOr(pol.sensitive, bus.EventHold), "sensitive", reason, true
 	}
 	if reason, ok := pol.spam.counts(p); ok {
-		return pol.spamAction, reason, true
+		return pol.spamAction, "spam", reason, true
 	}
 	if reason, ok := pol.spam.remember(p, toks, now); ok {
-		return pol.spamAction, reason, true
+		return pol.spamAction, "spam", reason, true
 	}
-	return "", "", false
+	return "", "", "", false
 }
 
 // tokenFinder is a textFinder that can reuse the text's tokens.

@@ -122,8 +122,28 @@ func TestFilters(t *testing.T) {
 			if d.Kind != tt.kind || d.Reason != tt.reason {
 				t.Fatalf("got %s %q, want %s %q", d.Kind, d.Reason, tt.kind, tt.reason)
 			}
+			if want := filterOf(tt.reason); d.Filter != want {
+				t.Fatalf("filter = %q, want %q (reason %q)", d.Filter, want, d.Reason)
+			}
 		})
 	}
+}
+
+// filterOf is the settings key of the filter that gives reason, or "" for
+// the moderation mode: every filter names itself in its decisions, so the
+// console can say which filter held a post and filter the queue by it.
+func filterOf(reason string) string {
+	for prefix, filter := range map[string]string{
+		"trusted author": "trusted_authors", "blocked author": "blocked_authors", "blocked word": "blocked_words",
+		"blocked hashtag": "blocked_hashtags", "profanity": "profanity", "not on the allow list": "allow_list_only",
+		"reposts excluded": "exclude_kinds", "media only": "media_only", "text shorter": "min_text_length",
+		"author has fewer": "min_followers", "language": "languages", "sensitive content": "sensitive", "spam:": "spam",
+	} {
+		if strings.HasPrefix(reason, prefix) {
+			return filter
+		}
+	}
+	return ""
 }
 
 func TestSpamMemory(t *testing.T) {

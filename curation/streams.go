@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/chorus-wall/chorus/config"
+	"github.com/chorus-wall/chorus/post"
 )
 
 // Streams is the set of curated streams with their compiled policies,
@@ -103,4 +104,19 @@ func (s *Streams) Fed(source string) []*Policy {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.bySource[source]
+}
+
+// BannedIn lists the streams whose blocked authors include p's author, in
+// the order they were added: a moderator judging a post sees whether its
+// author is banned elsewhere.
+func (s *Streams) BannedIn(p *post.Post) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []string{}
+	for _, id := range s.order {
+		if s.byID[id].blockedAuthors.has(p) {
+			out = append(out, id)
+		}
+	}
+	return out
 }

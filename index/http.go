@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -19,21 +20,48 @@ type Streams interface {
 type Handlers struct {
 	Index   *Index
 	Streams Streams
+	// Decorate, when set, finishes a page of hits of a stream before it is
+	// answered: the authors' records, media URLs through the proxy.
+	Decorate func(ctx context.Context, stream string, hits []Hit) error
 }
 
 // Queue answers GET /api/v1/streams/:id/queue: the posts waiting for a
 // moderator, newest first (?order=oldest for first come, first served).
+// ?status= shows the posts of another status instead, and network, lang,
+// why and media narrow the list (see query).
 func (h *Handlers) Queue(c echo.Context) error {
 	q, err := h.query(c)
 	if err != nil {
 		return err
 	}
-	q.Status, q.Text = "held", ""
+	q.Text = ""
+	if q.Status == "" {
+		q.Status = "held"
+	}
 	q.Sort = "newest"
-	if c.QueryParam("order") == "oldest" {
+	switch c.QueryParam("order") {
+	case "", "newest":
+	case "oldest":
 		q.Sort = "oldest"
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "order must be newest or oldest")
 	}
 	return h.answer(c, q)
+}
+
+// Facets answers GET /api/v1/streams/:id/facets?status=held: how many
+// posts of that status (every status when empty) each network, language,
+// why and media value has, for the queue's filters.
+func (h *Handlers) Facets(c echo.Context) error {
+	q, err := h.query(c)
+	if err != nil {
+		return err
+	}
+	f, err := h.Index.Facets(c.Request().Context(), q.Stream, q.Status)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, f)
 }
 
 // Search answers GET /api/v1/streams/:id/search?q=...: Bleve query string
@@ -46,12 +74,6 @@ func (h *Handlers) Search(c echo.Context) error {
 		return err
 	}
 	q.Text = c.QueryParam("q")
-	q.Status = c.QueryParam("status")
-	switch q.Status {
-	case "", "approved", "held", "rejected", "removed":
-	default:
-		return echo.NewHTTPError(http.StatusBadRequest, "status must be approved, held, rejected or removed")
-	}
 	q.Sort = c.QueryParam("sort")
 	switch q.Sort {
 	case "", "relevance", "newest", "oldest":
@@ -66,7 +88,18 @@ func (h *Handlers) query(c echo.Context) (Query, error) {
 	if !ok {
 		return Query{}, echo.NewHTTPError(http.StatusNotFound, "no stream with that id")
 	}
-	q := Query{Stream: s.ID, Limit: 50}
+	q := Query{Stream: s.ID, Limit: 50, Status: c.QueryParam("status"), Network: c.QueryParam("network"),
+		Lang: c.QueryParam("lang"), Why: c.QueryParam("why"), Media: c.QueryParam("media")}
+	switch q.Status {
+	case "", "approved", "held", "rejected", "removed":
+	default:
+		return Query{}, echo.NewHTTPError(http.StatusBadRequest, "status must be approved, held, rejected or removed")
+	}
+	switch q.Media {
+	case "", "true", "false":
+	default:
+		return Query{}, echo.NewHTTPError(http.StatusBadRequest, "media must be true (posts with media) or false (without)")
+	}
 	for name, dst := range map[string]*int{"limit": &q.Limit, "offset": &q.Offset} {
 		if raw := c.QueryParam(name); raw != "" {
 			n, err := strconv.Atoi(raw)
@@ -86,6 +119,11 @@ func (h *Handlers) answer(c echo.Context, q Query) error {
 	}
 	if err != nil {
 		return err
+	}
+	if h.Decorate != nil {
+		if err := h.Decorate(c.Request().Context(), q.Stream, res.Hits); err != nil {
+			return err
+		}
 	}
 	return c.JSON(http.StatusOK, res)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,8 +28,9 @@ var seqKey = []byte("chorus.events_seq")
 // with any change to either (TestMappingMatchesSchemaVersion insists): Open
 // finds an index built under another version and rebuilds it from the
 // events stream. Version 1 (unrecorded) had no phrase positions and matched
-// hashtags, handles and networks only in lower case.
-const schemaVersion = "2"
+// hashtags, handles and networks only in lower case; version 2 had no
+// "why" (the rule, filter or person that decided).
+const schemaVersion = "3"
 
 // schemaKey is where the index records the schemaVersion it was built under.
 var schemaKey = []byte("chorus.schema")
@@ -48,6 +50,10 @@ type Index struct {
 	// advanced is closed and replaced each time applied moves.
 	mu       sync.Mutex
 	advanced chan struct{}
+
+	// OnApply, when set before Run, is called with what each batch
+	// changed once it is committed, on Run's goroutine: it must not block.
+	OnApply func(Applied)
 
 	lag       prometheus.Gauge
 	events    prometheus.Counter
@@ -208,7 +214,11 @@ func (x *Index) Apply(b bus.Batch) error {
 	}
 	batch := x.idx.NewBatch()
 	docs := map[string]*current{}
+	var streams []string
 	for _, e := range b.Events {
+		if !slices.Contains(streams, e.Stream) {
+			streams = append(streams, e.Stream)
+		}
 		if err := batch.Index(auditID(e.Seq), newAudit(e)); err != nil {
 			return fmt.Errorf("index: audit %d: %w", e.Seq, err)
 		}
@@ -245,6 +255,9 @@ func (x *Index) Apply(b bus.Batch) error {
 	x.appliedGa.Set(float64(b.LastSeq))
 	x.events.Add(float64(len(b.Events)))
 	x.lag.Set(float64(b.Pending))
+	if x.OnApply != nil {
+		x.OnApply(applied(b.LastSeq, docs, streams))
+	}
 	return nil
 }
 

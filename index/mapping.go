@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -35,6 +36,7 @@ type meta struct {
 	Reason    string    `json:"reason,omitempty"`
 	Actor     string    `json:"actor,omitempty"`
 	Rule      string    `json:"rule,omitempty"`
+	Filter    string    `json:"filter,omitempty"`
 	DecidedAt time.Time `json:"decided_at"`
 	Pinned    bool      `json:"pinned,omitempty"`
 	Featured  bool      `json:"featured,omitempty"`
@@ -47,7 +49,7 @@ type meta struct {
 func (m *meta) apply(e bus.Event) bool {
 	switch e.Kind {
 	case bus.EventApprove, bus.EventHold, bus.EventReject, bus.EventRemove:
-		m.Status, m.Reason, m.Actor, m.Rule, m.DecidedAt = e.Kind.Status(), e.Reason, e.Actor, e.Rule, e.At
+		m.Status, m.Reason, m.Actor, m.Rule, m.Filter, m.DecidedAt = e.Kind.Status(), e.Reason, e.Actor, e.Rule, e.Filter, e.At
 		m.ShowAt = e.ShowAt
 		m.Pinned, m.Featured = m.Pinned || e.Pinned, m.Featured || e.Featured
 		if len(e.Tags) > 0 {
@@ -67,6 +69,27 @@ func (m *meta) apply(e bus.Event) bool {
 	return true
 }
 
+// Why says in one word what put a post where it stands, for the
+// moderation queue's reason filter: "rule:<name>", "filter:<settings key>"
+// (blocked_words, spam, sensitive, ...), "mode" (the stream's moderation
+// mode, nothing else applied), "moderator" (a person or key acted), or
+// "source" (deleted at its source).
+func (m meta) why() string {
+	switch {
+	case m.Status == "":
+		return ""
+	case m.Rule != "":
+		return "rule:" + m.Rule
+	case m.Filter != "":
+		return "filter:" + m.Filter
+	case m.Actor == bus.ActorCuration:
+		return "mode"
+	case strings.HasPrefix(m.Actor, "source:"):
+		return "source"
+	}
+	return "moderator"
+}
+
 // doc is what the index stores for one post in one stream.
 type doc struct {
 	DocType      string   `json:"doc_type"`
@@ -77,6 +100,7 @@ type doc struct {
 	Reason       string   `json:"reason"`
 	Actor        string   `json:"actor"`
 	Rule         string   `json:"rule"`
+	Why          string   `json:"why"`
 	Hashtags     []string `json:"hashtags"`
 	Mentions     []string `json:"mentions"`
 	Tags         []string `json:"tags"`
@@ -118,6 +142,7 @@ func newDoc(stream string, p *post.Post, postJSON string, m meta) (doc, error) {
 		Reason:       m.Reason,
 		Actor:        m.Actor,
 		Rule:         m.Rule,
+		Why:          m.why(),
 		Hashtags:     p.Hashtags,
 		Mentions:     p.Mentions,
 		Tags:         m.Tags,
@@ -179,7 +204,7 @@ var nameFields = map[string]bool{"hashtags": true, "mentions": true, "author_han
 // Chorus itself writes and looks up (post ids can be case-sensitive at their
 // network). Every other keyword field is folded to lower case when indexed
 // and when queried.
-var exactFields = map[string]bool{"doc_type": true, "stream": true, "post_id": true, "actor": true, "event": true}
+var exactFields = map[string]bool{"doc_type": true, "stream": true, "post_id": true, "actor": true, "event": true, "why": true}
 
 // newMapping is the explicit mapping: keywords for ids and facets, analysed
 // text with positions for what people write (so quoted phrases match), dates
@@ -242,7 +267,7 @@ func newMapping() (mapping.IndexMapping, error) {
 	for _, name := range []string{"tags", "hashtags", "mentions", "author_handle"} {
 		m.AddFieldMappingsAt(name, kw(name, true))
 	}
-	for _, name := range []string{"doc_type", "stream", "post_id", "event", "actor", "rule", "author_key",
+	for _, name := range []string{"doc_type", "stream", "post_id", "event", "actor", "rule", "why", "author_key",
 		"network", "status", "lang", "kind", "has_media", "pinned", "featured"} {
 		m.AddFieldMappingsAt(name, kw(name, false))
 	}

@@ -24,23 +24,40 @@ var ErrBadQuery = errors.New("bad query")
 
 // Hit is one post with where it stands in its stream.
 type Hit struct {
-	Status    string    `json:"status"`
-	Reason    string    `json:"reason,omitempty"`
-	Actor     string    `json:"actor,omitempty"`
-	Rule      string    `json:"rule,omitempty"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	Actor  string `json:"actor,omitempty"`
+	Rule   string `json:"rule,omitempty"`
+	// Filter is the filter that decided (its settings key), when one did;
+	// Why sums up what decided (see the why field).
+	Filter    string    `json:"filter,omitempty"`
+	Why       string    `json:"why,omitempty"`
 	DecidedAt time.Time `json:"decided_at"`
 	Pinned    bool      `json:"pinned,omitempty"`
 	Featured  bool      `json:"featured,omitempty"`
 	Tags      []string  `json:"tags,omitempty"`
 	ShowAt    time.Time `json:"show_at,omitzero"`
 	AuthorKey string    `json:"author_key,omitempty"`
-	Post      post.Post `json:"post"`
+	// History is the author's record, when the caller asked for it.
+	History *AuthorHistory `json:"author_history,omitempty"`
+	Post    post.Post      `json:"post"`
+}
+
+// hit is the post p with where m says it stands.
+func (m meta) hit(p post.Post) Hit {
+	return Hit{Status: m.Status, Reason: m.Reason, Actor: m.Actor, Rule: m.Rule, Filter: m.Filter, Why: m.why(),
+		DecidedAt: m.DecidedAt, Pinned: m.Pinned, Featured: m.Featured, Tags: m.Tags, ShowAt: m.ShowAt,
+		AuthorKey: p.AuthorKey(), Post: p}
 }
 
 // Result is a page of hits.
 type Result struct {
 	Total uint64 `json:"total"`
-	Hits  []Hit  `json:"posts"`
+	// Seq is the last event the index had applied when the search ran:
+	// the page reflects every event up to it (and maybe a few after), so
+	// a live view applies the changes after Seq on top of it.
+	Seq  uint64 `json:"seq"`
+	Hits []Hit  `json:"posts"`
 }
 
 // Query asks for posts of one stream.
@@ -50,7 +67,11 @@ type Query struct {
 	Text string
 	// Status limits to one status (approved, held, rejected, removed).
 	Status string
-	Limit  int
+	// Network, Lang and Why limit to posts with that value (Why as in
+	// Hit.Why: "rule:<name>", "filter:<key>", "mode", "moderator",
+	// "source"); Media to posts with ("true") or without ("false") media.
+	Network, Lang, Why, Media string
+	Limit                     int
 	Offset int
 	// Sort is "relevance" (default with Text), "newest" (default without)
 	// or "oldest"; by the post's creation time.
@@ -104,8 +125,13 @@ func fromFields(h *search.DocumentMatch) found {
 // Search runs q.
 func (x *Index) Search(_ context.Context, q Query) (Result, error) {
 	must := []query.Query{term("doc_type", typePost), term("stream", q.Stream)}
-	if q.Status != "" {
-		must = append(must, term("status", q.Status))
+	for field, v := range map[string]string{"status": q.Status, "network": q.Network, "lang": q.Lang, "has_media": q.Media} {
+		if v != "" {
+			must = append(must, term(field, strings.ToLower(v)))
+		}
+	}
+	if q.Why != "" {
+		must = append(must, term("why", q.Why))
 	}
 	if strings.TrimSpace(q.Text) != "" {
 		qs, err := parseQuery(q.Text)
@@ -129,6 +155,7 @@ func (x *Index) Search(_ context.Context, q Query) (Result, error) {
 	default:
 		req.SortBy([]string{"-_score", "-created_at"})
 	}
+	seq := x.applied.Load()
 	res, err := x.idx.Search(req)
 	if err != nil && strings.TrimSpace(q.Text) != "" {
 		// Some query errors (a bad regexp) only show when the search runs.
@@ -137,21 +164,19 @@ func (x *Index) Search(_ context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("index: search: %w", err)
 	}
-	out := Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits))}
+	out := Result{Total: res.Total, Seq: seq, Hits: make([]Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
 		f := fromFields(h)
-		var m meta
-		hit := Hit{Status: f.status}
-		if err := json.Unmarshal([]byte(f.postJSON), &hit.Post); err != nil {
+		var p post.Post
+		if err := json.Unmarshal([]byte(f.postJSON), &p); err != nil {
 			x.log.Warn("index: stored post unreadable", "id", h.ID, "err", err)
 			continue
 		}
-		if err := json.Unmarshal([]byte(f.metaJSON), &m); err == nil {
-			hit.Reason, hit.Actor, hit.Rule, hit.DecidedAt = m.Reason, m.Actor, m.Rule, m.DecidedAt
-			hit.Pinned, hit.Featured, hit.Tags, hit.ShowAt = m.Pinned, m.Featured, m.Tags, m.ShowAt
+		m := meta{Status: f.status}
+		if err := json.Unmarshal([]byte(f.metaJSON), &m); err != nil {
+			m = meta{Status: f.status}
 		}
-		hit.AuthorKey = hit.Post.AuthorKey()
-		out.Hits = append(out.Hits, hit)
+		out.Hits = append(out.Hits, m.hit(p))
 	}
 	return out, nil
 }

@@ -113,6 +113,8 @@ func TestSearchEveryField(t *testing.T) {
 
 		{"rule", `rule:"No Links"`, []string{rooftop}},
 		{"rule, lowercase", `rule:"no links"`, []string{rooftop}},
+		{"why, a rule (exact case)", `why:"rule:No Links"`, []string{rooftop}},
+		{"why, a person", `+why:moderator +status:removed`, []string{gate}},
 
 		{"lang", `lang:fr`, []string{zoe}},
 		{"lang, capitals", `lang:FR`, []string{zoe}},
