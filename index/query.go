@@ -72,7 +72,7 @@ type Query struct {
 	// "source"); Media to posts with ("true") or without ("false") media.
 	Network, Lang, Why, Media string
 	Limit                     int
-	Offset int
+	Offset                    int
 	// Sort is "relevance" (default with Text), "newest" (default without)
 	// or "oldest"; by the post's creation time.
 	Sort string

@@ -18,6 +18,7 @@ import (
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
+	"github.com/chorus-wall/chorus/console"
 	"github.com/chorus-wall/chorus/curation"
 	"github.com/chorus-wall/chorus/curation/enrich"
 	"github.com/chorus-wall/chorus/display"
@@ -44,6 +45,9 @@ type App struct {
 	runner    *connectors.Runner
 	curator   *curation.Curator
 	moderator *curation.Moderator
+	decorator *console.Decorator
+	figures   *console.FigureSource
+	feed      *console.Feed
 	media     *media.Proxy
 	access    *access.Policy
 	server    *http.Server
@@ -170,6 +174,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.runner = connectors.NewRunner(a.sources, a.conn, a.log, a.reg)
 
 	a.run(ctx, "display", func(ctx context.Context) error { return a.hub.Run(ctx, a.conn) })
+	a.startConsole(ctx)
 	a.run(ctx, "index", func(ctx context.Context) error { return a.index.Run(ctx, a.conn) })
 	a.run(ctx, "curation", a.curator.Run)
 	a.run(ctx, "connectors", a.runner.Run)
@@ -246,6 +251,11 @@ func (a *App) Stop(ctx context.Context) error {
 		if a.hub != nil {
 			if err := a.hub.Close(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("display: %w", err))
+			}
+		}
+		if a.feed != nil {
+			if err := a.feed.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("console feed: %w", err))
 			}
 		}
 		if a.server != nil {

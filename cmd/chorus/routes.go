@@ -108,6 +108,7 @@ func (a *App) routes() *echo.Echo {
 	admin.PUT("/streams/:id/profiles/:name", prof.Put)
 	admin.DELETE("/streams/:id/profiles/:name", prof.Delete)
 	admin.GET("/sources", a.listSources)
+	a.consoleRoutes(e, admin, idx)
 	return e
 }
 

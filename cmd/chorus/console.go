@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/chorus-wall/chorus/console"
+	"github.com/chorus-wall/chorus/index"
+)
+
+// startConsole builds what the moderation console reads live: the
+// decorated posts, the streams' figures and the feed the index drives.
+// It runs before the index starts, so the feed sees every batch.
+func (a *App) startConsole(ctx context.Context) {
+	a.decorator = &console.Decorator{Index: a.index, Streams: a.streams, Media: a.media.Post}
+	a.figures = &console.FigureSource{Index: a.index, Streams: a.streams, Display: screens{a}}
+	a.feed = console.NewFeed(a.decorator, a.figures, a.log, a.reg)
+	a.index.OnApply = a.feed.Applied
+	a.run(ctx, "console", a.feed.Run)
+}
+
+// consoleRoutes adds the console's live feed and overview.
+func (a *App) consoleRoutes(e *echo.Echo, admin *echo.Group, idx *index.Handlers) {
+	idx.Decorate = a.decorator.Decorate
+	con := &console.Handlers{Feed: a.feed, Figures: a.figures, Viewer: a.consoleViewer, PublicURL: a.cfg.Server.PublicURL}
+	e.GET("/ws/console", con.FeedWS)
+	admin.GET("/overview", con.Overview)
+	admin.GET("/streams/:id/facets", idx.Facets)
+}
+
+// consoleViewer authenticates a console request: whoever holds the admin
+// token sees every stream.
+func (a *App) consoleViewer(c echo.Context) (console.Viewer, error) {
+	got, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.token)) != 1 {
+		return console.Viewer{}, echo.NewHTTPError(http.StatusUnauthorized, "admin token required: Authorization: Bearer <token>")
+	}
+	return console.Viewer{}, nil
+}
+
+// screens tells the console's figures what the display serves.
+type screens struct{ app *App }
+
+func (s screens) Screens(stream string) int { return s.app.hub.Screens(stream) }
+func (s screens) Paused(stream string) (paused, known bool) {
+	return s.app.paused(stream)
+}
