@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -25,6 +26,9 @@ type Config struct {
 	AdminToken Secret   `yaml:"admin_token"`
 	Auth       Auth     `yaml:"auth"`
 	LogLevel   string   `yaml:"log_level"`
+	LogFormat  string   `yaml:"log_format"`
+	Metrics    Metrics  `yaml:"metrics"`
+	Limits     Limits   `yaml:"limits"`
 	Sources    []Source `yaml:"sources"`
 	Streams    []Stream `yaml:"streams"`
 
@@ -45,6 +49,44 @@ type Server struct {
 	// PublicURL is how browsers reach this server; it names the same origin
 	// for websocket checks and absolute links.
 	PublicURL string `yaml:"public_url"`
+}
+
+// Metrics says where Prometheus reads /metrics.
+type Metrics struct {
+	// Listen, when set, serves /metrics without a token on this host:port
+	// (a private address for the scraper). The main address serves it only
+	// with the admin token.
+	Listen string `yaml:"listen"`
+}
+
+// Limits protect the server from floods and runaway scripts. A call over a
+// rate limit is answered 429 with Retry-After.
+type Limits struct {
+	// Webhook limits the calls to each webhook source.
+	Webhook Rate `yaml:"webhook"`
+	// Admin limits admin calls per credential, and refused credentials per
+	// client address.
+	Admin Rate `yaml:"admin"`
+	// AdminBodyBytes caps the body of an admin call (413 above it).
+	AdminBodyBytes int64 `yaml:"admin_body_bytes"`
+}
+
+// Rate is a token bucket: PerSecond calls on average, Burst at once
+// (default: twice PerSecond).
+type Rate struct {
+	PerSecond float64 `yaml:"per_second"`
+	Burst     int     `yaml:"burst"`
+}
+
+// withDefaults fills what r leaves out from def.
+func (r Rate) withDefaults(def Rate) Rate {
+	if r.PerSecond == 0 {
+		r.PerSecond = def.PerSecond
+	}
+	if r.Burst == 0 {
+		r.Burst = max(1, int(math.Ceil(2*r.PerSecond)))
+	}
+	return r
 }
 
 // NATS says where the bus is.
@@ -158,6 +200,18 @@ const (
 	DefaultMediaCacheMB = 1024
 	DefaultMaxImageMB   = 10
 	DefaultMediaFresh   = 24 * time.Hour
+	// MaxDisplayLimit is the most posts a screen shows; the kiosk wall
+	// renders at most this many cards (MAX_CARDS in static/web/assets).
+	MaxDisplayLimit = 200
+	// DefaultAdminBodyBytes caps admin call bodies, as the webhook's
+	// max_body_bytes does for pushes.
+	DefaultAdminBodyBytes = 1 << 20
+)
+
+// Default rate limits.
+var (
+	DefaultWebhookRate = Rate{PerSecond: 50, Burst: 100}
+	DefaultAdminRate   = Rate{PerSecond: 20, Burst: 40}
 )
 
 // Environment variables that override the file.
@@ -168,6 +222,7 @@ var envOverrides = map[string]func(*Config, string){
 	"CHORUS_NATS_URL":    func(c *Config, v string) { c.NATS.URL = v },
 	"CHORUS_ADMIN_TOKEN": func(c *Config, v string) { c.AdminToken = Secret(v) },
 	"CHORUS_LOG_LEVEL":   func(c *Config, v string) { c.LogLevel = v },
+	"CHORUS_LOG_FORMAT":  func(c *Config, v string) { c.LogFormat = v },
 }
 
 // Load reads the file at path (empty: no file), applies environment
@@ -293,6 +348,14 @@ func (c *Config) applyDefaults() {
 		c.Media.FreshFor = DefaultMediaFresh
 	}
 	c.Auth.applyDefaults()
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+	c.Limits.Webhook = c.Limits.Webhook.withDefaults(DefaultWebhookRate)
+	c.Limits.Admin = c.Limits.Admin.withDefaults(DefaultAdminRate)
+	if c.Limits.AdminBodyBytes == 0 {
+		c.Limits.AdminBodyBytes = DefaultAdminBodyBytes
+	}
 	for i := range c.Streams {
 		s := &c.Streams[i]
 		if s.Moderation == "" {
@@ -386,6 +449,29 @@ func (c *Config) Validate() error {
 		bad("log_level", "%q must be debug, info, warn or error", c.LogLevel)
 	}
 	c.Auth.validate(bad)
+	if !oneOf(c.LogFormat, "text", "json") {
+		bad("log_format", "%q must be text or json", c.LogFormat)
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			bad("metrics.listen", "%q is not host:port (for example \"127.0.0.1:9090\")", c.Metrics.Listen)
+		}
+	}
+	for _, l := range []struct {
+		key string
+		r   Rate
+	}{{"limits.webhook", c.Limits.Webhook}, {"limits.admin", c.Limits.Admin}} {
+		key, r := l.key, l.r
+		if r.PerSecond <= 0 || r.PerSecond > 1e6 {
+			bad(key+".per_second", "%g must be above 0 and at most 1000000", r.PerSecond)
+		}
+		if r.Burst < 1 || r.Burst > 1e6 {
+			bad(key+".burst", "%d must be between 1 and 1000000", r.Burst)
+		}
+	}
+	if c.Limits.AdminBodyBytes < 1024 || c.Limits.AdminBodyBytes > 64<<20 {
+		bad("limits.admin_body_bytes", "%d must be between 1024 and 67108864", c.Limits.AdminBodyBytes)
+	}
 	sources := map[string]bool{}
 	for i, s := range c.Sources {
 		key := fmt.Sprintf("sources[%d]", i)
@@ -431,8 +517,8 @@ func (c *Config) Validate() error {
 		if s.ViewerToken != "" && s.ViewerToken != "required" {
 			bad(key+".viewer_token", "%q must be \"required\" or left out", s.ViewerToken)
 		}
-		if s.DisplayLimit < 1 || s.DisplayLimit > 500 {
-			bad(key+".display_limit", "%d must be between 1 and 500", s.DisplayLimit)
+		if s.DisplayLimit < 1 || s.DisplayLimit > MaxDisplayLimit {
+			bad(key+".display_limit", "%d must be between 1 and %d (the most a wall shows)", s.DisplayLimit, MaxDisplayLimit)
 		}
 		errs = append(errs, s.validateCuration(key)...)
 	}

@@ -43,6 +43,14 @@ func TestLoadRejects(t *testing.T) {
 		"oidc-http-issuer.yaml":         {"auth.oidc.issuer: \"http://id.brand.example\" must be https"},
 		"oidc-redirect-path.yaml":       {"auth.oidc.redirect_url: \"https://wall.brand.example/callback\" must end in /api/v1/oidc/callback"},
 		"session-max-age.yaml":          {"auth.session_max_age: 1h0m0s is shorter than auth.session_idle"},
+		"bad-log-format.yaml":           {`log_format: "xml" must be text or json`},
+		"display-limit-over-wall.yaml":  {"streams[0].display_limit: 500 must be between 1 and 200 (the most a wall shows)"},
+		"bad-metrics-listen.yaml":       {`metrics.listen: "9090" is not host:port`},
+		"bad-limits.yaml": {
+			"limits.webhook.per_second: -1 must be above 0",
+			`limits.admin.burst (line 3): "0.5" is not a whole number`,
+			"limits.admin_body_bytes: 100 must be between 1024 and 67108864",
+		},
 		"many-problems.yaml": {
 			"7 problems:",
 			"server.adr (line 2): unknown key",

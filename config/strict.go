@@ -75,6 +75,11 @@ func walk(node *yaml.Node, t reflect.Type, path string, lines map[int]string, er
 	switch node.Kind {
 	case yaml.ScalarNode:
 		expand(node, path, errs)
+		// yaml.v3 would quietly cut 0.5 to 0 in an integer field.
+		if isInteger(t) && node.ShortTag() == "!!float" {
+			*errs = append(*errs, fmt.Errorf("%s (line %d): %q is not a whole number", label(path), node.Line, node.Value))
+			node.Value, node.Tag = "0", "!!int"
+		}
 	case yaml.SequenceNode:
 		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
 			*errs = append(*errs, fmt.Errorf("%s (line %d): expected %s, got a list", label(path), node.Line, describe(t)))
@@ -121,6 +126,15 @@ func checkDuration(node *yaml.Node, path string, errs *[]error) {
 	}
 	// yaml.v3 reads only strings into a time.Duration, so a plain 0 too.
 	node.Tag, node.Style = "!!str", 0
+}
+
+func isInteger(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
 }
 
 func expandAll(node *yaml.Node, path string, errs *[]error) {

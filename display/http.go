@@ -56,19 +56,22 @@ func (h *Handlers) WS(c echo.Context) error {
 	return nil
 }
 
-// Posts answers GET /api/v1/streams/:id/posts?limit=N with the snapshot.
+// Posts answers GET /api/v1/streams/:id/posts?limit=N with the snapshot,
+// at most config.MaxDisplayLimit posts.
 func (h *Handlers) Posts(c echo.Context) error {
 	stream, err := h.stream(c)
 	if err != nil {
 		return err
 	}
-	limit := stream.DisplayLimit
+	// No screen shows more than config.MaxDisplayLimit posts, whatever a
+	// stream stored before that limit said.
+	limit := min(stream.DisplayLimit, config.MaxDisplayLimit)
 	if raw := c.QueryParam("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, "limit must be a positive integer")
 		}
-		limit = min(n, keep)
+		limit = min(n, config.MaxDisplayLimit)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, h.Hub.Posts(stream.ID, limit))

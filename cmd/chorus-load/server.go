@@ -44,6 +44,8 @@ var (
 func config(dir string, port, natsPort int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "server: {addr: \"127.0.0.1:%d\"}\ndata_dir: %q\nadmin_token: %s\nlog_level: warn\n", port, filepath.Join(dir, "data"), adminToken)
+	// The harness pushes far past the webhook's default rate limit on purpose.
+	fmt.Fprintf(&b, "limits: {webhook: {per_second: 100000}}\n")
 	fmt.Fprintf(&b, "nats: {listen: \"127.0.0.1:%d\"}\nsources:\n", natsPort)
 	for _, s := range sources {
 		fmt.Fprintf(&b, "  - {id: %s, type: webhook, secret: %s, max_posts: 1000, max_body_bytes: 16777216}\n", s, secret)

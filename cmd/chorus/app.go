@@ -53,6 +53,13 @@ type App struct {
 	server    *http.Server
 	listener  net.Listener
 
+	// metricsServer serves /metrics on metrics.listen, when set.
+	metricsServer   *http.Server
+	metricsListener net.Listener
+
+	webhookLimit *limiter
+	adminLimit   *limiter
+
 	// Each stage runs under its own context so Stop can end them in order.
 	stages []*stage
 
@@ -74,6 +81,9 @@ type stage struct {
 func NewApp(cfg *config.Config, registry connectors.Registry, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	refused := refusedCalls(a.reg)
+	a.webhookLimit = newLimiter("webhook", cfg.Limits.Webhook, log, refused)
+	a.adminLimit = newLimiter("admin", cfg.Limits.Admin, log, refused)
 	unparsed := connectors.NewUnparsed()
 	a.reg.MustRegister(unparsed)
 	sources, err := registry.Build(cfg.Sources, connectors.Deps{
@@ -183,6 +193,20 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("listen on %s (server.addr): %w", a.cfg.Server.Addr, err)
 	}
+	if a.cfg.Metrics.Listen != "" {
+		if a.metricsListener, err = net.Listen("tcp", a.cfg.Metrics.Listen); err != nil {
+			return fmt.Errorf("listen on %s (metrics.listen): %w", a.cfg.Metrics.Listen, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metricsHandler())
+		a.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+		a.run(ctx, "metrics", func(ctx context.Context) error {
+			if err := a.metricsServer.Serve(a.metricsListener); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("metrics: %w", err)
+			}
+			return nil
+		})
+	}
 	e := a.routes()
 	a.server = &http.Server{
 		Handler:           e,
@@ -198,7 +222,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return nil
 	})
 	a.log.Info("chorus is serving", "addr", a.listener.Addr().String(), "public_url", a.cfg.Server.PublicURL,
-		"streams", len(a.cfg.Streams), "sources", len(a.sources), "nats", natsMode(a.cfg))
+		"streams", len(a.cfg.Streams), "sources", len(a.sources), "nats", natsMode(a.cfg), "metrics", a.MetricsAddr())
 	return nil
 }
 
@@ -241,6 +265,15 @@ func (a *App) Addr() string {
 	return a.listener.Addr().String()
 }
 
+// MetricsAddr is the address /metrics is served on without a token, or
+// "" when metrics.listen is not set.
+func (a *App) MetricsAddr() string {
+	if a.metricsListener == nil {
+		return ""
+	}
+	return a.metricsListener.Addr().String()
+}
+
 // Stop shuts down in reverse order: screens are told "going away", HTTP
 // stops, then connectors, curation, the index (flushed) and the display,
 // and finally the bus is drained. It is safe to call twice and returns when
@@ -262,6 +295,13 @@ func (a *App) Stop(ctx context.Context) error {
 			if err := a.server.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("http: %w", err))
 			}
+		}
+		if a.metricsServer != nil {
+			if err := a.metricsServer.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("metrics: %w", err))
+			}
+		} else if a.metricsListener != nil {
+			a.metricsListener.Close()
 		}
 		for i := len(a.stages) - 1; i >= 0; i-- {
 			s := a.stages[i]

@@ -55,8 +55,9 @@ func sourceTypes() connectors.Registry {
 
 // configFlags are the flags every command that reads the config shares.
 type configFlags struct {
-	Config string `short:"c" help:"Config file (YAML). Without one, Chorus runs the demo." type:"path" env:"CHORUS_CONFIG"`
-	Data   string `help:"Data directory (overrides data_dir)." type:"path"`
+	Config    string `short:"c" help:"Config file (YAML). Without one, Chorus runs the demo." type:"path" env:"CHORUS_CONFIG"`
+	Data      string `help:"Data directory (overrides data_dir)." type:"path"`
+	LogFormat string `help:"Log format: text or json (overrides log_format and CHORUS_LOG_FORMAT)." enum:"text,json," default:""`
 }
 
 // load reads the config with the flags applied. adjust (may be nil) applies
@@ -67,6 +68,9 @@ func (f configFlags) load(adjust func(*config.Config), check func(*config.Config
 		Adjust: func(c *config.Config) {
 			if f.Data != "" {
 				c.DataDir = f.Data
+			}
+			if f.LogFormat != "" {
+				c.LogFormat = f.LogFormat
 			}
 			if adjust != nil {
 				adjust(c)
@@ -100,7 +104,7 @@ func (s *serveCmd) Run(e *env) error {
 		}
 	}, func(cfg *config.Config) (err error) {
 		// Building the app checks every source's settings and every rule.
-		log = newLogger(e.stderr, cfg.LogLevel)
+		log = newLogger(e.stderr, cfg.LogLevel, cfg.LogFormat)
 		app, err = NewApp(cfg, sourceTypes(), log)
 		return err
 	})
@@ -162,7 +166,7 @@ func (r *rebuildCmd) Run(e *env) error {
 		return err
 	}
 	defer lock.Unlock()
-	log := newLogger(e.stderr, cfg.LogLevel)
+	log := newLogger(e.stderr, cfg.LogLevel, cfg.LogFormat)
 	conn, err := bus.Open(e.ctx, bus.Options{
 		URL: cfg.NATS.URL, Credentials: cfg.NATS.Credentials, DataDir: cfg.DataDir,
 		Retention: cfg.NATS.Retention, Name: "chorus-index-rebuild", Logger: log,
@@ -228,10 +232,16 @@ func (versionCmd) Run(e *env) error {
 	return nil
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// newLogger logs at level ("info", ...) in format: "json" gives one JSON
+// object per line, anything else logfmt-style text.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // adminToken returns the configured admin token, or else the one kept in

@@ -24,12 +24,12 @@ func (a *App) startConsole(ctx context.Context) {
 }
 
 // consoleRoutes adds the console's live feed and overview.
-func (a *App) consoleRoutes(e *echo.Echo, admin *echo.Group, idx *index.Handlers) {
+func (a *App) consoleRoutes(e *echo.Echo, admin adminRoute, idx *index.Handlers) {
 	idx.Decorate = a.decorator.Decorate
 	con := &console.Handlers{Feed: a.feed, Figures: a.figures, Viewer: a.consoleViewer, PublicURL: a.cfg.Server.PublicURL}
 	e.GET("/ws/console", con.FeedWS)
-	admin.GET("/overview", con.Overview)
-	admin.GET("/streams/:id/facets", idx.Facets)
+	admin(http.MethodGet, "/overview", con.Overview)
+	admin(http.MethodGet, "/streams/:id/facets", idx.Facets)
 }
 
 // consoleViewer authenticates a console request: whoever holds the admin

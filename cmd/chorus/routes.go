@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -25,98 +22,134 @@ import (
 	"github.com/chorus-wall/chorus/syndicate"
 )
 
-// pageCSP keeps every page to its own scripts and styles: even if post text
-// ever reached HTML, no inline script could run.
-const pageCSP = "default-src 'self'; img-src 'self' https: http: data:; media-src 'self' https: http:; " +
-	"connect-src 'self' ws: wss:; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
+// pageCSP keeps every page to its own scripts, styles and connections:
+// even if post text ever reached HTML, no inline script could run, and no
+// page could talk to another host. connect-src 'self' covers the page's own
+// websocket (ws: and wss: of the same host). Images and media may still come
+// from any https: host, because the display protocol still carries the
+// networks' own avatar and photo URLs; http: and data: images are refused.
+// Once the display sends media proxy URLs (/media/...) as the feeds do,
+// img-src and media-src narrow to 'self'.
+const pageCSP = "default-src 'self'; img-src 'self' https:; media-src 'self' https:; connect-src 'self'; " +
+	"script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 
-// routes lists every route of the server in one place.
+// routes lists every route of the server in one place. Admin routes carry
+// their middleware one by one, so an unknown path answers 404 and a wrong
+// method 405, never 401.
 func (a *App) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.httpError
 	e.Use(middleware.Recover())
-	e.Use(a.requestLog())
+	e.Use(a.accessLog())
+	e.Use(wholeSegments)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		ContentTypeNosniff: "nosniff",
 		XFrameOptions:      "SAMEORIGIN",
 		ReferrerPolicy:     "no-referrer",
 	}))
-
-	pages := &pageHandlers{files: static.FS()}
-	e.GET("/", pages.file("index.html"))
-	e.GET("/wall/:id", pages.file("wall.html"))
-	e.GET("/assets/*", pages.assets())
-	e.GET("/media/:sig/:url", a.media.Serve)
-	if a.hasSourceType("demo") {
-		e.GET("/demo/media/*", echo.WrapHandler(demo.MediaHandler()))
+	// get serves GET and HEAD alike.
+	get := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
 	}
 
-	e.GET("/healthz", a.healthz)
-	e.GET("/readyz", a.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
-	e.GET("/debug/pprof/*", pprofHandler(), a.requireAdmin)
+	pages := &pageHandlers{files: static.FS()}
+	get("/", pages.file("index.html"))
+	get("/wall/:id", pages.file("wall.html"))
+	get("/assets/*", pages.assets())
+	get("/media/:sig/:url", a.media.Serve)
+	if a.hasSourceType("demo") {
+		get("/demo/media/*", echo.WrapHandler(demo.MediaHandler()))
+	}
+
+	get("/healthz", a.healthz)
+	get("/readyz", a.readyz)
+	get("/metrics", echo.WrapHandler(a.metricsHandler()), a.requireAdmin)
+	get("/debug/pprof/*", pprofHandler(), a.requireAdmin)
 	e.POST("/debug/pprof/symbol", pprofHandler(), a.requireAdmin)
 
 	disp := &display.Handlers{Hub: a.hub, Streams: a.streams, PublicURL: a.cfg.Server.PublicURL}
-	e.GET("/ws/streams/:id", disp.WS, a.access.Read)
+	e.GET("/ws/streams/:id", disp.WS, a.logRefusedOrigin, a.access.Read)
 
 	// A stream's public reads: CORS for its allowed origins, viewer tokens
-	// for private streams (access.Policy.Read).
-	read := []string{http.MethodGet, http.MethodOptions}
+	// for private streams (access.Policy.Read); the origins they refuse are
+	// logged.
+	read := []string{http.MethodGet, http.MethodHead, http.MethodOptions}
 	syn := &syndicate.Handlers{Streams: a.streams, Posts: a.hub, Media: a.media, PublicURL: a.cfg.Server.PublicURL}
-	e.Match(read, "/feeds/:file", syn.Feed, a.access.Read)
+	e.Match(read, "/feeds/:file", syn.Feed, a.logRefusedOrigin, a.access.Read)
 
-	api := e.Group("/api/v1")
-	api.GET("/streams", a.listStreams)
-	api.Match(read, "/streams/:id", a.getStream, a.access.Read)
-	api.Match(read, "/streams/:id/posts", disp.Posts, a.access.Read)
-	api.Match(read, "/streams/:id/cards.html", syn.Cards, a.access.Read)
+	const v1 = "/api/v1"
+	get(v1+"/streams", a.listStreams)
+	e.Match(read, v1+"/streams/:id", a.getStream, a.logRefusedOrigin, a.access.Read)
+	e.Match(read, v1+"/streams/:id/posts", disp.Posts, a.logRefusedOrigin, a.access.Read)
+	e.Match(read, v1+"/streams/:id/cards.html", syn.Cards, a.logRefusedOrigin, a.access.Read)
 	prof := &profile.Handlers{Store: profile.NewStore(a.conn.Config), Streams: a.streams, ImageURL: a.media.URL}
-	api.Match(read, "/streams/:id/profiles/:name", prof.Get, a.access.Read)
-	api.POST("/ingest/:source", a.ingest)
+	e.Match(read, v1+"/streams/:id/profiles/:name", prof.Get, a.logRefusedOrigin, a.access.Read)
+	e.POST(v1+"/ingest/:source", a.ingest)
 
-	admin := api.Group("", a.requireAdmin)
+	// admin adds an admin route: credentials, rate limit, body cap, and a
+	// log line for every change a moderator makes.
+	var admin adminRoute = func(method, path string, h echo.HandlerFunc) {
+		m := []echo.MiddlewareFunc{a.requireAdmin, a.adminBody}
+		if method == http.MethodGet {
+			e.Match([]string{http.MethodGet, http.MethodHead}, v1+path, h, m...)
+			return
+		}
+		e.Add(method, v1+path, h, append(m, a.logModeration)...)
+	}
 	idx := &index.Handlers{Index: a.index, Streams: a.streams}
-	admin.GET("/streams/:id/queue", idx.Queue)
-	admin.GET("/streams/:id/search", idx.Search)
-	admin.GET("/streams/:id/audit", idx.Audit)
+	admin(http.MethodGet, "/streams/:id/queue", idx.Queue)
+	admin(http.MethodGet, "/streams/:id/search", idx.Search)
+	admin(http.MethodGet, "/streams/:id/audit", idx.Audit)
 	mod := &curation.Handlers{
 		Moderator: a.moderator, Store: a.store, Streams: a.streams,
 		IsNotFound: func(err error) bool { return errors.Is(err, index.ErrNotFound) },
 		Select:     a.selectPosts,
 		Recent:     a.recentPosts,
 	}
-	admin.POST("/streams/:id/posts/:post/alt", mod.EditAlt)
-	admin.POST("/streams/:id/posts/:post/:action", mod.Act)
-	admin.POST("/streams/:id/authors/:author/:action", mod.ActOnAuthor)
-	admin.POST("/streams/:id/bulk", mod.Bulk)
-	admin.POST("/streams/:id/pause", mod.Control("pause"))
-	admin.POST("/streams/:id/resume", mod.Control("resume"))
-	admin.GET("/streams/:id/settings", mod.GetSettings)
-	admin.PUT("/streams/:id/settings", mod.PutSettings)
-	admin.PATCH("/streams/:id/settings", mod.PutSettings)
-	admin.DELETE("/streams/:id", mod.DeleteStream)
-	admin.GET("/streams/:id/rules", mod.GetRules)
-	admin.PUT("/streams/:id/rules", mod.PutRules)
-	admin.POST("/streams/:id/rules/dry-run", mod.DryRun)
-	admin.GET("/streams/:id/filters", mod.GetFilters)
-	admin.PUT("/streams/:id/filters", mod.PutFilters)
-	admin.PATCH("/streams/:id/filters", mod.PutFilters)
-	admin.POST("/streams/:id/viewer-tokens", a.access.MintToken)
-	admin.GET("/streams/:id/profiles", prof.List)
-	admin.PUT("/streams/:id/profiles/:name", prof.Put)
-	admin.DELETE("/streams/:id/profiles/:name", prof.Delete)
-	admin.GET("/sources", a.listSources)
+	admin(http.MethodPost, "/streams/:id/posts/:post/alt", mod.EditAlt)
+	admin(http.MethodPost, "/streams/:id/posts/:post/:action", mod.Act)
+	admin(http.MethodPost, "/streams/:id/authors/:author/:action", mod.ActOnAuthor)
+	admin(http.MethodPost, "/streams/:id/bulk", mod.Bulk)
+	admin(http.MethodPost, "/streams/:id/pause", mod.Control("pause"))
+	admin(http.MethodPost, "/streams/:id/resume", mod.Control("resume"))
+	admin(http.MethodGet, "/streams/:id/settings", mod.GetSettings)
+	admin(http.MethodPut, "/streams/:id/settings", mod.PutSettings)
+	admin(http.MethodPatch, "/streams/:id/settings", mod.PutSettings)
+	admin(http.MethodDelete, "/streams/:id", mod.DeleteStream)
+	admin(http.MethodGet, "/streams/:id/rules", mod.GetRules)
+	admin(http.MethodPut, "/streams/:id/rules", mod.PutRules)
+	admin(http.MethodPost, "/streams/:id/rules/dry-run", mod.DryRun)
+	admin(http.MethodGet, "/streams/:id/filters", mod.GetFilters)
+	admin(http.MethodPut, "/streams/:id/filters", mod.PutFilters)
+	admin(http.MethodPatch, "/streams/:id/filters", mod.PutFilters)
+	admin(http.MethodPost, "/streams/:id/viewer-tokens", a.access.MintToken)
+	admin(http.MethodGet, "/streams/:id/profiles", prof.List)
+	admin(http.MethodPut, "/streams/:id/profiles/:name", prof.Put)
+	admin(http.MethodDelete, "/streams/:id/profiles/:name", prof.Delete)
+	admin(http.MethodGet, "/sources", a.listSources)
 	a.consoleRoutes(e, admin, idx)
 	return e
 }
 
+// adminRoute adds an admin API route, path under /api/v1.
+type adminRoute func(method, path string, h echo.HandlerFunc)
+
+// metricsHandler serves the Prometheus registry.
+func (a *App) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})
+}
+
 // ingest routes a signed push to its webhook source.
+// Each source has its own rate limit, so one runaway integrator cannot
+// starve another.
 func (a *App) ingest(c echo.Context) error {
 	s, ok := a.sources[c.Param("source")].(*webhook.Source)
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "no webhook source with that id")
+	}
+	if err := a.webhookLimit.allow(c, s.ID(), "source", s.ID()); err != nil {
+		return err
 	}
 	return s.Handle(c)
 }
@@ -197,59 +230,6 @@ func (a *App) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// requireAdmin accepts "Authorization: Bearer <admin token>".
-func (a *App) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		got, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.token)) != 1 {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="chorus"`)
-			return echo.NewHTTPError(http.StatusUnauthorized, "admin token required: Authorization: Bearer <token>")
-		}
-		c.Set(curation.ActorKey, "admin")
-		return next(c)
-	}
-}
-
-// httpError answers every error as JSON {"error": "..."}; internal errors
-// are logged and not shown.
-func (a *App) httpError(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
-	code, msg := http.StatusInternalServerError, "internal error"
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		code = he.Code
-		if m, ok := he.Message.(string); ok {
-			msg = m
-		} else {
-			msg = http.StatusText(code)
-		}
-	} else {
-		a.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-	}
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(code)
-		return
-	}
-	_ = c.JSON(code, map[string]string{"error": msg})
-}
-
-func (a *App) requestLog() echo.MiddlewareFunc {
-	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogError: true,
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			level := slog.LevelDebug
-			if v.Status >= 500 && v.URIPath != "/readyz" {
-				level = slog.LevelWarn
-			}
-			a.log.Log(c.Request().Context(), level, "http", "method", v.Method, "path", v.URIPath,
-				"status", v.Status, "latency", v.Latency.Round(time.Microsecond))
-			return nil
-		},
-	})
-}
-
 // pageHandlers serve the embedded web surfaces.
 type pageHandlers struct{ files fs.FS }
 
@@ -266,6 +246,7 @@ func (p *pageHandlers) file(name string) echo.HandlerFunc {
 	}
 }
 
+// assets serves the files under assets/, never a directory listing.
 func (p *pageHandlers) assets() echo.HandlerFunc {
 	sub, err := fs.Sub(p.files, "assets")
 	if err != nil {
@@ -273,6 +254,10 @@ func (p *pageHandlers) assets() echo.HandlerFunc {
 	}
 	files := http.StripPrefix("/assets/", http.FileServerFS(sub))
 	return func(c echo.Context) error {
+		name := strings.TrimPrefix(c.Request().URL.Path, "/assets/")
+		if info, err := fs.Stat(sub, name); err != nil || info.IsDir() {
+			return echo.NewHTTPError(http.StatusNotFound, "no such file")
+		}
 		if ct := static.ContentType(c.Request().URL.Path); ct != "" {
 			c.Response().Header().Set("Content-Type", ct) // modules load only as JavaScript
 		}

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -39,6 +41,7 @@ type Settings struct {
 type Source struct {
 	settings Settings
 	now      func() time.Time
+	log      *slog.Logger
 	calls    chan call
 	stopped  chan struct{}
 	running  chan struct{}
@@ -88,7 +91,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		return nil, errors.Join(errs...)
 	}
 	deps = deps.WithDefaults()
-	return &Source{settings: s, now: deps.Now, calls: make(chan call, queuedCalls), stopped: make(chan struct{}), running: make(chan struct{})}, nil
+	return &Source{settings: s, now: deps.Now, log: deps.Logger, calls: make(chan call, queuedCalls), stopped: make(chan struct{}), running: make(chan struct{})}, nil
 }
 
 // ID is the source's id.
@@ -161,12 +164,14 @@ func (s *Source) Handle(c echo.Context) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
+			s.refused(c, "body too large", "limit", s.settings.MaxBodyBytes)
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.settings.MaxBodyBytes))
 		}
 		return echo.NewHTTPError(http.StatusBadRequest, "could not read body")
 	}
 	now := s.now()
 	if err := Verify([]byte(s.settings.Secret.Reveal()), r.Header.Get(TimestampHeader), r.Header.Get(SignatureHeader), body, now, s.settings.MaxAge); err != nil {
+		s.refused(c, err.Error())
 		return echo.NewHTTPError(http.StatusUnauthorized, err.Error())
 	}
 	posts, err := ParseBody(body, s.settings.Network, s.settings.ID, s.settings.MaxPosts, now)
@@ -181,6 +186,17 @@ func (s *Source) Handle(c echo.Context) error {
 		ids[i] = p.ID
 	}
 	return c.JSON(http.StatusAccepted, map[string]any{"accepted": len(posts), "ids": ids})
+}
+
+// refused logs a call turned away for its signature or size, with the
+// calling address (the connection's, never a header's); the logger names
+// the source.
+func (s *Source) refused(c echo.Context, why string, attrs ...any) {
+	remote := c.Request().RemoteAddr
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		remote = host
+	}
+	s.log.Warn("webhook call refused", append([]any{"why", why, "remote", remote}, attrs...)...)
 }
 
 // deliver hands posts to the runner and waits until they are stored.
