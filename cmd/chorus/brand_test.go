@@ -34,7 +34,7 @@ func TestMediaProxyRoute(t *testing.T) {
 	if again := b.media.URL("https://127.0.0.1:9/avatar.png"); again != signed {
 		t.Fatalf("after a restart the same URL signs as %q, before %q", again, signed)
 	}
-	code, body = do(t, mustReq(http.MethodGet, b.base+"/metrics"))
+	code, body = b.admin(t, http.MethodGet, "/metrics")
 	if code != http.StatusOK || !strings.Contains(body, "chorus_media_cache_bytes") {
 		t.Fatalf("metrics: %d", code)
 	}
