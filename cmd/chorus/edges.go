@@ -103,18 +103,23 @@ func (a *App) logModeration(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRefusedOrigin logs a browser origin a stream's public read refused:
-// a websocket answered 403 for its Origin, or a cross-origin read answered
-// without CORS headers (its browser keeps the answer from the page). Mount
-// it outside access.Policy.Read, which sets those headers.
-func (a *App) logRefusedOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+// logRefusedReads logs what a stream's public read refused: a viewer
+// token (401 on a private stream; the token is never logged), a websocket
+// answered 403 for its Origin, or a cross-origin read answered without CORS
+// headers (its browser keeps the answer from the page). Mount it outside
+// access.Policy.Read, which sets those headers.
+func (a *App) logRefusedReads(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusUnauthorized {
+			a.log.Warn("viewer token refused", "path", c.Request().URL.Path, "why", he.Message, "remote", clientAddr(c))
+			return err
+		}
 		origin := c.Request().Header.Get("Origin")
 		if origin == "" {
 			return err
 		}
-		var he *echo.HTTPError
 		switch {
 		case errors.As(err, &he) && he.Code == http.StatusForbidden && isWebsocket(c.Request()):
 			a.log.Warn("websocket origin refused", "stream", c.Param("id"), "origin", origin, "remote", clientAddr(c))

@@ -254,6 +254,7 @@ func TestLogs(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := dir + "/chorus.yaml"
 	cfg := strings.Replace(testConfig, "log_level: warn", "log_level: info", 1) + "limits: {webhook: {per_second: 0.01, burst: 2}}\n"
+	cfg = strings.Replace(cfg, "    moderation: manual\n", "    moderation: manual\n    viewer_token: required\n", 1)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -310,6 +311,9 @@ func TestLogs(t *testing.T) {
 	if code, _ := do(t, own); code != http.StatusOK {
 		t.Fatal("same-origin read")
 	}
+	if code, _ := do(t, mustReq(http.MethodGet, base+"/api/v1/streams/mod/posts?token=forged-viewer-token")); code != http.StatusUnauthorized {
+		t.Fatal("forged viewer token")
+	}
 	const wrongToken = "wrong-token-0123456789"
 	req := mustReq(http.MethodGet, base+"/api/v1/streams/wall/queue")
 	req.Header.Set("Authorization", "Bearer "+wrongToken)
@@ -328,6 +332,7 @@ func TestLogs(t *testing.T) {
 		{"level": "INFO", "msg": "http", "method": "POST", "path": "/api/v1/ingest/hook", "status": 429.0},
 		{"level": "WARN", "msg": "websocket origin refused", "stream": "wall", "origin": "https://evil.example", "remote": "127.0.0.1"},
 		{"level": "WARN", "msg": "cross-origin read refused", "path": "/api/v1/streams/wall/posts", "origin": "https://evil.example", "remote": "127.0.0.1"},
+		{"level": "WARN", "msg": "viewer token refused", "path": "/api/v1/streams/mod/posts", "why": "malformed viewer token", "remote": "127.0.0.1"},
 		{"level": "WARN", "msg": "admin credentials refused", "why": "wrong token", "path": "/api/v1/streams/wall/queue", "remote": "127.0.0.1"},
 		{"level": "INFO", "msg": "moderator action", "actor": "admin", "method": "POST", "route": "/api/v1/streams/:id/pause", "stream": "wall", "status": 200.0},
 	}
@@ -350,7 +355,7 @@ func TestLogs(t *testing.T) {
 	if n := strings.Count(logs.String(), `"msg":"cross-origin read refused"`); n != 1 {
 		t.Errorf("%d cross-origin refusals logged, want 1 (the server's own origin is no refusal)", n)
 	}
-	for _, secret := range []string{querySecret, testToken, wrongToken, testSecret, "fire alarm"} {
+	for _, secret := range []string{querySecret, testToken, wrongToken, testSecret, "fire alarm", "forged-viewer-token"} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("the log shows %q", secret)
 		}

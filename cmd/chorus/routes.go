@@ -69,22 +69,22 @@ func (a *App) routes() *echo.Echo {
 	e.POST("/debug/pprof/symbol", pprofHandler(), a.requireAdmin)
 
 	disp := &display.Handlers{Hub: a.hub, Streams: a.streams, PublicURL: a.cfg.Server.PublicURL}
-	e.GET("/ws/streams/:id", disp.WS, a.logRefusedOrigin, a.access.Read)
+	e.GET("/ws/streams/:id", disp.WS, a.logRefusedReads, a.access.Read)
 
 	// A stream's public reads: CORS for its allowed origins, viewer tokens
 	// for private streams (access.Policy.Read); the origins they refuse are
 	// logged.
 	read := []string{http.MethodGet, http.MethodHead, http.MethodOptions}
 	syn := &syndicate.Handlers{Streams: a.streams, Posts: a.hub, Media: a.media, PublicURL: a.cfg.Server.PublicURL}
-	e.Match(read, "/feeds/:file", syn.Feed, a.logRefusedOrigin, a.access.Read)
+	e.Match(read, "/feeds/:file", syn.Feed, a.logRefusedReads, a.access.Read)
 
 	const v1 = "/api/v1"
 	get(v1+"/streams", a.listStreams)
-	e.Match(read, v1+"/streams/:id", a.getStream, a.logRefusedOrigin, a.access.Read)
-	e.Match(read, v1+"/streams/:id/posts", disp.Posts, a.logRefusedOrigin, a.access.Read)
-	e.Match(read, v1+"/streams/:id/cards.html", syn.Cards, a.logRefusedOrigin, a.access.Read)
+	e.Match(read, v1+"/streams/:id", a.getStream, a.logRefusedReads, a.access.Read)
+	e.Match(read, v1+"/streams/:id/posts", disp.Posts, a.logRefusedReads, a.access.Read)
+	e.Match(read, v1+"/streams/:id/cards.html", syn.Cards, a.logRefusedReads, a.access.Read)
 	prof := &profile.Handlers{Store: profile.NewStore(a.conn.Config), Streams: a.streams, ImageURL: a.media.URL}
-	e.Match(read, v1+"/streams/:id/profiles/:name", prof.Get, a.logRefusedOrigin, a.access.Read)
+	e.Match(read, v1+"/streams/:id/profiles/:name", prof.Get, a.logRefusedReads, a.access.Read)
 	e.POST(v1+"/ingest/:source", a.ingest)
 
 	// admin adds an admin route: credentials, rate limit, body cap, and a
