@@ -201,7 +201,7 @@ const (
 	DefaultMaxImageMB   = 10
 	DefaultMediaFresh   = 24 * time.Hour
 	// MaxDisplayLimit is the most posts a screen shows; the kiosk wall
-	// renders at most this many cards (MAX_CARDS in static/web/assets).
+	// renders at most this many cards (MAX_POSTS in static/web/assets/posts.js).
 	MaxDisplayLimit = 200
 	// DefaultAdminBodyBytes caps admin call bodies, as the webhook's
 	// max_body_bytes does for pushes.

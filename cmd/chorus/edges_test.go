@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,7 +16,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors/webhook"
+	"github.com/chorus-wall/chorus/static"
 )
 
 // HTTP edges: bad JSON answers in plain words, unknown paths and methods
@@ -95,7 +99,7 @@ func TestHTTPEdges(t *testing.T) {
 	if resp, _ := call(http.MethodHead, "/api/v1/streams/wall/queue", "", "", true); resp.StatusCode != http.StatusOK {
 		t.Errorf("HEAD on an admin GET: %d", resp.StatusCode)
 	}
-	if resp, body := call(http.MethodGet, "/assets/wall.js", "", "", false); resp.StatusCode != http.StatusOK || !strings.Contains(body, "MAX_CARDS") {
+	if resp, body := call(http.MethodGet, "/assets/wall.js", "", "", false); resp.StatusCode != http.StatusOK || body == "" {
 		t.Errorf("asset: %d", resp.StatusCode)
 	}
 
@@ -114,8 +118,17 @@ func TestHTTPEdges(t *testing.T) {
 	}
 }
 
-// The display API never returns more posts than a wall shows.
+// The display API never returns more posts than a wall shows, and the
+// wall's own limit (MAX_POSTS in posts.js) is the server's.
 func TestDisplayLimitMatchesTheWall(t *testing.T) {
+	js, err := fs.ReadFile(static.FS(), "assets/posts.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`MAX_POSTS = (\d+)`).FindSubmatch(js)
+	if m == nil || string(m[1]) != strconv.Itoa(config.MaxDisplayLimit) {
+		t.Fatalf("posts.js MAX_POSTS is %q, the server's config.MaxDisplayLimit %d", m, config.MaxDisplayLimit)
+	}
 	app := startApp(t, t.TempDir(), testConfig)
 	posts := make([]string, 250)
 	for i := range posts {
