@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -132,7 +133,15 @@ func fromRecord(did, rkey string, rec *PostRecord, source string, now time.Time)
 		p.Kind = post.KindReply
 	}
 	if ext := external(rec.Embed); ext != nil && !hasLink(p.Links, ext.URI) {
-		p.Links = append(p.Links, post.Link{URL: ext.URI, Title: ext.Title})
+		link := post.Link{URL: ext.URI, Title: ext.Title}
+		if strings.TrimSpace(p.Text) == "" {
+			// A bare shared link: the app shows only its card, so the
+			// post shows what the card says.
+			if text, l, ok := cardText(ext); ok {
+				p.Text, link = text, l
+			}
+		}
+		p.Links = append(p.Links, link)
 	}
 	if rec.Labels != nil {
 		var vals []string
@@ -144,6 +153,52 @@ func fromRecord(did, rkey string, rec *PostRecord, source string, now time.Time)
 		}
 	}
 	return p
+}
+
+// Limits on what a post without text shows of its link card.
+const (
+	maxCardHeadRunes  = 280
+	maxCardLabelRunes = 40
+)
+
+// cardText is the text of a post that has none but a link card: the card's
+// title (its description when it has none) on one line, then the link as a
+// span, named by its host and path as Bluesky's apps name links. ok is
+// false when the card's link is not a web link.
+func cardText(ext *External) (string, post.Link, bool) {
+	uri := post.SafeURL(ext.URI)
+	u, err := url.Parse(uri)
+	if uri == "" || err != nil || u.Host == "" {
+		return "", post.Link{}, false
+	}
+	label := strings.TrimPrefix(strings.ToLower(u.Host), "www.") + strings.TrimSuffix(u.Path, "/")
+	if u.RawQuery != "" {
+		label += "?" + u.RawQuery
+	}
+	label = shorten(oneLine(label), maxCardLabelRunes)
+	title := oneLine(ext.Title)
+	head := shorten(title, maxCardHeadRunes)
+	if head == "" {
+		head = shorten(oneLine(ext.Description), maxCardHeadRunes)
+	}
+	text, start := label, 0
+	if head != "" {
+		text, start = head+"\n"+label, utf8.RuneCountInString(head)+1
+	}
+	return text, post.Link{URL: uri, Title: title, Start: start, End: start + utf8.RuneCountInString(label)}, true
+}
+
+// oneLine is s as post text keeps it, on one line with single spaces.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(post.CleanText(s)), " ")
+}
+
+// shorten cuts s to at most limit runes, ending with "…" when cut.
+func shorten(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	return string([]rune(s)[:limit-1]) + "…"
 }
 
 // checkRef rejects what cannot make an id and a URL: a DID that is not

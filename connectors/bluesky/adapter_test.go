@@ -450,3 +450,74 @@ func BenchmarkAdaptStream(b *testing.B) {
 		}
 	}
 }
+
+// TestAdaptLinkCards: a post whose text is empty and that shares a link
+// card (app.bsky.embed.external, as the app posts a bare shared link) shows
+// the card's title and its link; one with text keeps its text.
+func TestAdaptLinkCards(t *testing.T) {
+	type want struct {
+		text  string
+		links []post.Link
+		kind  post.Kind
+		err   string
+	}
+	const live = "did:plc:lzmdxrnuc2ao73rd2njkxce2"
+	cases := map[string]want{
+		"3n2xrf2card2b": {text: "Saturday programme: every stage, every set\nchorus-live.example/programme/saturday?…",
+			links: []post.Link{{URL: "https://chorus-live.example/programme/saturday?utm_source=bsky", Title: "Saturday programme: every stage, every set", Start: 43, End: 83}}},
+		"3n2xrf3card2b": {text: "Venue map with every entrance\nchorus-live.example/map",
+			links: []post.Link{{URL: "https://chorus-live.example/map", Start: 30, End: 53}}},
+		"3n2xrf4card2b": {text: "chorus-live.example/a/very/long/path/to…",
+			links: []post.Link{{URL: "https://www.chorus-live.example/a/very/long/path/to/the/late-night-ferry-timetable.pdf", Start: 0, End: 40}}},
+		"3n2xrf5card2b": {err: "text is required"},
+		"3n2xrf6card2b": {text: "Tickets are out #ChorusLive",
+			links: []post.Link{{URL: "https://chorus-live.example/tickets", Title: "Chorus Live tickets"}}},
+		"3n2xrf7card2b": {text: "Encore announced\nchorus-live.example/news/encore", kind: post.KindQuote,
+			links: []post.Link{{URL: "https://bsky.app/profile/" + live + "/post/3n2xrf2card2b"},
+				{URL: "https://chorus-live.example/news/encore", Title: "Encore announced", Start: 17, End: 48}}},
+	}
+	sc := bufio.NewScanner(bytes.NewReader(sourcetest.Testdata(t, "jetstream_cards.jsonl")))
+	seen := 0
+	for sc.Scan() {
+		var ev Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatal(err)
+		}
+		var rec PostRecord
+		if err := json.Unmarshal(ev.Commit.Record, &rec); err != nil {
+			t.Fatal(err)
+		}
+		w, ok := cases[ev.Commit.RKey]
+		if !ok {
+			t.Fatalf("no expectation for %s", ev.Commit.RKey)
+		}
+		seen++
+		t.Run(ev.Commit.RKey, func(t *testing.T) {
+			p, err := Adapt(ev.DID, ev.Commit.RKey, &rec, nil, ev.TimeUS, "b", fetched)
+			if w.err != "" {
+				if err == nil || !strings.Contains(err.Error(), w.err) {
+					t.Fatalf("err %v, want %q", err, w.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.kind == "" {
+				w.kind = post.KindOriginal
+			}
+			if p.Text != w.text || !slices.Equal(p.Links, w.links) || p.Kind != w.kind {
+				t.Fatalf("text %q links %+v kind %s\nwant %q %+v %s", p.Text, p.Links, p.Kind, w.text, w.links, w.kind)
+			}
+			lines := strings.Split(p.Text, "\n")
+			for _, l := range p.Links {
+				if l.End > l.Start && span(p.Text, l) != lines[len(lines)-1] {
+					t.Fatalf("span %q is not the link's line", span(p.Text, l))
+				}
+			}
+		})
+	}
+	if seen != len(cases) {
+		t.Fatalf("%d fixture lines, %d expected", seen, len(cases))
+	}
+}

@@ -577,3 +577,31 @@ func TestQuietStreamMovesTheCursor(t *testing.T) {
 	}
 	_ = src.Close(t.Context())
 }
+
+// TestLinkCardsReachTheBus: bare shared links (empty text, a link card)
+// arriving on Jetstream are stored with the card's title and link; only a
+// card whose link is not a web link is skipped and counted.
+func TestLinkCardsReachTheBus(t *testing.T) {
+	n := newNetwork(t)
+	var events [][]byte
+	for _, l := range strings.Split(strings.TrimSpace(string(sourcetest.Testdata(t, "jetstream_cards.jsonl"))), "\n") {
+		events = append(events, []byte(l))
+	}
+	n.events = events
+	cur := &sourcetest.Cursors{}
+	_ = cur.Put(t.Context(), "bluesky.b", []byte("1795424499999999"))
+	deps := sourcetest.Deps(t, cur)
+	src := build(t, yaml(n, "accounts: [chorus-live.example, ana.bsky.social]"), deps)
+	const live, ana = "bluesky:did:plc:lzmdxrnuc2ao73rd2njkxce2/", "bluesky:did:plc:pk75xs6wxdzbzcezeeemkt6u/"
+	want := []string{live + "3n2xrf2card2b", live + "3n2xrf3card2b", live + "3n2xrf4card2b", ana + "3n2xrf6card2b", ana + "3n2xrf7card2b"}
+	got := sourcetest.Run(t, bustest.Open(t), "b", src, 15*time.Second, func(p []post.Post) bool { return len(p) >= len(want) })
+	if g := sourcetest.IDs(got); !slices.Equal(g, want) {
+		t.Fatalf("got  %v\nwant %v", g, want)
+	}
+	if got[0].Text != "Saturday programme: every stage, every set\nchorus-live.example/programme/saturday?…" || got[0].Author.Handle != "chorus-live.example" {
+		t.Fatalf("first card post %+v", got[0])
+	}
+	if s := testutil.ToFloat64(deps.Skipped); s != 1 {
+		t.Errorf("skipped %v, want 1 (the card whose link is javascript:)", s)
+	}
+}
