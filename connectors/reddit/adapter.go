@@ -25,7 +25,7 @@ var removedText = map[string]bool{"[removed]": true, "[deleted]": true}
 // Removed reports whether a post was removed by moderators or Reddit, or
 // deleted by its author: it must leave the screens if it is on them.
 func Removed(l *Link) bool {
-	return l.RemovedByCategory != "" || l.Author == "[deleted]" || removedText[strings.TrimSpace(l.Selftext)]
+	return len(l.RemovedByCategory) > 0 || l.Author == "[deleted]" || removedText[strings.TrimSpace(l.Selftext)]
 }
 
 // Created is when the post was made.

@@ -1,6 +1,7 @@
 package reddit
 
 import (
+	"encoding/json"
 	"os"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chorus-wall/chorus/connectors/wirejson"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -183,8 +185,8 @@ func TestRemoved(t *testing.T) {
 		want bool
 	}{
 		{name: "live", link: Link{Author: "a", Selftext: "hi"}},
-		{name: "removed by moderator", link: Link{Author: "a", RemovedByCategory: "moderator"}, want: true},
-		{name: "deleted by author", link: Link{Author: "[deleted]", Selftext: "[deleted]", RemovedByCategory: "deleted"}, want: true},
+		{name: "removed by moderator", link: Link{Author: "a", RemovedByCategory: wirejson.Strings{"moderator"}}, want: true},
+		{name: "deleted by author", link: Link{Author: "[deleted]", Selftext: "[deleted]", RemovedByCategory: wirejson.Strings{"deleted"}}, want: true},
 		{name: "removed body only", link: Link{Author: "a", Selftext: "[removed]"}, want: true},
 		{name: "link post of a deleted account", link: Link{Author: "[deleted]", URL: "https://x.example"}, want: true},
 	}
@@ -313,5 +315,38 @@ func BenchmarkAdaptListing(b *testing.B) {
 		if n != 7 {
 			b.Fatal(n)
 		}
+	}
+}
+
+// TestParseLinkOddFields: a post whose side fields come in another JSON
+// type is kept; the fields that hide or warn are read on the safe side.
+func TestParseLinkOddFields(t *testing.T) {
+	var thing struct {
+		Kind string         `json:"kind"`
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(fixtureChildren(t, "new.json")[0], &thing); err != nil {
+		t.Fatal(err)
+	}
+	thing.Data["score"], thing.Data["num_comments"], thing.Data["is_self"] = "12", "many", "yes"
+	thing.Data["over_18"] = "true"
+	raw, _ := json.Marshal(thing)
+	var child Thing
+	if err := json.Unmarshal(raw, &child); err != nil {
+		t.Fatal(err)
+	}
+	l, err := parseLink(child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Adapt(l, "fest", time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	if err != nil || p.ID != "reddit:1h8selfa" || !p.Sensitive || p.Counts.Likes != 0 {
+		t.Fatalf("%+v %v", p, err)
+	}
+	thing.Data["removed_by_category"] = map[string]any{"reason": "rule 3"}
+	raw, _ = json.Marshal(thing)
+	_ = json.Unmarshal(raw, &child)
+	if l, err := parseLink(child); err != nil || !Removed(l) {
+		t.Fatalf("an unreadable removed_by_category must count as removed: %v", err)
 	}
 }

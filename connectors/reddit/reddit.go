@@ -85,12 +85,17 @@ type query struct {
 }
 
 // queryCursor is a query's resume point: the newest post seen (its
-// fullname, the "before" anchor, and its creation time) and the names of
-// the posts published lately, newest first.
+// fullname, the "before" anchor, and its creation time), the names of the
+// posts published lately and of the children skipped lately, newest first.
 type queryCursor struct {
 	Before  string   `json:"before,omitempty"`
 	Created float64  `json:"created,omitempty"`
 	Recent  []string `json:"recent,omitempty"`
+	// Skipped names the listing children lately skipped and counted as
+	// unparsed (comments, posts that do not decode), newest first, so
+	// that a listing read again (every quiet poll reads its top) does
+	// not count them again.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // New builds a reddit source from its config; it is a connectors.Factory.
@@ -268,7 +273,8 @@ func (s *Source) ack(results []polled) connectors.AckFunc {
 		var errs []error
 		for _, r := range results {
 			r.q.mu.Lock()
-			changed := r.q.cursor.Before != r.cursor.Before || r.q.cursor.Created != r.cursor.Created || !slices.Equal(r.q.cursor.Recent, r.cursor.Recent)
+			changed := r.q.cursor.Before != r.cursor.Before || r.q.cursor.Created != r.cursor.Created ||
+				!slices.Equal(r.q.cursor.Recent, r.cursor.Recent) || !slices.Equal(r.q.cursor.Skipped, r.cursor.Skipped)
 			r.q.cursor = r.cursor
 			r.q.mu.Unlock()
 			if !changed {
@@ -303,6 +309,7 @@ func (s *Source) poll(ctx context.Context, q *query) polled {
 	for _, n := range cur.Recent {
 		recent[n] = true
 	}
+	skips := newSkips(cur.Skipped)
 	var links []*Link // newest first
 	var takedowns []post.Post
 	var top *Link // the newest post listed, when the top was read
@@ -310,7 +317,7 @@ func (s *Source) poll(ctx context.Context, q *query) polled {
 	switch {
 	case cur.Before == "":
 		// First poll: the newest page only.
-		pg, _, err := s.page(ctx, q, url.Values{})
+		pg, _, err := s.page(ctx, q, url.Values{}, skips)
 		if err != nil {
 			res.err = err
 			return res
@@ -320,7 +327,7 @@ func (s *Source) poll(ctx context.Context, q *query) polled {
 		var newer []page // oldest page first
 		anchor := cur.Before
 		for range maxPages {
-			pg, full, err := s.page(ctx, q, url.Values{"before": {anchor}})
+			pg, full, err := s.page(ctx, q, url.Values{"before": {anchor}}, skips)
 			if err != nil {
 				res.err = err
 				return res
@@ -348,7 +355,7 @@ func (s *Source) poll(ctx context.Context, q *query) polled {
 			if after != "" {
 				params.Set("after", after)
 			}
-			pg, full, err := s.page(ctx, q, params)
+			pg, full, err := s.page(ctx, q, params, skips)
 			if err != nil {
 				res.err = err
 				return res
@@ -393,6 +400,7 @@ func (s *Source) poll(ctx context.Context, q *query) polled {
 		}
 		p, err := Adapt(l, s.settings.ID, now)
 		if err != nil {
+			// Remembered as published, so it is counted once.
 			s.skipped.Inc()
 			s.log.Warn("reddit: skipped a post", "query", q.name, "post", l.Name, "err", err)
 			recent[l.Name] = true
@@ -410,7 +418,8 @@ func (s *Source) poll(ctx context.Context, q *query) polled {
 	}
 	res.posts = append(takedowns, fresh...)
 	slices.Reverse(published)
-	res.cursor = queryCursor{Before: newest.Before, Created: newest.Created, Recent: keepRecent(published, cur.Recent, recent)}
+	res.cursor = queryCursor{Before: newest.Before, Created: newest.Created, Recent: keepRecent(published, cur.Recent, recent),
+		Skipped: skips.list()}
 	return res
 }
 
@@ -430,10 +439,47 @@ func keepRecent(fresh, old []string, still map[string]bool) []string {
 	return out
 }
 
-// page fetches one listing page and decodes its posts, skipping (and
-// counting) children that are not readable posts. full reports a page as
-// long as the limit, after which more may follow.
-func (s *Source) page(ctx context.Context, q *query, extra url.Values) (page, bool, error) {
+// skips are the listing children a query skipped lately: those in its
+// cursor, and those found skipped in this poll.
+type skips struct {
+	known map[string]bool
+	fresh []string // newest first
+	old   []string
+}
+
+func newSkips(old []string) *skips {
+	k := &skips{known: make(map[string]bool, len(old)), old: old}
+	for _, n := range old {
+		k.known[n] = true
+	}
+	return k
+}
+
+// first reports whether the child named name is skipped for the first
+// time, and remembers it.
+func (k *skips) first(name string) bool {
+	if k.known[name] {
+		return false
+	}
+	k.known[name] = true
+	k.fresh = append(k.fresh, name)
+	return true
+}
+
+// list is the new and then the remembered names, up to recentLimit: the
+// same list while nothing new is skipped, so the cursor is not rewritten.
+func (k *skips) list() []string {
+	out := append(slices.Clone(k.fresh), k.old...)
+	if len(out) > recentLimit {
+		out = out[:recentLimit]
+	}
+	return out
+}
+
+// page fetches one listing page and decodes its posts, skipping children
+// that are not readable posts and counting each of them once (by skipped).
+// full reports a page as long as the limit, after which more may follow.
+func (s *Source) page(ctx context.Context, q *query, extra url.Values, skipped *skips) (page, bool, error) {
 	params := url.Values{}
 	for k, v := range q.params {
 		params[k] = v
@@ -449,8 +495,10 @@ func (s *Source) page(ctx context.Context, q *query, extra url.Values) (page, bo
 	for _, child := range l.Data.Children {
 		link, err := parseLink(child)
 		if err != nil {
-			s.skipped.Inc()
-			s.log.Warn("reddit: skipped a listing child", "query", q.name, "err", err)
+			if skipped.first(childName(child)) {
+				s.skipped.Inc()
+				s.log.Warn("reddit: skipped a listing child", "query", q.name, "err", err)
+			}
 			continue
 		}
 		out = append(out, link)

@@ -460,3 +460,43 @@ func TestRestartExactlyOnce(t *testing.T) {
 		t.Fatalf("stored %v\nwant %v", sourcetest.IDs(got), want)
 	}
 }
+
+// TestSkippedChildrenCountedOnce: comments (t1) mixed into a listing, and a
+// post that does not decode, are skipped and counted once each, not again
+// at every quiet poll that reads the top of the listing, nor after a
+// restart from the stored cursor.
+func TestSkippedChildrenCountedOnce(t *testing.T) {
+	f := newFakeReddit(t)
+	bad := json.RawMessage(`{"kind":"t3","data":{"id":12345,"name":"t3_1h8badz","title":"A post whose id is a number","created_utc":1795426100.0}}`)
+	f.set(newPath, append(fixtureChildren(t, "overview.json"), bad))
+	cursors := &sourcetest.Cursors{}
+	s, deps := newSource(t, yamlFor(f, ""), cursors)
+	if posts := read(t, s); !slices.Equal(sourcetest.IDs(posts), []string{"reddit:1h8rtlb", "reddit:1h8selfa"}) {
+		t.Fatalf("first poll %v", sourcetest.IDs(posts))
+	}
+	if n := testutil.ToFloat64(deps.Skipped); n != 3 {
+		t.Fatalf("skipped %v after the first poll, want 3 (two comments, one bad post)", n)
+	}
+	for i := range 3 {
+		if posts := read(t, s); len(posts) != 0 {
+			t.Fatalf("quiet poll %d: %v", i, sourcetest.IDs(posts))
+		}
+	}
+	if n := testutil.ToFloat64(deps.Skipped); n != 3 {
+		t.Fatalf("skipped %v after three quiet polls, want still 3", n)
+	}
+	// A new comment is counted; the old ones are not.
+	f.prepend(newPath, json.RawMessage(strings.Replace(string(fixtureChildren(t, "overview.json")[0]), "mq1c0a1", "mq1c0a2", -1)))
+	read(t, s)
+	if n := testutil.ToFloat64(deps.Skipped); n != 4 {
+		t.Fatalf("skipped %v after a new comment, want 4", n)
+	}
+	// After a restart, the stored cursor remembers them.
+	s2, deps2 := newSource(t, yamlFor(f, ""), cursors)
+	if posts := read(t, s2); len(posts) != 0 {
+		t.Fatalf("after restart: %v", sourcetest.IDs(posts))
+	}
+	if n := testutil.ToFloat64(deps2.Skipped); n != 0 {
+		t.Fatalf("skipped %v again after a restart", n)
+	}
+}

@@ -2,9 +2,13 @@ package reddit
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/chorus-wall/chorus/connectors/wirejson"
 )
 
 // The types below are Reddit's own JSON, as its API returns listings
@@ -28,7 +32,10 @@ type Listing struct {
 	} `json:"data"`
 }
 
-// Link is a post ("t3" thing).
+// Link is a post ("t3" thing). It is decoded with wirejson.Unmarshal, so
+// a side field of another type than expected is left unread; the fields
+// that hide or warn (over_18, spoiler, removed_by_category) are read on the
+// safe side whatever shape they come in.
 type Link struct {
 	ID                    string               `json:"id"`
 	Name                  string               `json:"name"` // fullname, "t3_" + id
@@ -46,13 +53,13 @@ type Link struct {
 	IsVideo               bool                 `json:"is_video"`
 	IsGallery             bool                 `json:"is_gallery"`
 	PostHint              string               `json:"post_hint"`
-	Over18                bool                 `json:"over_18"`
-	Spoiler               bool                 `json:"spoiler"`
+	Over18                wirejson.Caution     `json:"over_18"`
+	Spoiler               wirejson.Caution     `json:"spoiler"`
 	CreatedUTC            Number               `json:"created_utc"`
 	Score                 int64                `json:"score"`
 	NumComments           int64                `json:"num_comments"`
 	NumCrossposts         int64                `json:"num_crossposts"`
-	RemovedByCategory     string               `json:"removed_by_category"`
+	RemovedByCategory     wirejson.Strings     `json:"removed_by_category"`
 	CrosspostParent       string               `json:"crosspost_parent"`
 	CrosspostParentList   []Link               `json:"crosspost_parent_list"`
 	Preview               *Preview             `json:"preview"`
@@ -169,13 +176,39 @@ func parseListing(body []byte) (*Listing, error) {
 	return &l, nil
 }
 
+// childName names a listing child whatever it holds: its fullname
+// ("t1_abc" for a comment), else its kind and id, else a digest of the
+// child, so that the same child read again has the same name.
+func childName(t Thing) string {
+	var d struct {
+		Name json.RawMessage `json:"name"`
+		ID   json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(t.Data, &d) == nil {
+		var name, id string
+		if json.Unmarshal(d.Name, &name) == nil && name != "" {
+			return name
+		}
+		if json.Unmarshal(d.ID, &id) != nil {
+			id = string(bytes.Trim(d.ID, `" `))
+		}
+		if id != "" && id != "null" {
+			return t.Kind + "_" + id
+		}
+	}
+	sum := sha256.Sum256(t.Data)
+	return t.Kind + "#" + hex.EncodeToString(sum[:8])
+}
+
 // parseLink decodes one child of a listing, which must be a link.
 func parseLink(t Thing) (*Link, error) {
 	if t.Kind != "t3" {
 		return nil, fmt.Errorf("reddit: child of kind %q, want t3", t.Kind)
 	}
 	var l Link
-	if err := json.Unmarshal(t.Data, &l); err != nil {
+	// A side field of another type than expected is left unread; the post
+	// is kept (an id that is not a string still makes it unreadable).
+	if _, err := wirejson.Unmarshal(t.Data, &l); err != nil {
 		return nil, fmt.Errorf("reddit: decode post: %w", err)
 	}
 	if l.ID == "" {
