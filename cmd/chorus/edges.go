@@ -23,31 +23,40 @@ import (
 // adminCredential names the admin token in logs and rate limits.
 const adminCredential = "admin-token"
 
-// requireAdmin accepts "Authorization: Bearer <admin token>" and limits
-// calls per credential. Refused credentials are logged and limited per
-// client address, so guessing is slow and a flood does not flood the log.
+// requireAdmin lets a call through with the admin credential.
 func (a *App) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		got, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.token)) != 1 {
-			if err := a.adminLimit.allow(c, "client "+clientAddr(c)); err != nil {
-				return err
-			}
-			why := "wrong token"
-			if !ok {
-				why = "no bearer token"
-			}
-			a.log.Warn("admin credentials refused", "why", why, "method", c.Request().Method,
-				"path", c.Request().URL.Path, "remote", clientAddr(c))
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="chorus"`)
-			return echo.NewHTTPError(http.StatusUnauthorized, "admin token required: Authorization: Bearer <token>")
-		}
-		if err := a.adminLimit.allow(c, adminCredential, "actor", "admin"); err != nil {
+		if err := a.authenticate(c); err != nil {
 			return err
 		}
-		c.Set(curation.ActorKey, "admin")
 		return next(c)
 	}
+}
+
+// authenticate accepts "Authorization: Bearer <admin token>", limits calls
+// per credential, and names the actor for the audit. Refused credentials
+// are logged and limited per client address, so guessing is slow and a
+// flood does not flood the log.
+func (a *App) authenticate(c echo.Context) error {
+	got, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.token)) != 1 {
+		if err := a.adminLimit.allow(c, "client "+clientAddr(c)); err != nil {
+			return err
+		}
+		why := "wrong token"
+		if !ok {
+			why = "no bearer token"
+		}
+		a.log.Warn("admin credentials refused", "why", why, "method", c.Request().Method,
+			"path", c.Request().URL.Path, "remote", clientAddr(c))
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="chorus"`)
+		return echo.NewHTTPError(http.StatusUnauthorized, "admin token required: Authorization: Bearer <token>")
+	}
+	if err := a.adminLimit.allow(c, adminCredential, "actor", "admin"); err != nil {
+		return err
+	}
+	c.Set(curation.ActorKey, "admin")
+	return nil
 }
 
 // wholeSegments answers 404 when Echo matched a route's last parameter

@@ -333,6 +333,10 @@ func TestLogs(t *testing.T) {
 	if code, _ := do(t, req); code != http.StatusUnauthorized {
 		t.Fatal("wrong token")
 	}
+	consoleURL := "ws" + strings.TrimPrefix(base, "http") + "/ws/console"
+	if _, resp, err := websocket.DefaultDialer.DialContext(t.Context(), consoleURL, http.Header{"Authorization": {"Bearer " + wrongToken}}); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("console feed with a wrong token: %v", err)
+	}
 	if code, body := app.adminJSON(t, http.MethodPost, "/api/v1/streams/wall/pause", `{"reason":"fire alarm"}`); code != http.StatusOK {
 		t.Fatalf("pause: %d %s", code, body)
 	}
@@ -347,6 +351,7 @@ func TestLogs(t *testing.T) {
 		{"level": "WARN", "msg": "cross-origin read refused", "path": "/api/v1/streams/wall/posts", "origin": "https://evil.example", "remote": "127.0.0.1"},
 		{"level": "WARN", "msg": "viewer token refused", "path": "/api/v1/streams/mod/posts", "why": "malformed viewer token", "remote": "127.0.0.1"},
 		{"level": "WARN", "msg": "admin credentials refused", "why": "wrong token", "path": "/api/v1/streams/wall/queue", "remote": "127.0.0.1"},
+		{"level": "WARN", "msg": "admin credentials refused", "why": "wrong token", "path": "/ws/console", "remote": "127.0.0.1"},
 		{"level": "INFO", "msg": "moderator action", "actor": "admin", "method": "POST", "route": "/api/v1/streams/:id/pause", "stream": "wall", "status": 200.0},
 	}
 	waitFor(t, "the log lines", func() bool {
