@@ -82,9 +82,8 @@ func adaptAll(t testing.TB, lines [][]byte) (posts []post.Post, notices []string
 	return posts, notices, errs
 }
 
-func TestAdaptStream(t *testing.T) {
-	posts, notices, errs := adaptAll(t, fixtureLines(t, "stream.jsonl"))
-	golden(t, "stream.golden.json", posts)
+// labels are the posts' ids, "deleted:<id>" for takedowns.
+func labels(posts []post.Post) []string {
 	var ids []string
 	for _, p := range posts {
 		if p.Deleted {
@@ -93,6 +92,13 @@ func TestAdaptStream(t *testing.T) {
 			ids = append(ids, p.ID)
 		}
 	}
+	return ids
+}
+
+func TestAdaptStream(t *testing.T) {
+	posts, notices, errs := adaptAll(t, fixtureLines(t, "stream.jsonl"))
+	golden(t, "stream.golden.json", posts)
+	ids := labels(posts)
 	wantIDs := []string{
 		"x:2124805697827934219", // HTML entities, two photos
 		"x:2124805907543134219", // long, with extended_tweet
@@ -369,14 +375,7 @@ func TestAdaptOddFields(t *testing.T) {
 	if len(errs) != 0 || len(notices) != 0 {
 		t.Fatalf("errors %v notices %v", errs, notices)
 	}
-	var ids []string
-	for _, p := range posts {
-		if p.Deleted {
-			ids = append(ids, "deleted:"+p.ID)
-		} else {
-			ids = append(ids, p.ID)
-		}
-	}
+	ids := labels(posts)
 	want := []string{
 		"x:2124807460000014219",         // poll
 		"x:2124807502000014219",         // long tweet with a poll in extended_tweet
