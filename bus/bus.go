@@ -27,6 +27,10 @@ const (
 	// SeenBucket remembers which post each curated stream has decided, so a
 	// post fetched again after the dedupe window is not decided twice.
 	SeenBucket = "chorus_seen"
+	// DisplayBucket holds each curated stream's display checkpoint: the
+	// screen state and the events sequence it reflects, so a restart
+	// replays only the events after it.
+	DisplayBucket = "chorus_display"
 
 	ingestPrefix = "chorus.ingest."
 	eventsPrefix = "chorus.events."
@@ -83,6 +87,7 @@ type Conn struct {
 	Cursors jetstream.KeyValue
 	Config  jetstream.KeyValue
 	Seen    jetstream.KeyValue
+	Display jetstream.KeyValue
 
 	// Schedules reports whether the events stream can schedule messages
 	// (NATS 2.12+), which delayed approvals need.
@@ -219,6 +224,7 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 		{&c.Config, jetstream.KeyValueConfig{Bucket: ConfigBucket, Description: "Curated streams, sources, rules", History: 5}},
 		{&c.Cursors, jetstream.KeyValueConfig{Bucket: CursorsBucket, Description: "Connector cursors"}},
 		{&c.Seen, jetstream.KeyValueConfig{Bucket: SeenBucket, Description: "Posts each stream has decided", TTL: opts.Retention}},
+		{&c.Display, jetstream.KeyValueConfig{Bucket: DisplayBucket, Description: "Display checkpoints: each stream's screen state and its events sequence"}},
 	}
 	for _, b := range buckets {
 		b.cfg.Storage = jetstream.FileStorage

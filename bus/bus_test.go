@@ -2,8 +2,12 @@ package bus_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/bus/bustest"
@@ -93,3 +97,54 @@ func TestTailEvents(t *testing.T) {
 }
 
 func msgsOf[T any](v ...T) []T { return v }
+
+// ReplayEvents reads one curated stream's events within bounds, and
+// returns at once when that stream has none.
+func TestReplayEventsReadsOneStreamWithinBounds(t *testing.T) {
+	conn := bustest.Open(t)
+	ev := func(stream, id string) *nats.Msg {
+		e := bus.Event{Kind: bus.EventApprove, Stream: stream, Post: &post.Post{ID: id, Text: id}, At: time.Now()}
+		m, err := e.Msg("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if _, err := conn.PublishAll(t.Context(), []*nats.Msg{ev("wall", "a"), ev("brand", "x"), ev("wall", "b"),
+		ev("brand", "y"), ev("wall", "c"), ev("wall", "d")}); err != nil {
+		t.Fatal(err)
+	}
+	replay := func(stream string, from, to uint64) string {
+		t.Helper()
+		var got []string
+		err := conn.ReplayEvents(t.Context(), stream, from, to, 2, nil, func(b bus.Batch) error {
+			for _, e := range b.Events {
+				if e.Stored.IsZero() || e.Stream != stream {
+					t.Errorf("event %+v", e)
+				}
+				got = append(got, fmt.Sprintf("%s@%d", e.PostID, e.Seq))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, " ")
+	}
+	for _, tt := range []struct {
+		stream   string
+		from, to uint64
+		want     string
+	}{
+		{"wall", 2, 5, "b@3 c@5"},
+		{"wall", 6, 100, "d@6"},
+		{"wall", 1, 6, "a@1 b@3 c@5 d@6"},
+		{"brand", 3, 6, "y@4"},
+		{"wall", 7, 100, ""},
+		{"nothing", 1, 6, ""},
+	} {
+		if got := replay(tt.stream, tt.from, tt.to); got != tt.want {
+			t.Errorf("%s %d..%d: %q, want %q", tt.stream, tt.from, tt.to, got, tt.want)
+		}
+	}
+}

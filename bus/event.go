@@ -37,7 +37,15 @@ const (
 	EventShowAuthor  EventKind = "show_author"
 	EventBanAuthor   EventKind = "ban_author"
 	EventUnbanAuthor EventKind = "unban_author"
+	// EventOrderPins sets the order in which a stream's pinned posts are
+	// shown; Pins lists post ids, first shown first.
+	EventOrderPins EventKind = "order_pins"
 )
+
+// MaxPins is how many pinned posts a curated stream's screens keep: one
+// more unpins the last in pin order. An order_pins event lists at most
+// that many.
+const MaxPins = 100
 
 // Status is where a post stands in one curated stream after an event.
 func (k EventKind) Status() string {
@@ -77,12 +85,16 @@ type Event struct {
 	ShowAt time.Time `json:"show_at,omitzero"`
 	// Author is the author key of author events (see post.AuthorKey).
 	Author string `json:"author,omitempty"`
+	// Pins is the pin order of an order_pins event.
+	Pins []string `json:"pins,omitempty"`
 	// Actor is "curation" for automatic decisions, else who acted.
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`
 
 	// Seq is the event's sequence on the events stream, set when read.
 	Seq uint64 `json:"-"`
+	// Stored is when the events stream stored the event, set when read.
+	Stored time.Time `json:"-"`
 }
 
 // ActorCuration marks decisions made by the curation pipeline itself.

@@ -70,20 +70,7 @@ func (c *Conn) TailEvents(ctx context.Context, from uint64, max int, skipped fun
 			c.log.Warn("events reader: no metadata", "err", err)
 			continue
 		}
-		seq := meta.Sequence.Stream
-		// A schedule waiting to fire is not an event yet; its release is.
-		if msg.Headers().Get(scheduleHeader) == "" {
-			e, err := DecodeEvent(msg.Data(), seq)
-			if err != nil {
-				c.log.Warn("skipping undecodable event", "seq", seq, "err", err)
-				if skipped != nil {
-					skipped()
-				}
-			} else {
-				batch.Events = append(batch.Events, e)
-			}
-		}
-		batch.LastSeq = seq
+		c.readEvent(msg, meta, &batch, skipped)
 		batch.CaughtUp = meta.NumPending == 0
 		batch.Pending = meta.NumPending
 		if batch.CaughtUp || len(batch.Events) >= max {
@@ -93,4 +80,97 @@ func (c *Conn) TailEvents(ctx context.Context, from uint64, max int, skipped fun
 			batch = Batch{}
 		}
 	}
+}
+
+// ReplayEvents reads, in order, the events of one curated stream whose
+// sequence is from..to (inclusive), calling handle with runs of at most max
+// events, and returns once it has read them all. It reads only that
+// stream's subjects, so its cost follows the stream's own events, not the
+// length of the whole events stream. Undecodable events are skipped like
+// in TailEvents.
+func (c *Conn) ReplayEvents(ctx context.Context, stream string, from, to uint64, max int, skipped func(), handle func(Batch) error) error {
+	if from < 1 {
+		from = 1
+	}
+	if to < from {
+		return nil
+	}
+	filter := eventsPrefix + stream + ".>"
+	s, err := c.JS.Stream(ctx, EventsStream)
+	if err != nil {
+		return fmt.Errorf("bus: events stream: %w", err)
+	}
+	lastOf, err := s.GetLastMsgForSubject(ctx, filter)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("bus: last event of %s: %w", stream, err)
+	}
+	if lastOf.Sequence < from {
+		return nil
+	}
+	end := min(to, lastOf.Sequence)
+	cons, err := c.JS.OrderedConsumer(ctx, EventsStream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{filter},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+	})
+	if err != nil {
+		return fmt.Errorf("bus: replay consumer for %s: %w", stream, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(max))
+	if err != nil {
+		return fmt.Errorf("bus: replay consumer for %s: %w", stream, err)
+	}
+	defer it.Stop()
+	var batch Batch
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("bus: replay %s: %w", stream, err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			c.log.Warn("events replay: no metadata", "err", err)
+			continue
+		}
+		done := meta.NumPending == 0 || meta.Sequence.Stream >= end
+		if meta.Sequence.Stream <= to {
+			c.readEvent(msg, meta, &batch, skipped)
+		}
+		if done || len(batch.Events) >= max {
+			batch.Pending = meta.NumPending
+			if err := handle(batch); err != nil {
+				return err
+			}
+			batch = Batch{}
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// readEvent decodes msg onto batch (skipping schedules and undecodable
+// events) and moves batch.LastSeq to it.
+func (c *Conn) readEvent(msg jetstream.Msg, meta *jetstream.MsgMetadata, batch *Batch, skipped func()) {
+	seq := meta.Sequence.Stream
+	// A schedule waiting to fire is not an event yet; its release is.
+	if msg.Headers().Get(scheduleHeader) == "" {
+		e, err := DecodeEvent(msg.Data(), seq)
+		if err != nil {
+			c.log.Warn("skipping undecodable event", "seq", seq, "err", err)
+			if skipped != nil {
+				skipped()
+			}
+		} else {
+			e.Stored = meta.Timestamp
+			batch.Events = append(batch.Events, e)
+		}
+	}
+	batch.LastSeq = seq
 }

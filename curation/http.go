@@ -435,6 +435,27 @@ func (h *Handlers) DryRun(c echo.Context) error {
 	return c.JSON(http.StatusOK, report)
 }
 
+// OrderPins answers PUT /api/v1/streams/:id/pins with body
+// {"order": ["<post id>", ...]}: the pinned posts' order on screens.
+func (h *Handlers) OrderPins(c echo.Context) error {
+	var body struct {
+		reasonBody
+		Order []string `json:"order"`
+	}
+	if err := bind(c, &body); err != nil {
+		return err
+	}
+	w, err := who(c, body.Reason)
+	if err != nil {
+		return err
+	}
+	out, err := h.Moderator.OrderPins(c.Request().Context(), c.Param("id"), body.Order, w)
+	if err != nil {
+		return h.httpError(err)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}

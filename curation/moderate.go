@@ -94,7 +94,9 @@ var flagActions = map[string]bus.EventKind{
 }
 
 // Act applies a moderator's action to a post of a stream. An action that
-// would change nothing writes nothing and reports Changed false. Act
+// would change nothing writes nothing and reports Changed false. Pinning a
+// held post approves and pins it at once; the pin event of an approved post
+// carries the post, so screens show it again even when it had left them. Act
 // returns once the finder reflects the action, so the queue a moderator
 // reloads is up to date.
 func (m *Moderator) Act(ctx context.Context, stream, postID, action string, who Who) (Outcome, error) {
@@ -117,10 +119,15 @@ func (m *Moderator) Act(ctx context.Context, stream, postID, action string, who 
 		}
 		e.Kind = kind
 	} else if kind, ok := flagActions[action]; ok {
-		if status != "approved" {
+		switch {
+		case status == "approved":
+			e.Kind = kind
+		case action == "pin" && status == "held":
+			// One call puts a held post on screen, pinned.
+			e.Kind, e.Pinned, out.Status = bus.EventApprove, true, bus.EventApprove.Status()
+		default:
 			return out, fmt.Errorf("%w (it is %s); approve it first", ErrNotShown, status)
 		}
-		e.Kind = kind
 	}
 	return m.write(ctx, e, who, out)
 }
@@ -145,6 +152,28 @@ func (m *Moderator) EditAlt(ctx context.Context, stream, postID string, index in
 	}
 	out := Outcome{Stream: stream, PostID: p.ID, Action: "alt", Status: status}
 	return m.write(ctx, bus.Event{Kind: bus.EventEdit, Stream: stream, PostID: p.ID, Post: &p}, who, out)
+}
+
+// OrderPins sets the order of a stream's pinned posts on screens: the
+// listed ones first, in the listed order, then any others pinned, in their
+// current order. Ids that are not pinned are ignored by screens.
+func (m *Moderator) OrderPins(ctx context.Context, stream string, ids []string, who Who) (Outcome, error) {
+	if err := m.known(stream); err != nil {
+		return Outcome{}, err
+	}
+	if len(ids) == 0 || len(ids) > bus.MaxPins {
+		return Outcome{}, fmt.Errorf("%w: order must list 1 to %d post ids", ErrBadInput, bus.MaxPins)
+	}
+	for i, id := range ids {
+		if id == "" || len(id) > 512 {
+			return Outcome{}, fmt.Errorf("%w: order[%d] must be a post id", ErrBadInput, i)
+		}
+		if slices.Index(ids, id) != i {
+			return Outcome{}, fmt.Errorf("%w: order[%d] repeats %q", ErrBadInput, i, id)
+		}
+	}
+	e := bus.Event{Kind: bus.EventOrderPins, Stream: stream, Pins: slices.Clone(ids)}
+	return m.write(ctx, e, who, Outcome{Stream: stream, Action: "order_pins"})
 }
 
 // AuthorActions are the actions on an author of a stream.

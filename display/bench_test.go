@@ -14,7 +14,8 @@ import (
 // BenchmarkApply measures applying an approval to a full stream state and
 // encoding its message once (no clients: the per-client cost is a queue send).
 func BenchmarkApply(b *testing.B) {
-	hub := NewHub(streams{"s": {ID: "s", DisplayLimit: 60}}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	hub := NewHub(Options{Streams: streams{"s": {ID: "s", DisplayLimit: 60}}, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry()})
+	hub.markReady(0)
 	p := post.Post{Text: "Hello from the summit 🎉 #ChorusLive", Author: post.Author{Name: "Ana"}}
 	b.ReportAllocs()
 	var seq uint64

@@ -3,9 +3,10 @@ package display
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,27 +25,57 @@ type streams map[string]config.Stream
 
 func (s streams) Get(id string) (config.Stream, bool) { v, ok := s[id]; return v, ok }
 
+func (s streams) All() []config.Stream {
+	var out []config.Stream
+	for _, id := range slices.Sorted(maps.Keys(s)) {
+		out = append(out, s[id])
+	}
+	return out
+}
+
+var testStreams = streams{
+	"wall":  {ID: "wall", DisplayLimit: 3},
+	"brand": {ID: "brand", DisplayLimit: 10, AllowedOrigins: []string{"https://brand.example"}},
+}
+
 type fixture struct {
 	hub *Hub
 	srv *httptest.Server
 	seq uint64
 }
 
+// newFixture serves a hub that is ready, as after loading an empty state.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := streams{
-		"wall":  {ID: "wall", DisplayLimit: 3},
-		"brand": {ID: "brand", DisplayLimit: 10, AllowedOrigins: []string{"https://brand.example"}},
-	}
-	hub := NewHub(st, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-	h := &Handlers{Hub: hub, Streams: st, PublicURL: "https://wall.example"}
-	e := echo.New()
-	e.GET("/ws/streams/:id", h.WS)
-	e.GET("/api/v1/streams/:id/posts", h.Posts)
-	srv := httptest.NewServer(e)
+	f := newLoadingFixture(t, Timing{})
+	f.hub.markReady(0)
+	return f
+}
+
+// newLoadingFixture serves a hub that has not loaded its state yet.
+func newLoadingFixture(t *testing.T, timing Timing) *fixture {
+	t.Helper()
+	hub := NewHub(Options{Streams: testStreams, Timing: timing})
+	h := &Handlers{Hub: hub, Streams: testStreams, PublicURL: "https://wall.example"}
+	srv := httptest.NewServer(routes(h))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { hub.Close(t.Context()) })
 	return &fixture{hub: hub, srv: srv}
+}
+
+func routes(h *Handlers) *echo.Echo {
+	e := echo.New()
+	e.GET("/ws/streams/:id", h.WS)
+	e.GET("/api/v1/streams/:id/posts", h.Posts)
+	return e
+}
+
+// newServer serves h and returns its websocket base URL.
+func newServer(t *testing.T, h *Handlers) string {
+	t.Helper()
+	srv := httptest.NewServer(routes(h))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
 // event applies one event for stream and returns its seq.
@@ -68,13 +99,14 @@ func (f *fixture) dial(t *testing.T, path string, header http.Header) (*websocke
 }
 
 type msg struct {
-	Type   string  `json:"type"`
-	Seq    uint64  `json:"seq"`
-	ID     string  `json:"id"`
-	Action string  `json:"action"`
-	Post   *Item   `json:"post"`
-	Posts  []*Item `json:"posts"`
-	Paused bool    `json:"paused"`
+	Type   string   `json:"type"`
+	Seq    uint64   `json:"seq"`
+	ID     string   `json:"id"`
+	Action string   `json:"action"`
+	Post   *Item    `json:"post"`
+	Posts  []*Item  `json:"posts"`
+	Pins   []string `json:"pins"`
+	Paused bool     `json:"paused"`
 }
 
 func read(t *testing.T, c *websocket.Conn) msg {
@@ -130,8 +162,8 @@ func TestSnapshotAddRemoveControl(t *testing.T) {
 			t.Fatalf("got %q, want %q", got, w)
 		}
 	}
-	snap2 := f.hub.Posts("wall", 10)
-	if ids(snap2.Posts) != "e,d,b,a" || !snap2.Paused || snap2.Seq != 11 {
+	snap2, ok := f.hub.Posts("wall", 10)
+	if !ok || ids(snap2.Posts) != "e,d,b,a" || !snap2.Paused || snap2.Seq != 11 {
 		t.Fatalf("posts %s paused %v seq %d", ids(snap2.Posts), snap2.Paused, snap2.Seq)
 	}
 }
@@ -181,18 +213,53 @@ func TestResumeSince(t *testing.T) {
 	}
 }
 
-func TestHistoryOverflowFallsBackToSnapshot(t *testing.T) {
+// A wall away for a minute at 10 posts/s missed 600 messages: it gets
+// exactly those, in order, then live ones, with no snapshot.
+func TestResumeLargeBacklog(t *testing.T) {
+	f := newFixture(t)
+	c, _, err := f.dial(t, "/ws/streams/wall", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := read(t, c).Seq
+	c.Close()
+	for i := range 600 {
+		f.event("wall", bus.EventApprove, fmt.Sprintf("p%d", i))
+	}
+	back, _, err := f.dial(t, fmt.Sprintf("/ws/streams/wall?since=%d", seen), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := f.event("wall", bus.EventApprove, "live") // may arrive while the backlog is written
+	for i := range 600 {
+		m := read(t, back)
+		if m.Type != TypeAdd || m.Post.ID != fmt.Sprintf("p%d", i) || m.Seq != seen+uint64(i)+1 {
+			t.Fatalf("message %d after since: %s %d %v", i, m.Type, m.Seq, m.Post)
+		}
+	}
+	if m := read(t, back); m.Type != TypeAdd || m.Seq != live {
+		t.Fatalf("after the backlog: %+v", m)
+	}
+}
+
+// A client resuming from before what the history holds gets a snapshot.
+func TestResumeFromBeforeHistoryGetsSnapshot(t *testing.T) {
 	f := newFixture(t)
 	first := f.event("wall", bus.EventApprove, "p0")
-	for i := 1; i <= historySize+5; i++ {
-		f.event("wall", bus.EventApprove, fmt.Sprintf("p%d", i))
+	// Events stored long ago (as a replay at start-up reads them) are applied
+	// but not kept for resuming.
+	for i := 1; i <= 5; i++ {
+		f.seq++
+		e := bus.Event{Kind: bus.EventApprove, Stream: "wall", PostID: fmt.Sprintf("p%d", i), Seq: f.seq,
+			Post: &post.Post{ID: fmt.Sprintf("p%d", i)}, Stored: time.Now().Add(-HistoryWindow - time.Minute)}
+		f.hub.Apply(bus.Batch{Events: []bus.Event{e}, LastSeq: f.seq, CaughtUp: true})
 	}
 	c, _, err := f.dial(t, fmt.Sprintf("/ws/streams/wall?since=%d", first), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := read(t, c); m.Type != TypeSnapshot || len(m.Posts) != 3 {
-		t.Fatalf("got %s with %d posts", m.Type, len(m.Posts))
+	if m := read(t, c); m.Type != TypeSnapshot || ids(m.Posts) != "p5,p4,p3" || m.Seq != f.seq {
+		t.Fatalf("got %s %s seq %d", m.Type, ids(m.Posts), m.Seq)
 	}
 }
 
@@ -306,3 +373,5 @@ func TestCloseSaysGoingAway(t *testing.T) {
 func testutilCount(h *Hub, reason string) float64 {
 	return testutil.ToFloat64(h.dropped.WithLabelValues(reason))
 }
+
+func testutilCountOf(c prometheus.Collector) float64 { return testutil.ToFloat64(c) }

@@ -23,7 +23,8 @@ type Handlers struct {
 
 // WS upgrades GET /ws/streams/:id to the display protocol: a snapshot (or,
 // with ?since=N, exactly the messages after N when this node still has
-// them), then every change.
+// them), then every change. Until the state is loaded (and has reached
+// since) the client is held: accepted, sent nothing but pings.
 func (h *Handlers) WS(c echo.Context) error {
 	stream, err := h.stream(c)
 	if err != nil {
@@ -56,8 +57,13 @@ func (h *Handlers) WS(c echo.Context) error {
 	return nil
 }
 
+// RetryAfter is the Retry-After (seconds) of a snapshot asked for while the
+// state is loading.
+const RetryAfter = "2"
+
 // Posts answers GET /api/v1/streams/:id/posts?limit=N with the snapshot,
-// at most config.MaxDisplayLimit posts.
+// at most config.MaxDisplayLimit posts, or 503 with Retry-After while the
+// state is loading.
 func (h *Handlers) Posts(c echo.Context) error {
 	stream, err := h.stream(c)
 	if err != nil {
@@ -74,7 +80,12 @@ func (h *Handlers) Posts(c echo.Context) error {
 		limit = min(n, config.MaxDisplayLimit)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, h.Hub.Posts(stream.ID, limit))
+	snap, ok := h.Hub.Posts(stream.ID, limit)
+	if !ok {
+		c.Response().Header().Set("Retry-After", RetryAfter)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the display is loading its state; retry in "+RetryAfter+" s")
+	}
+	return c.JSON(http.StatusOK, snap)
 }
 
 func (h *Handlers) stream(c echo.Context) (config.Stream, error) {

@@ -3,8 +3,10 @@ package display
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,50 +18,92 @@ import (
 // Streams tells the hub which curated streams exist and how they are shown.
 type Streams interface {
 	Get(id string) (config.Stream, bool)
+	All() []config.Stream
+}
+
+// Options configure a hub.
+type Options struct {
+	Streams  Streams
+	Log      *slog.Logger
+	Registry prometheus.Registerer
+	Timing   Timing
+	// CheckpointInterval is how often the checkpoints of streams that
+	// changed are written (2 s when zero).
+	CheckpointInterval time.Duration
 }
 
 // Hub holds every stream's screen state and its connected clients.
 type Hub struct {
-	streams Streams
-	log     *slog.Logger
+	streams    Streams
+	log        *slog.Logger
+	timing     Timing
+	checkEvery time.Duration
 
 	mu     sync.Mutex
 	states map[string]*state
 	// applied is the last event seq applied to every state; new states
 	// start from it.
 	applied uint64
-	closed  bool
-	wg      sync.WaitGroup
+	// known is the last seq this node knows the events stream holds.
+	known uint64
+	// advanced is closed (and replaced) whenever applied moves or the hub
+	// turns ready, waking held clients.
+	advanced chan struct{}
+	isReady  bool
+	closed   bool
+	closing  chan struct{}
+	wg       sync.WaitGroup
 
-	ready     chan struct{}
-	readyOnce sync.Once
+	ready chan struct{}
 
-	clients  *prometheus.GaugeVec
-	sent     prometheus.Counter
-	dropped  *prometheus.CounterVec
-	skipped  prometheus.Counter
-	resumed  *prometheus.CounterVec
-	appliedG prometheus.Gauge
+	clients     *prometheus.GaugeVec
+	held        prometheus.Gauge
+	sent        prometheus.Counter
+	dropped     *prometheus.CounterVec
+	skipped     prometheus.Counter
+	resumed     *prometheus.CounterVec
+	appliedG    prometheus.Gauge
+	evicted     prometheus.Counter
+	checkpoints *prometheus.CounterVec
+	loadSeconds prometheus.Gauge
+	replayed    prometheus.Gauge
 }
 
-// NewHub returns an empty hub.
-func NewHub(streams Streams, log *slog.Logger, reg prometheus.Registerer) *Hub {
+// NewHub returns an empty hub, not ready until Run has loaded the state.
+func NewHub(o Options) *Hub {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.CheckpointInterval <= 0 {
+		o.CheckpointInterval = 2 * time.Second
+	}
 	h := &Hub{
-		streams: streams,
-		log:     log,
-		states:  map[string]*state{},
-		ready:   make(chan struct{}),
+		streams:    o.Streams,
+		log:        o.Log,
+		timing:     o.Timing.withDefaults(),
+		checkEvery: o.CheckpointInterval,
+		states:     map[string]*state{},
+		advanced:   make(chan struct{}),
+		closing:    make(chan struct{}),
+		ready:      make(chan struct{}),
 		clients: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "chorus_ws_clients",
-			Help: "Connected websocket clients, by stream.",
+			Help: "Connected websocket clients, by stream (held ones included).",
 		}, []string{"stream"}),
+		held: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chorus_ws_clients_held",
+			Help: "Websocket clients waiting for the display state to be loaded or to reach their since.",
+		}),
 		sent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chorus_ws_messages_sent_total",
 			Help: "Messages written to websocket clients.",
 		}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chorus_ws_clients_dropped_total",
-			Help: "Websocket clients disconnected by the server, by reason.",
+			Help: "Websocket clients disconnected by the server, by reason (slow, unresponsive, not_ready).",
 		}, []string{"reason"}),
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chorus_display_events_skipped_total",
@@ -73,54 +117,186 @@ func NewHub(streams Streams, log *slog.Logger, reg prometheus.Registerer) *Hub {
 			Name: "chorus_display_applied_seq",
 			Help: "Sequence of the last event applied to the display state.",
 		}),
+		evicted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chorus_display_pins_evicted_total",
+			Help: fmt.Sprintf("Pins dropped because a stream had more than %d pinned posts.", maxPins),
+		}),
+		checkpoints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chorus_display_checkpoints_total",
+			Help: "Display checkpoint writes, by result (written, newer_exists, failed).",
+		}, []string{"result"}),
+		loadSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chorus_display_load_seconds",
+			Help: "How long the display took at start-up to load its checkpoints and replay the events after them.",
+		}),
+		replayed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chorus_display_replayed_events",
+			Help: "Events replayed at start-up after the checkpoints.",
+		}),
 	}
-	h.dropped.WithLabelValues("slow")
-	reg.MustRegister(h.clients, h.sent, h.dropped, h.skipped, h.resumed, h.appliedG)
+	for _, r := range []string{dropSlow, dropUnresponsive, dropNotReady} {
+		h.dropped.WithLabelValues(r)
+	}
+	for _, r := range []string{"written", "newer_exists", "failed"} {
+		h.checkpoints.WithLabelValues(r)
+	}
+	o.Registry.MustRegister(h.clients, h.held, h.sent, h.dropped, h.skipped, h.resumed, h.appliedG, h.evicted,
+		h.checkpoints, h.loadSeconds, h.replayed)
 	return h
 }
 
-// Ready is closed once the state has caught up with the events stream.
+// Ready is closed once the state is loaded: every stream's checkpoint and
+// the events after it, up to the end of the events stream at start-up.
 func (h *Hub) Ready() <-chan struct{} { return h.ready }
 
-// Run replays the events stream from the start, then follows it, until ctx
-// ends.
-func (h *Hub) Run(ctx context.Context, conn *bus.Conn) error {
-	return conn.TailEvents(ctx, 1, 1000, h.skipped.Inc, func(b bus.Batch) error {
-		h.Apply(b)
-		if b.CaughtUp {
-			h.readyOnce.Do(func() { close(h.ready) })
-		}
-		return nil
-	})
+// IsReady reports whether the state is loaded.
+func (h *Hub) IsReady() bool {
+	select {
+	case <-h.ready:
+		return true
+	default:
+		return false
+	}
 }
 
-// Apply applies a batch of events and pushes the resulting messages.
+// markReady makes the hub serve clients from seq on.
+func (h *Hub) markReady(seq uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.isReady {
+		return
+	}
+	h.applied = max(h.applied, seq)
+	h.known = max(h.known, seq)
+	h.isReady = true
+	close(h.ready)
+	h.wake()
+}
+
+// wake wakes held clients. The caller holds h.mu.
+func (h *Hub) wake() {
+	close(h.advanced)
+	h.advanced = make(chan struct{})
+}
+
+// Run loads the state (checkpoints, then the events after them), turns the
+// hub ready, then follows the events stream until ctx ends, writing the
+// checkpoints of changed streams as it goes and once more at the end.
+func (h *Hub) Run(ctx context.Context, conn *bus.Conn) error {
+	cp := newCheckpoints(conn.Display, int(conn.NC.MaxPayload()), h.log)
+	var upTo uint64
+	for attempt := 0; ; attempt++ {
+		var err error
+		if upTo, err = h.load(ctx, conn, cp); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		h.log.Warn("display: loading the state failed; retrying", "attempt", attempt+1, "err", err)
+		select {
+		case <-time.After(min(time.Duration(attempt+1)*time.Second, 10*time.Second)):
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	var wg sync.WaitGroup
+	saveCtx, stopSaving := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(h.checkEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				h.saveCheckpoints(saveCtx, cp)
+			case <-saveCtx.Done():
+				return
+			}
+		}
+	}()
+	err := conn.TailEvents(ctx, upTo+1, 1000, h.skipped.Inc, func(b bus.Batch) error {
+		h.Apply(b)
+		return nil
+	})
+	if ctx.Err() != nil {
+		err = nil // stopped, not failed
+	}
+	stopSaving()
+	wg.Wait()
+	// The last checkpoint: a clean restart replays nothing.
+	finalCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	h.saveCheckpoints(finalCtx, cp)
+	return err
+}
+
+// Apply applies a batch of live events and pushes the resulting messages.
 func (h *Hub) Apply(b bus.Batch) {
 	for _, e := range b.Events {
 		st := h.state(e.Stream)
+		limit := h.limit(e.Stream)
 		st.mu.Lock()
-		switch msg := st.apply(e); msg {
-		case nil:
-		case resnapshot:
-			h.publishSnapshot(st, e)
-		default:
-			h.publish(st, msg)
-		}
+		h.applyEvent(st, e, limit, time.Now())
 		st.mu.Unlock()
 	}
-	h.mu.Lock()
-	h.applied = max(h.applied, b.LastSeq)
-	states := make([]*state, 0, len(h.states))
-	for _, st := range h.states {
-		states = append(states, st)
-	}
-	h.mu.Unlock()
-	for _, st := range states {
+	// Every state reaches the batch's end before held clients wake, so a
+	// client waiting for since <= LastSeq starts from a state that has it.
+	for _, st := range h.allStates() {
 		st.mu.Lock()
 		st.seq = max(st.seq, b.LastSeq)
 		st.mu.Unlock()
 	}
+	h.mu.Lock()
+	h.applied = max(h.applied, b.LastSeq)
+	h.known = max(h.known, b.LastSeq+b.Pending)
+	h.wake()
+	h.mu.Unlock()
 	h.appliedG.Set(float64(b.LastSeq))
+}
+
+// applyEvent applies e to st and records and pushes its message. A
+// replayed event too old for the history is applied without encoding
+// anything. The caller holds st.mu.
+func (h *Hub) applyEvent(st *state, e bus.Event, limit int, now time.Time) {
+	st.limit = limit
+	evicted := st.evictedPins
+	msg := st.apply(e)
+	if st.evictedPins > evicted {
+		h.evicted.Add(float64(st.evictedPins - evicted))
+		h.log.Warn("display: too many pinned posts; unpinned the last in pin order", "stream", e.Stream, "seq", e.Seq, "max", maxPins)
+	}
+	if msg == nil {
+		return
+	}
+	if !st.history.wants(e.Stored, now) && len(st.clients) == 0 {
+		st.history.skip(e.Seq)
+		return
+	}
+	var data []byte
+	var err error
+	if msg == resnapshot {
+		data, err = st.snapshot(limit)
+	} else {
+		data, err = json.Marshal(msg)
+	}
+	if err != nil {
+		h.log.Error("display: encode message", "stream", e.Stream, "seq", e.Seq, "err", err)
+		return
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+	if err != nil {
+		h.log.Error("display: prepare message", "err", err)
+		return
+	}
+	st.history.record(e.Seq, e.Stored, pm, len(data), now)
+	for c := range st.clients {
+		if !c.enqueue(pm) {
+			delete(st.clients, c)
+			c.stop(websocket.ClosePolicyViolation, dropSlow)
+		}
+	}
 }
 
 // state returns the stream's state, creating it.
@@ -135,72 +311,49 @@ func (h *Hub) state(stream string) *state {
 	return st
 }
 
-// publish encodes msg once, records it and queues it to every client of st,
-// dropping clients whose queue is full. The caller holds st.mu.
-func (h *Hub) publish(st *state, msg *Message) {
-	data, err := json.Marshal(msg)
-	if err != nil {
-		h.log.Error("display: encode message", "seq", msg.Seq, "err", err)
-		return
+func (h *Hub) allStates() []*state {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*state, 0, len(h.states))
+	for _, st := range h.states {
+		out = append(out, st)
 	}
-	h.broadcast(st, msg.Seq, data)
+	return out
 }
 
-// broadcast prepares data once, records it and queues it to every client.
-// The caller holds st.mu.
-func (h *Hub) broadcast(st *state, seq uint64, data []byte) {
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
-	if err != nil {
-		h.log.Error("display: prepare message", "err", err)
-		return
+// limit is the stream's display limit (keep for unknown streams).
+func (h *Hub) limit(stream string) int {
+	if s, ok := h.streams.Get(stream); ok && s.DisplayLimit > 0 {
+		return s.DisplayLimit
 	}
-	st.record(seq, pm)
-	for c := range st.clients {
-		if !c.enqueue(pm) {
-			delete(st.clients, c)
-			h.dropped.WithLabelValues("slow").Inc()
-			c.stop(websocket.ClosePolicyViolation)
-		}
-	}
+	return keep
 }
 
-// publishSnapshot sends every client of st a fresh snapshot after a change
-// that touched many posts. The caller holds st.mu.
-func (h *Hub) publishSnapshot(st *state, e bus.Event) {
-	limit := keep
-	if s, ok := h.streams.Get(e.Stream); ok {
-		limit = s.DisplayLimit
+// Posts returns the stream's snapshot of at most limit posts; false while
+// the state is still loading.
+func (h *Hub) Posts(stream string, limit int) (Snapshot, bool) {
+	if !h.IsReady() {
+		return Snapshot{}, false
 	}
-	data, err := st.snapshot(limit)
-	if err != nil {
-		h.log.Error("display: encode snapshot", "seq", e.Seq, "err", err)
-		return
-	}
-	h.broadcast(st, e.Seq, data)
-}
-
-// Posts returns the stream's snapshot of at most limit posts.
-func (h *Hub) Posts(stream string, limit int) Snapshot {
 	st := h.state(stream)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return Snapshot{Type: TypeSnapshot, Seq: st.seq, Posts: st.visible(limit), Paused: st.paused}
+	return st.snapshotOf(limit), true
 }
 
 // Close disconnects every client with "going away" and waits for their
 // goroutines, or until ctx ends.
 func (h *Hub) Close(ctx context.Context) error {
 	h.mu.Lock()
-	h.closed = true
-	states := make([]*state, 0, len(h.states))
-	for _, st := range h.states {
-		states = append(states, st)
+	if !h.closed {
+		h.closed = true
+		close(h.closing)
 	}
 	h.mu.Unlock()
-	for _, st := range states {
+	for _, st := range h.allStates() {
 		st.mu.Lock()
 		for c := range st.clients {
-			c.stop(websocket.CloseGoingAway)
+			c.stop(websocket.CloseGoingAway, "")
 			delete(st.clients, c)
 		}
 		st.mu.Unlock()

@@ -24,6 +24,8 @@ const (
 	TypeRemove   = "remove"
 	TypeUpdate   = "update"
 	TypeControl  = "control"
+	// TypePins carries only a new pin order.
+	TypePins = "pins"
 )
 
 // Message is one server-to-client message. seq is the events stream's
@@ -34,12 +36,17 @@ type Message struct {
 	Post   *Item  `json:"post,omitempty"`
 	ID     string `json:"id,omitempty"`
 	Action string `json:"action,omitempty"`
+	// Pins is set (possibly empty) when the message changes which posts
+	// are pinned or their order: the pinned ids, first shown first.
+	Pins []string `json:"pins,omitzero"`
 }
 
-// Snapshot is the whole state of a stream, newest first.
+// Snapshot is the whole state of a stream: the pinned posts in pin order,
+// then the others, newest first. Pins lists the pinned ids in order.
 type Snapshot struct {
-	Type   string  `json:"type"`
-	Seq    uint64  `json:"seq"`
-	Posts  []*Item `json:"posts"`
-	Paused bool    `json:"paused"`
+	Type   string   `json:"type"`
+	Seq    uint64   `json:"seq"`
+	Posts  []*Item  `json:"posts"`
+	Pins   []string `json:"pins"`
+	Paused bool     `json:"paused"`
 }

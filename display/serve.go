@@ -8,13 +8,19 @@ import (
 	"github.com/chorus-wall/chorus/config"
 )
 
-// serve registers conn as a client of stream, starting it with a snapshot
-// or the messages after since, and runs it until it disconnects. Starting
-// and registering happen under the stream's lock, so the client misses no
-// message and gets none twice.
+// serve runs conn as a client of stream until it disconnects. The client
+// is held, getting nothing but pings, until the hub can start it (see
+// admit); then it gets a snapshot or the messages after since, then every
+// change.
 func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, since *uint64) {
-	c := newClient(conn)
-	if err := h.register(c, stream, since); err != nil {
+	c := newClient(conn, h.timing, func(reason string) { h.dropped.WithLabelValues(reason).Inc() })
+	h.mu.Lock()
+	closed := h.closed
+	if !closed {
+		h.wg.Add(2) // serve and admit
+	}
+	h.mu.Unlock()
+	if closed {
 		msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, closeText(websocket.CloseGoingAway))
 		_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 		conn.Close()
@@ -24,43 +30,97 @@ func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, since *uint64) {
 	h.clients.WithLabelValues(stream.ID).Inc()
 	defer h.clients.WithLabelValues(stream.ID).Dec()
 	go c.readLoop()
+	go func() {
+		defer h.wg.Done()
+		h.admit(c, stream, since)
+	}()
 	c.writeLoop(h.sent.Inc)
 	h.unregister(c, stream.ID)
 }
 
-func (h *Hub) register(c *client, stream config.Stream, since *uint64) error {
+// admit waits until the hub can start c without showing it anything older
+// than it has seen: the state is loaded and, for a client resuming with
+// since, has reached since (unless since is beyond the whole events
+// stream). Then it registers c. A client that waits longer than
+// HoldTimeout is closed with 1013 (try again later).
+func (h *Hub) admit(c *client, stream config.Stream, since *uint64) {
+	timeout := time.NewTimer(h.timing.HoldTimeout)
+	defer timeout.Stop()
+	held := false
+	for {
+		ok, wait := h.admissible(since)
+		if ok {
+			break
+		}
+		if !held {
+			held = true
+			h.held.Inc()
+			defer h.held.Dec()
+		}
+		select {
+		case <-wait:
+		case <-timeout.C:
+			c.stop(websocket.CloseTryAgainLater, dropNotReady)
+			return
+		case <-c.done:
+			return
+		case <-h.closing:
+			c.stop(websocket.CloseGoingAway, "")
+			return
+		}
+	}
+	if !h.register(c, stream, since) {
+		c.stop(websocket.CloseGoingAway, "")
+	}
+}
+
+// admissible reports whether a client resuming from since (nil for a
+// fresh one) can start now, or returns what to wait on.
+func (h *Hub) admissible(since *uint64) (bool, <-chan struct{}) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.isReady && (since == nil || *since <= h.applied || *since > h.known) {
+		return true, nil
+	}
+	return false, h.advanced
+}
+
+// register makes c a client of stream and hands its writer what it gets
+// first. Both happen under the stream's lock, so c misses no message and
+// gets none twice. It is false when the hub has closed.
+func (h *Hub) register(c *client, stream config.Stream, since *uint64) bool {
 	st := h.state(stream.ID)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	first, how, err := h.start(st, stream, since)
-	if err != nil {
-		return err
-	}
 	// Checked under st.mu: Close marks the hub closed before it stops the
 	// clients of each state, so a client is either refused here or stopped.
 	h.mu.Lock()
 	closed := h.closed
-	if !closed {
-		h.wg.Add(1) // done in serve
-	}
 	h.mu.Unlock()
 	if closed {
-		return errClosed
+		return false
 	}
-	for _, pm := range first {
-		c.enqueue(pm)
+	select {
+	case <-c.done:
+		return true // gone while held; serve's unregister may have run already
+	default:
 	}
+	first, how, err := h.start(st, stream, since)
+	if err != nil {
+		h.log.Error("display: start a client", "stream", stream.ID, "err", err)
+		return false
+	}
+	c.first <- first
 	st.clients[c] = struct{}{}
 	h.resumed.WithLabelValues(how).Inc()
-	return nil
+	return true
 }
 
-// start returns what a new client gets first: the messages after since when
-// st still has them all (and they fit its queue), else a snapshot. The
-// caller holds st.mu.
+// start returns what a new client gets first: every message after since
+// when st still has them all, else a snapshot. The caller holds st.mu.
 func (h *Hub) start(st *state, stream config.Stream, since *uint64) ([]*websocket.PreparedMessage, string, error) {
 	if since != nil {
-		if backlog, ok := st.since(*since); ok && len(backlog) < QueueSize/2 {
+		if backlog, ok := st.history.since(*since, st.seq); ok {
 			return backlog, "resume", nil
 		}
 	}

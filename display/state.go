@@ -3,51 +3,64 @@ package display
 import (
 	"encoding/json"
 	"slices"
+	"sort"
 	"sync"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/chorus-wall/chorus/bus"
 )
 
-// keep is how many posts a stream's state holds: the largest display limit,
-// plus room so a removal does not leave a gap a later snapshot cannot fill.
+// keep is how many posts besides the pinned ones a stream's state holds:
+// the largest display limit, plus room so a removal does not leave a gap a
+// later snapshot cannot fill.
 const keep = 520
 
-// historySize is how many past messages a stream keeps for clients resuming
-// with ?since=.
-const historySize = 1024
+// maxPins bounds a stream's pinned posts. Pinning one more unpins the last
+// in pin order (it stays among the other posts), so a rule that pins every
+// post cannot grow the state without end.
+const maxPins = bus.MaxPins
 
-// entry is one past message, encoded once.
-type entry struct {
-	seq uint64
-	msg *websocket.PreparedMessage
-}
+// goneSize is about how many taken-off posts a state remembers (held,
+// rejected, removed or banned), so a pin written just after a removal can
+// never bring the post back.
+const goneSize = 4096
 
 // state is one curated stream's screen state. Every field is guarded by mu.
+// Items are never changed once stored: a change stores a changed copy, so
+// a snapshot or checkpoint can share them.
 type state struct {
-	mu    sync.Mutex
-	posts []*Item // approved, newest first; hidden authors' posts included
+	mu sync.Mutex
+	// posts are the approved posts, newest first, pinned ones and hidden
+	// authors' included. Every id in pins is here, with Pinned set; no
+	// other post has Pinned set.
+	posts []*Item
+	// pins are the pinned posts' ids, first shown first.
+	pins []string
 	// pending holds delayed approvals until their release event.
 	pending map[string]*Item
 	// hidden are the author keys whose posts screens do not show.
-	hidden  map[string]bool
-	paused  bool
-	seq     uint64 // every event up to seq is applied
-	history []entry
-	// coveredFrom: history holds every message of the events after it.
-	coveredFrom uint64
-	clients     map[*client]struct{}
+	hidden map[string]bool
+	// gone maps taken-off post ids to the seq that took them off.
+	gone   map[string]uint64
+	paused bool
+	seq    uint64 // every event up to seq is applied
+	// limit is the stream's display limit, set by the hub before apply.
+	limit   int
+	history history
+	clients map[*client]struct{}
+	// dirty is set by every event for the stream since the last checkpoint.
+	dirty bool
+	// evictedPins counts pins dropped by maxPins.
+	evictedPins int
 
 	snapSeq   uint64
 	snapLimit int
 	snapData  []byte
 }
 
-func newState(coveredFrom uint64) *state {
+func newState(seq uint64) *state {
 	return &state{
 		clients: map[*client]struct{}{}, pending: map[string]*Item{}, hidden: map[string]bool{},
-		coveredFrom: coveredFrom, seq: coveredFrom,
+		gone: map[string]uint64{}, seq: seq, history: history{coveredFrom: seq},
 	}
 }
 
@@ -59,11 +72,13 @@ var resnapshot = &Message{Type: TypeSnapshot}
 // for none, resnapshot for a whole new snapshot. The caller holds mu.
 func (s *state) apply(e bus.Event) *Message {
 	s.seq = max(s.seq, e.Seq)
+	s.dirty = true
 	switch e.Kind {
 	case bus.EventApprove:
 		if e.Post == nil {
 			return nil
 		}
+		delete(s.gone, e.PostID)
 		item := &Item{Post: *e.Post, Pinned: e.Pinned, Featured: e.Featured, Tags: e.Tags}
 		if !e.ShowAt.IsZero() && s.find(e.PostID) < 0 {
 			s.pending[e.PostID] = item
@@ -79,17 +94,25 @@ func (s *state) apply(e bus.Event) *Message {
 		return s.show(e.Seq, item)
 	case bus.EventHold, bus.EventReject, bus.EventRemove:
 		delete(s.pending, e.PostID)
+		s.forget(e.PostID, e.Seq)
 		i := s.find(e.PostID)
 		if i < 0 {
 			return nil
 		}
 		gone := s.posts[i]
 		s.posts = slices.Delete(s.posts, i, i+1)
+		pinsChanged := s.dropPin(e.PostID)
 		if s.hidden[gone.AuthorKey()] {
 			return nil
 		}
-		return &Message{Type: TypeRemove, Seq: e.Seq, ID: e.PostID}
-	case bus.EventPin, bus.EventUnpin, bus.EventFeature, bus.EventUnfeature, bus.EventEdit:
+		return s.withPins(&Message{Type: TypeRemove, Seq: e.Seq, ID: e.PostID}, pinsChanged)
+	case bus.EventPin:
+		return s.pin(e)
+	case bus.EventUnpin:
+		return s.unpin(e)
+	case bus.EventOrderPins:
+		return s.orderPins(e)
+	case bus.EventFeature, bus.EventUnfeature, bus.EventEdit:
 		return s.change(e)
 	case bus.EventHideAuthor, bus.EventShowAuthor:
 		hide := e.Kind == bus.EventHideAuthor
@@ -109,12 +132,20 @@ func (s *state) apply(e bus.Event) *Message {
 		for id, item := range s.pending {
 			if item.AuthorKey() == e.Author {
 				delete(s.pending, id)
+				s.forget(id, e.Seq)
 			}
 		}
 		if s.byAuthor(e.Author) == 0 {
 			return nil
 		}
-		s.posts = slices.DeleteFunc(s.posts, func(it *Item) bool { return it.AuthorKey() == e.Author })
+		s.posts = slices.DeleteFunc(s.posts, func(it *Item) bool {
+			if it.AuthorKey() != e.Author {
+				return false
+			}
+			s.dropPin(it.ID)
+			s.forget(it.ID, e.Seq)
+			return true
+		})
 		return resnapshot
 	case bus.EventPause, bus.EventResume:
 		s.paused = e.Kind == bus.EventPause
@@ -130,22 +161,168 @@ func (s *state) show(seq uint64, item *Item) *Message {
 		old := s.posts[i]
 		item.Pinned, item.Featured = item.Pinned || old.Pinned, item.Featured || old.Featured
 		s.posts[i] = item
+		pinsChanged := item.Pinned && !old.Pinned && s.addPin(item.ID)
 		if hidden {
 			return nil
 		}
-		return &Message{Type: TypeUpdate, Seq: seq, Post: item}
+		return s.withPins(&Message{Type: TypeUpdate, Seq: seq, Post: item}, pinsChanged)
 	}
 	s.posts = slices.Insert(s.posts, 0, item)
-	if len(s.posts) > keep {
-		s.posts = s.posts[:keep]
-	}
+	pinsChanged := item.Pinned && s.addPin(item.ID)
+	s.trim()
 	if hidden {
 		return nil
 	}
-	return &Message{Type: TypeAdd, Seq: seq, Post: item}
+	return s.withPins(&Message{Type: TypeAdd, Seq: seq, Post: item}, pinsChanged)
 }
 
-// change applies a pin, feature or edit to a post on screen or pending.
+// pin pins a post on screen or pending. A post the state no longer holds
+// comes back on screen when the event carries it, unless it was taken off.
+func (s *state) pin(e bus.Event) *Message {
+	if i := s.find(e.PostID); i >= 0 {
+		if s.posts[i].Pinned {
+			return nil
+		}
+		item := *s.posts[i]
+		item.Pinned = true
+		s.posts[i] = &item
+		s.addPin(item.ID)
+		if s.hidden[item.AuthorKey()] {
+			return nil
+		}
+		return s.withPins(&Message{Type: TypeUpdate, Seq: e.Seq, Post: &item}, true)
+	}
+	if p := s.pending[e.PostID]; p != nil {
+		item := *p
+		item.Pinned = true
+		s.pending[e.PostID] = &item
+		return nil
+	}
+	if _, gone := s.gone[e.PostID]; gone || e.Post == nil {
+		return nil
+	}
+	return s.show(e.Seq, &Item{Post: *e.Post, Pinned: true})
+}
+
+// unpin unpins a post. It stays among the other posts where it was; when
+// that is past what screens show, screens are told to remove it.
+func (s *state) unpin(e bus.Event) *Message {
+	if p := s.pending[e.PostID]; p != nil {
+		item := *p
+		item.Pinned = false
+		s.pending[e.PostID] = &item
+		return nil
+	}
+	i := s.find(e.PostID)
+	if i < 0 || !s.posts[i].Pinned {
+		return nil
+	}
+	item := *s.posts[i]
+	item.Pinned = false
+	s.posts[i] = &item
+	s.dropPin(item.ID)
+	s.trim()
+	if s.hidden[item.AuthorKey()] {
+		return nil
+	}
+	if !slices.ContainsFunc(s.visible(s.displayLimit()), func(it *Item) bool { return it.ID == item.ID }) {
+		return s.withPins(&Message{Type: TypeRemove, Seq: e.Seq, ID: item.ID}, true)
+	}
+	return s.withPins(&Message{Type: TypeUpdate, Seq: e.Seq, Post: &item}, true)
+}
+
+// orderPins puts the listed pinned posts first, in the listed order; pinned
+// posts not listed follow in their current order, and listed ids that are
+// not pinned are ignored.
+func (s *state) orderPins(e bus.Event) *Message {
+	order := make([]string, 0, len(s.pins))
+	for _, id := range e.Pins {
+		if slices.Contains(s.pins, id) && !slices.Contains(order, id) {
+			order = append(order, id)
+		}
+	}
+	for _, id := range s.pins {
+		if !slices.Contains(order, id) {
+			order = append(order, id)
+		}
+	}
+	if slices.Equal(order, s.pins) {
+		return nil
+	}
+	s.pins = order
+	return &Message{Type: TypePins, Seq: e.Seq, Pins: s.visiblePins()}
+}
+
+// addPin puts id first in the pin order (unpinning the last one past
+// maxPins) and reports that the order changed. The post is on screen.
+func (s *state) addPin(id string) bool {
+	if slices.Contains(s.pins, id) {
+		return false
+	}
+	s.pins = slices.Insert(s.pins, 0, id)
+	for len(s.pins) > maxPins {
+		last := s.pins[len(s.pins)-1]
+		s.pins = s.pins[:len(s.pins)-1]
+		if i := s.find(last); i >= 0 {
+			item := *s.posts[i]
+			item.Pinned = false
+			s.posts[i] = &item
+		}
+		s.evictedPins++
+	}
+	return true
+}
+
+// dropPin takes id out of the pin order and reports whether it was there.
+func (s *state) dropPin(id string) bool {
+	i := slices.Index(s.pins, id)
+	if i < 0 {
+		return false
+	}
+	s.pins = slices.Delete(s.pins, i, i+1)
+	return true
+}
+
+// withPins adds the pin order to m when it changed.
+func (s *state) withPins(m *Message, changed bool) *Message {
+	if changed {
+		m.Pins = s.visiblePins()
+	}
+	return m
+}
+
+// forget remembers that id was taken off at seq, keeping about goneSize of
+// the latest.
+func (s *state) forget(id string, seq uint64) {
+	s.gone[id] = seq
+	if len(s.gone) <= 2*goneSize {
+		return
+	}
+	seqs := make([]uint64, 0, len(s.gone))
+	for _, q := range s.gone {
+		seqs = append(seqs, q)
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] > seqs[j] })
+	cut := seqs[goneSize-1]
+	for k, q := range s.gone {
+		if q < cut {
+			delete(s.gone, k)
+		}
+	}
+}
+
+// trim drops the oldest posts that are not pinned beyond keep.
+func (s *state) trim() {
+	n := len(s.posts) - len(s.pins)
+	for i := len(s.posts) - 1; n > keep && i >= 0; i-- {
+		if !s.posts[i].Pinned {
+			s.posts = slices.Delete(s.posts, i, i+1)
+			n--
+		}
+	}
+}
+
+// change applies a feature or edit to a post on screen or pending.
 func (s *state) change(e bus.Event) *Message {
 	i := s.find(e.PostID)
 	var item Item
@@ -158,8 +335,6 @@ func (s *state) change(e bus.Event) *Message {
 		return nil
 	}
 	switch e.Kind {
-	case bus.EventPin, bus.EventUnpin:
-		item.Pinned = e.Kind == bus.EventPin
 	case bus.EventFeature, bus.EventUnfeature:
 		item.Featured = e.Kind == bus.EventFeature
 	case bus.EventEdit:
@@ -190,14 +365,66 @@ func (s *state) byAuthor(author string) int {
 	return n
 }
 
-// visible returns the newest limit posts screens show.
+func (s *state) displayLimit() int {
+	if s.limit > 0 {
+		return s.limit
+	}
+	return keep
+}
+
+// shown reports whether screens show it (its author is not hidden).
+func (s *state) shown(it *Item) bool {
+	return len(s.hidden) == 0 || !s.hidden[it.AuthorKey()]
+}
+
+// pinned returns the pinned posts screens show, in pin order.
+func (s *state) pinned() []*Item {
+	if len(s.pins) == 0 {
+		return nil
+	}
+	byID := make(map[string]*Item, len(s.pins))
+	for _, it := range s.posts {
+		if it.Pinned {
+			byID[it.ID] = it
+		}
+	}
+	out := make([]*Item, 0, len(s.pins))
+	for _, id := range s.pins {
+		if it := byID[id]; it != nil && s.shown(it) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// visiblePins is the pin order screens get: the shown pinned posts' ids,
+// at most the display limit.
+func (s *state) visiblePins() []string {
+	out := []string{}
+	for _, it := range s.pinned() {
+		if len(out) == s.displayLimit() {
+			break
+		}
+		out = append(out, it.ID)
+	}
+	return out
+}
+
+// visible returns what screens show, at most limit posts: the pinned ones
+// in pin order, then the newest others.
 func (s *state) visible(limit int) []*Item {
 	out := make([]*Item, 0, min(limit, len(s.posts)))
+	for _, it := range s.pinned() {
+		if len(out) == limit {
+			return out
+		}
+		out = append(out, it)
+	}
 	for _, it := range s.posts {
 		if len(out) == limit {
 			break
 		}
-		if len(s.hidden) == 0 || !s.hidden[it.AuthorKey()] {
+		if !it.Pinned && s.shown(it) {
 			out = append(out, it)
 		}
 	}
@@ -213,45 +440,26 @@ func (s *state) find(id string) int {
 	return -1
 }
 
-// record keeps an encoded message for resuming clients. The caller holds mu.
-func (s *state) record(seq uint64, pm *websocket.PreparedMessage) {
-	if len(s.history) == historySize {
-		s.coveredFrom = s.history[0].seq
-		s.history = slices.Delete(s.history, 0, 1)
-	}
-	s.history = append(s.history, entry{seq: seq, msg: pm})
-}
-
-// since returns the messages after seq, or false when some are no longer
-// kept (or seq is from a future this node has not reached). The caller
-// holds mu.
-func (s *state) since(seq uint64) ([]*websocket.PreparedMessage, bool) {
-	if seq < s.coveredFrom || seq > s.seq {
-		return nil, false
-	}
-	i, _ := slices.BinarySearchFunc(s.history, seq+1, func(e entry, target uint64) int {
-		switch {
-		case e.seq < target:
-			return -1
-		case e.seq > target:
-			return 1
+// snapshotOf returns the stream's snapshot of at most limit posts. The
+// caller holds mu.
+func (s *state) snapshotOf(limit int) Snapshot {
+	posts := s.visible(limit)
+	pins := []string{}
+	for _, it := range posts {
+		if it.Pinned {
+			pins = append(pins, it.ID)
 		}
-		return 0
-	})
-	out := make([]*websocket.PreparedMessage, 0, len(s.history)-i)
-	for _, e := range s.history[i:] {
-		out = append(out, e.msg)
 	}
-	return out, true
+	return Snapshot{Type: TypeSnapshot, Seq: s.seq, Posts: posts, Pins: pins, Paused: s.paused}
 }
 
-// snapshot returns the encoded snapshot of the newest limit posts, cached
+// snapshot returns the encoded snapshot of at most limit posts, cached
 // until the state changes. The caller holds mu.
 func (s *state) snapshot(limit int) ([]byte, error) {
 	if s.snapData != nil && s.snapSeq == s.seq && s.snapLimit == limit {
 		return s.snapData, nil
 	}
-	data, err := json.Marshal(Snapshot{Type: TypeSnapshot, Seq: s.seq, Posts: s.visible(limit), Paused: s.paused})
+	data, err := json.Marshal(s.snapshotOf(limit))
 	if err != nil {
 		return nil, err
 	}

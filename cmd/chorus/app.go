@@ -173,7 +173,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	a.hub = display.NewHub(a.streams, a.log, a.reg)
+	a.hub = display.NewHub(display.Options{Streams: a.streams, Log: a.log, Registry: a.reg})
 	enricher, err := enrich.New(enrich.Options{})
 	if err != nil {
 		return err

@@ -111,6 +111,7 @@ func (a *App) routes() *echo.Echo {
 	admin(http.MethodPost, "/streams/:id/posts/:post/:action", mod.Act)
 	admin(http.MethodPost, "/streams/:id/authors/:author/:action", mod.ActOnAuthor)
 	admin(http.MethodPost, "/streams/:id/bulk", mod.Bulk)
+	admin(http.MethodPut, "/streams/:id/pins", mod.OrderPins)
 	admin(http.MethodPost, "/streams/:id/pause", mod.Control("pause"))
 	admin(http.MethodPost, "/streams/:id/resume", mod.Control("resume"))
 	admin(http.MethodGet, "/streams/:id/settings", mod.GetSettings)
