@@ -346,12 +346,8 @@ func (a *App) notReady() []string {
 // paused says whether a stream's screens are paused, once the display has
 // caught up with the events stream.
 func (a *App) paused(stream string) (paused, known bool) {
-	select {
-	case <-a.hub.Ready():
-		return a.hub.Posts(stream, 0).Paused, true
-	default:
-		return false, false
-	}
+	snap, ok := a.hub.Posts(stream, 0)
+	return snap.Paused, ok
 }
 
 func natsMode(cfg *config.Config) string {
