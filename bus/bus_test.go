@@ -98,9 +98,9 @@ func TestTailEvents(t *testing.T) {
 
 func msgsOf[T any](v ...T) []T { return v }
 
-// ReplayEvents reads one curated stream's events within bounds, and
-// returns at once when that stream has none.
-func TestReplayEventsReadsOneStreamWithinBounds(t *testing.T) {
+// ReadEvents reads the events between two sequences and returns;
+// LastEventSeqOf finds one curated stream's last event.
+func TestReadEventsAndLastEventOfAStream(t *testing.T) {
 	conn := bustest.Open(t)
 	ev := func(stream, id string) *nats.Msg {
 		e := bus.Event{Kind: bus.EventApprove, Stream: stream, Post: &post.Post{ID: id, Text: id}, At: time.Now()}
@@ -114,13 +114,13 @@ func TestReplayEventsReadsOneStreamWithinBounds(t *testing.T) {
 		ev("brand", "y"), ev("wall", "c"), ev("wall", "d")}); err != nil {
 		t.Fatal(err)
 	}
-	replay := func(stream string, from, to uint64) string {
+	read := func(from, to uint64) string {
 		t.Helper()
 		var got []string
-		err := conn.ReplayEvents(t.Context(), stream, from, to, 2, nil, func(b bus.Batch) error {
+		err := conn.ReadEvents(t.Context(), from, to, 2, nil, func(b bus.Batch) error {
 			for _, e := range b.Events {
-				if e.Stored.IsZero() || e.Stream != stream {
-					t.Errorf("event %+v", e)
+				if e.Stored.IsZero() {
+					t.Errorf("event %d without its stored time", e.Seq)
 				}
 				got = append(got, fmt.Sprintf("%s@%d", e.PostID, e.Seq))
 			}
@@ -132,19 +132,22 @@ func TestReplayEventsReadsOneStreamWithinBounds(t *testing.T) {
 		return strings.Join(got, " ")
 	}
 	for _, tt := range []struct {
-		stream   string
 		from, to uint64
 		want     string
 	}{
-		{"wall", 2, 5, "b@3 c@5"},
-		{"wall", 6, 100, "d@6"},
-		{"wall", 1, 6, "a@1 b@3 c@5 d@6"},
-		{"brand", 3, 6, "y@4"},
-		{"wall", 7, 100, ""},
-		{"nothing", 1, 6, ""},
+		{2, 5, "x@2 b@3 y@4 c@5"},
+		{6, 100, "d@6"},
+		{1, 1, "a@1"},
+		{5, 4, ""},
+		{7, 100, ""},
 	} {
-		if got := replay(tt.stream, tt.from, tt.to); got != tt.want {
-			t.Errorf("%s %d..%d: %q, want %q", tt.stream, tt.from, tt.to, got, tt.want)
+		if got := read(tt.from, tt.to); got != tt.want {
+			t.Errorf("%d..%d: %q, want %q", tt.from, tt.to, got, tt.want)
+		}
+	}
+	for stream, want := range map[string]uint64{"wall": 6, "brand": 4, "nothing": 0} {
+		if got, err := conn.LastEventSeqOf(t.Context(), stream); err != nil || got != want {
+			t.Errorf("last of %s: %d %v, want %d", stream, got, err, want)
 		}
 	}
 }

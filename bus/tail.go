@@ -82,46 +82,54 @@ func (c *Conn) TailEvents(ctx context.Context, from uint64, max int, skipped fun
 	}
 }
 
-// ReplayEvents reads, in order, the events of one curated stream whose
-// sequence is from..to (inclusive), calling handle with runs of at most max
-// events, and returns once it has read them all. It reads only that
-// stream's subjects, so its cost follows the stream's own events, not the
-// length of the whole events stream. Undecodable events are skipped like
-// in TailEvents.
-func (c *Conn) ReplayEvents(ctx context.Context, stream string, from, to uint64, max int, skipped func(), handle func(Batch) error) error {
+// LastEventSeqOf returns the sequence of the last event of one curated
+// stream, 0 when the events stream holds none.
+func (c *Conn) LastEventSeqOf(ctx context.Context, stream string) (uint64, error) {
+	s, err := c.JS.Stream(ctx, EventsStream)
+	if err != nil {
+		return 0, fmt.Errorf("bus: events stream: %w", err)
+	}
+	m, err := s.GetLastMsgForSubject(ctx, eventsPrefix+stream+".>")
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("bus: last event of %s: %w", stream, err)
+	}
+	return m.Sequence, nil
+}
+
+// ReadEvents reads the events whose sequence is from..to (inclusive) in
+// order, calling handle with runs of at most max events, and returns once
+// it has read them all (or the stream holds no more). Undecodable events
+// are skipped like in TailEvents.
+func (c *Conn) ReadEvents(ctx context.Context, from, to uint64, max int, skipped func(), handle func(Batch) error) error {
 	if from < 1 {
 		from = 1
 	}
 	if to < from {
 		return nil
 	}
-	filter := eventsPrefix + stream + ".>"
-	s, err := c.JS.Stream(ctx, EventsStream)
+	// The last message always exists (age removes the oldest first), so a
+	// read that starts at or before it is never left waiting.
+	last, err := c.LastEventSeq(ctx)
 	if err != nil {
-		return fmt.Errorf("bus: events stream: %w", err)
+		return err
 	}
-	lastOf, err := s.GetLastMsgForSubject(ctx, filter)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
+	if last < from {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("bus: last event of %s: %w", stream, err)
-	}
-	if lastOf.Sequence < from {
-		return nil
-	}
-	end := min(to, lastOf.Sequence)
 	cons, err := c.JS.OrderedConsumer(ctx, EventsStream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{filter},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    from,
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from,
 	})
 	if err != nil {
-		return fmt.Errorf("bus: replay consumer for %s: %w", stream, err)
+		return fmt.Errorf("bus: events reader: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(max))
+	// Pull well ahead of what is handled, so the server never waits on us.
+	it, err := cons.Messages(jetstream.PullMaxMessages(4 * max))
 	if err != nil {
-		return fmt.Errorf("bus: replay consumer for %s: %w", stream, err)
+		return fmt.Errorf("bus: events reader: %w", err)
 	}
 	defer it.Stop()
 	var batch Batch
@@ -131,19 +139,21 @@ func (c *Conn) ReplayEvents(ctx context.Context, stream string, from, to uint64,
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("bus: replay %s: %w", stream, err)
+			return fmt.Errorf("bus: read events %d..%d: %w", from, to, err)
 		}
 		meta, err := msg.Metadata()
 		if err != nil {
-			c.log.Warn("events replay: no metadata", "err", err)
+			c.log.Warn("events reader: no metadata", "err", err)
 			continue
 		}
-		done := meta.NumPending == 0 || meta.Sequence.Stream >= end
-		if meta.Sequence.Stream <= to {
+		seq := meta.Sequence.Stream
+		done := meta.NumPending == 0 || seq >= to
+		if seq <= to {
 			c.readEvent(msg, meta, &batch, skipped)
 		}
 		if done || len(batch.Events) >= max {
 			batch.Pending = meta.NumPending
+			batch.CaughtUp = meta.NumPending == 0
 			if err := handle(batch); err != nil {
 				return err
 			}

@@ -70,6 +70,7 @@ func (c *checkpoint) restore() *state {
 		}
 		seen[it.ID] = true
 		st.posts = append(st.posts, it)
+		st.held[it.ID] = struct{}{}
 	}
 	for _, id := range c.Pins {
 		if seen[id] && !slices.Contains(st.pins, id) && len(st.pins) < maxPins {

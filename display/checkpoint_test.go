@@ -37,7 +37,7 @@ func TestHistoryKeepsTenMinutesWithinItsBytes(t *testing.T) {
 	// Past HistoryBytes the oldest go even when recent.
 	var b history
 	for i := range 4 {
-		b.record(uint64(i+1), base, nil, 10<<20, base) // counted twice: data and frame
+		b.record(uint64(i+1), base, nil, 20<<20, base)
 	}
 	if b.bytes > HistoryBytes || b.entries[0].seq != 2 || b.coveredFrom != 1 {
 		t.Fatalf("bytes %d, oldest %d", b.bytes, b.entries[0].seq)

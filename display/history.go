@@ -44,8 +44,8 @@ func (h *history) record(seq uint64, at time.Time, pm *websocket.PreparedMessage
 	if at.IsZero() {
 		at = now
 	}
-	// A prepared message holds its data and, once written, its frame.
-	size := 2*dataLen + 64
+	// A prepared message keeps its data inside its frame, plus a little.
+	size := dataLen + 256
 	h.entries = append(h.entries, entry{seq: seq, at: at, size: size, msg: pm})
 	h.bytes += size
 	old := now.Add(-HistoryWindow)

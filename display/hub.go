@@ -28,7 +28,7 @@ type Options struct {
 	Registry prometheus.Registerer
 	Timing   Timing
 	// CheckpointInterval is how often the checkpoints of streams that
-	// changed are written (2 s when zero).
+	// changed are written (1 s when zero).
 	CheckpointInterval time.Duration
 }
 
@@ -78,7 +78,7 @@ func NewHub(o Options) *Hub {
 		o.Registry = prometheus.NewRegistry()
 	}
 	if o.CheckpointInterval <= 0 {
-		o.CheckpointInterval = 2 * time.Second
+		o.CheckpointInterval = time.Second
 	}
 	h := &Hub{
 		streams:    o.Streams,

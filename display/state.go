@@ -33,6 +33,8 @@ type state struct {
 	// authors' included. Every id in pins is here, with Pinned set; no
 	// other post has Pinned set.
 	posts []*Item
+	// held is the set of ids in posts, so most lookups need no scan.
+	held map[string]struct{}
 	// pins are the pinned posts' ids, first shown first.
 	pins []string
 	// pending holds delayed approvals until their release event.
@@ -60,7 +62,7 @@ type state struct {
 func newState(seq uint64) *state {
 	return &state{
 		clients: map[*client]struct{}{}, pending: map[string]*Item{}, hidden: map[string]bool{},
-		gone: map[string]uint64{}, seq: seq, history: history{coveredFrom: seq},
+		gone: map[string]uint64{}, held: map[string]struct{}{}, seq: seq, history: history{coveredFrom: seq},
 	}
 }
 
@@ -100,7 +102,7 @@ func (s *state) apply(e bus.Event) *Message {
 			return nil
 		}
 		gone := s.posts[i]
-		s.posts = slices.Delete(s.posts, i, i+1)
+		s.removeAt(i)
 		pinsChanged := s.dropPin(e.PostID)
 		if s.hidden[gone.AuthorKey()] {
 			return nil
@@ -144,6 +146,7 @@ func (s *state) apply(e bus.Event) *Message {
 			}
 			s.dropPin(it.ID)
 			s.forget(it.ID, e.Seq)
+			delete(s.held, it.ID)
 			return true
 		})
 		return resnapshot
@@ -168,6 +171,7 @@ func (s *state) show(seq uint64, item *Item) *Message {
 		return s.withPins(&Message{Type: TypeUpdate, Seq: seq, Post: item}, pinsChanged)
 	}
 	s.posts = slices.Insert(s.posts, 0, item)
+	s.held[item.ID] = struct{}{}
 	pinsChanged := item.Pinned && s.addPin(item.ID)
 	s.trim()
 	if hidden {
@@ -316,7 +320,7 @@ func (s *state) trim() {
 	n := len(s.posts) - len(s.pins)
 	for i := len(s.posts) - 1; n > keep && i >= 0; i-- {
 		if !s.posts[i].Pinned {
-			s.posts = slices.Delete(s.posts, i, i+1)
+			s.removeAt(i)
 			n--
 		}
 	}
@@ -431,7 +435,16 @@ func (s *state) visible(limit int) []*Item {
 	return out
 }
 
+// removeAt takes the post at i out of posts.
+func (s *state) removeAt(i int) {
+	delete(s.held, s.posts[i].ID)
+	s.posts = slices.Delete(s.posts, i, i+1)
+}
+
 func (s *state) find(id string) int {
+	if _, ok := s.held[id]; !ok {
+		return -1
+	}
 	for i, p := range s.posts {
 		if p.ID == id {
 			return i
