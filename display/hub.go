@@ -18,12 +18,17 @@ import (
 // Streams tells the hub which curated streams exist and how they are shown.
 type Streams interface {
 	Get(id string) (config.Stream, bool)
+}
+
+// StreamList also lists every curated stream, for loading their states.
+type StreamList interface {
+	Streams
 	All() []config.Stream
 }
 
 // Options configure a hub.
 type Options struct {
-	Streams  Streams
+	Streams  StreamList
 	Log      *slog.Logger
 	Registry prometheus.Registerer
 	Timing   Timing
@@ -34,7 +39,7 @@ type Options struct {
 
 // Hub holds every stream's screen state and its connected clients.
 type Hub struct {
-	streams    Streams
+	streams    StreamList
 	log        *slog.Logger
 	timing     Timing
 	checkEvery time.Duration

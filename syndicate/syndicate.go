@@ -20,10 +20,10 @@ import (
 	"github.com/chorus-wall/chorus/post"
 )
 
-// Posts is where the latest approved posts come from: the display hub.
+// Posts is where the latest approved posts come from: the display hub. It
+// answers false while it is still loading its state.
 type Posts interface {
-	Posts(stream string, limit int) display.Snapshot
-	Ready() <-chan struct{}
+	Posts(stream string, limit int) (display.Snapshot, bool)
 }
 
 // Handlers serve cards and feeds.
@@ -58,14 +58,12 @@ func (h *Handlers) latest(c echo.Context, id string) (config.Stream, []post.Post
 		}
 		limit = n
 	}
-	select {
-	case <-h.Posts.Ready():
-	default:
+	snap, ok := h.Posts.Posts(stream.ID, limit)
+	if !ok {
 		// Never a partial state: a node still loading answers "later".
 		c.Response().Header().Set("Retry-After", "5")
 		return stream, nil, echo.NewHTTPError(http.StatusServiceUnavailable, "still loading the stream; retry shortly")
 	}
-	snap := h.Posts.Posts(stream.ID, limit)
 	if snap.Paused {
 		return stream, nil, nil
 	}

@@ -28,12 +28,15 @@ type snapshots struct {
 	ready  chan struct{}
 }
 
-func (s *snapshots) Posts(_ string, limit int) display.Snapshot {
+func (s *snapshots) Posts(_ string, limit int) (display.Snapshot, bool) {
+	select {
+	case <-s.ready:
+	default:
+		return display.Snapshot{}, false
+	}
 	n := min(limit, len(s.posts))
-	return display.Snapshot{Type: display.TypeSnapshot, Posts: s.posts[:n], Paused: s.paused}
+	return display.Snapshot{Type: display.TypeSnapshot, Posts: s.posts[:n], Paused: s.paused}, true
 }
-
-func (s *snapshots) Ready() <-chan struct{} { return s.ready }
 
 type streams map[string]config.Stream
 
