@@ -326,10 +326,11 @@ func (h *Hub) allStates() []*state {
 	return out
 }
 
-// limit is the stream's display limit (keep for unknown streams).
+// limit is the stream's display limit, at most config.MaxDisplayLimit
+// (keep for unknown streams).
 func (h *Hub) limit(stream string) int {
 	if s, ok := h.streams.Get(stream); ok && s.DisplayLimit > 0 {
-		return s.DisplayLimit
+		return min(s.DisplayLimit, config.MaxDisplayLimit)
 	}
 	return keep
 }

@@ -124,7 +124,7 @@ func (h *Hub) start(st *state, stream config.Stream, since *uint64) ([]*websocke
 			return backlog, "resume", nil
 		}
 	}
-	data, err := st.snapshot(stream.DisplayLimit)
+	data, err := st.snapshot(h.limit(stream.ID))
 	if err != nil {
 		return nil, "", err
 	}
