@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,12 +17,18 @@ import (
 	"github.com/chorus-wall/chorus/config"
 )
 
-// serverFlags say which running Chorus a moderator command talks to.
-type serverFlags struct {
+// targetFlags say which running Chorus a command talks to, and with what
+// credential.
+type targetFlags struct {
 	Server string `help:"URL of the running Chorus (default: public_url, else server.addr, of --config; else http://localhost:8080)." env:"CHORUS_SERVER"`
 	Config string `short:"c" help:"Config file of the running Chorus: its address, admin token and data directory." type:"path" env:"CHORUS_CONFIG"`
-	Token  string `help:"Admin token (default: CHORUS_ADMIN_TOKEN, else admin_token of --config, else <data>/admin-token)." env:"CHORUS_ADMIN_TOKEN"`
+	Token  string `help:"Admin token or API key (default: CHORUS_ADMIN_TOKEN, else admin_token of --config, else <data>/admin-token)." env:"CHORUS_ADMIN_TOKEN"`
 	Data   string `help:"Data directory holding a generated admin token (default: data_dir of --config, else data)." type:"path"`
+}
+
+// serverFlags are the targetFlags of a moderator action, with its reason.
+type serverFlags struct {
+	targetFlags
 	Reason string `help:"Why, for the audit trail." short:"r"`
 }
 
@@ -31,7 +38,7 @@ const defaultServer = "http://localhost:8080"
 
 // target returns the server's base URL and the admin token, from the flags
 // first, then the config file, then the defaults.
-func (f serverFlags) target() (base, token string, err error) {
+func (f targetFlags) target() (base, token string, err error) {
 	var cfg *config.Config
 	if f.Config != "" {
 		if cfg, err = config.Load(f.Config); err != nil {
@@ -101,29 +108,54 @@ func (f serverFlags) call(e *env, path string, body any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, _ := json.Marshal(body)
-	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	var raw json.RawMessage
+	if err := apiCall(e.ctx, base, token, http.MethodPost, path, body, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// apiCall sends a JSON call to the running server with a bearer
+// credential and decodes the answer into out (when not nil). An error
+// answer becomes an error with its status and message.
+func apiCall(ctx context.Context, base, token, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(string(raw)))
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--server: %w", err)}
+		return usageError{fmt.Errorf("--server: %w", err)}
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach %s: %w", base, err)
+		return fmt.Errorf("cannot reach %s: %w", base, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		var msg struct{ Error string }
 		if json.Unmarshal(data, &msg) == nil && msg.Error != "" {
-			return nil, fmt.Errorf("%s: %s", resp.Status, msg.Error)
+			return fmt.Errorf("%s: %s", resp.Status, msg.Error)
 		}
-		return nil, fmt.Errorf("%s", resp.Status)
+		return fmt.Errorf("%s", resp.Status)
 	}
-	return data, nil
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s answered %s%s with something that is not JSON: %w", base, method, path, err)
+		}
+	}
+	return nil
 }
 
 type banCmd struct {

@@ -41,7 +41,7 @@ func lockDataDir(dir string) (*dataDirLock, error) {
 		holder := lockHolder(f)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("data directory %s in use by pid %s (stop that chorus first, or give this one another data_dir)", dir, holder)
+			return nil, &dirInUseError{dir: dir, pid: holder}
 		}
 		return nil, fmt.Errorf("data_dir: lock %s: %w", path, err)
 	}
@@ -50,6 +50,13 @@ func lockDataDir(dir string) (*dataDirLock, error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return &dataDirLock{f: f}, nil
+}
+
+// dirInUseError says another process holds the data directory.
+type dirInUseError struct{ dir, pid string }
+
+func (e *dirInUseError) Error() string {
+	return fmt.Sprintf("data directory %s in use by pid %s (stop that chorus first, or give this one another data_dir)", e.dir, e.pid)
 }
 
 // lockHolder reads the pid the holder wrote, or "unknown" while it has not

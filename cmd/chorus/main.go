@@ -37,12 +37,15 @@ type cli struct {
 	Pause       pauseCmd       `cmd:"" help:"Panic button: every screen of a stream shows a safe slate."`
 	Resume      resumeCmd      `cmd:"" help:"Bring a paused stream's posts back on screen."`
 	ViewerToken viewerTokenCmd `cmd:"" name:"viewer-token" help:"Mint a viewer token that opens a private stream (viewer_token: required) until it expires."`
+	User        userCmd        `cmd:"" help:"Manage users: people who sign in to the console."`
+	Key         keyCmd         `cmd:"" help:"Manage API keys: credentials for scripts and integrations."`
 	Version     versionCmd     `cmd:"" help:"Print the version."`
 }
 
 // env is what every command gets.
 type env struct {
 	ctx    context.Context
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -55,6 +58,11 @@ func (e usageError) Unwrap() error { return e.err }
 
 // run parses args and runs the command, returning the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runWith is run reading standard input from stdin.
+func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var c cli
 	exitCode := -1
 	parser, err := kong.New(&c,
@@ -76,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "chorus:", err)
 		return exitUsage
 	}
-	if err := kctx.Run(&env{ctx: ctx, stdout: stdout, stderr: stderr}); err != nil {
+	if err := kctx.Run(&env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}); err != nil {
 		fmt.Fprintln(stderr, "chorus:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
