@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -122,9 +123,10 @@ func From(c echo.Context) (Principal, bool) {
 	return p, ok
 }
 
-// Handle adds a route that only callers with access reach.
-func (g *Guard) Handle(r Router, method, path string, access Access, h echo.HandlerFunc) {
-	rt := r.Add(method, path, h, g.Require(access))
+// Handle adds a route that only callers with access reach; more
+// middleware, if given, runs after the guard.
+func (g *Guard) Handle(r Router, method, path string, access Access, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	rt := r.Add(method, path, h, append([]echo.MiddlewareFunc{g.Require(access)}, m...)...)
 	g.routes = append(g.routes, Route{Method: rt.Method, Path: rt.Path, Access: access})
 }
 
@@ -136,20 +138,9 @@ func (g *Guard) Routes() []Route { return append([]Route(nil), g.routes...) }
 func (g *Guard) Require(access Access) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			p, err := g.Authenticate(c)
+			p, err := g.Admitted(c)
 			if err != nil {
-				var he *echo.HTTPError
-				if g.Refused != nil && errors.As(err, &he) && he.Code == http.StatusUnauthorized {
-					if rerr := g.Refused(c, err); rerr != nil {
-						return rerr
-					}
-				}
 				return err
-			}
-			if g.Admit != nil {
-				if err := g.Admit(c, p); err != nil {
-					return err
-				}
 			}
 			if p.Session != nil && !safeMethod(c.Request().Method) {
 				got := c.Request().Header.Get(CSRFHeader)
@@ -168,6 +159,28 @@ func (g *Guard) Require(access Access) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// Admitted authenticates the request and runs the Refused and Admit
+// hooks: what Require does before it checks the CSRF token and access,
+// for a surface that checks access itself (the console's websocket).
+func (g *Guard) Admitted(c echo.Context) (Principal, error) {
+	p, err := g.Authenticate(c)
+	if err != nil {
+		var he *echo.HTTPError
+		if g.Refused != nil && errors.As(err, &he) && he.Code == http.StatusUnauthorized {
+			if rerr := g.Refused(c, err); rerr != nil {
+				return Principal{}, rerr
+			}
+		}
+		return Principal{}, err
+	}
+	if g.Admit != nil {
+		if err := g.Admit(c, p); err != nil {
+			return Principal{}, err
+		}
+	}
+	return p, nil
 }
 
 func (g *Guard) authorize(c echo.Context, p Principal, access Access) error {
@@ -202,37 +215,74 @@ func safeMethod(m string) bool {
 // the session of the chorus_session cookie. Errors are echo errors with
 // status 401, or the store's failure.
 func (g *Guard) Authenticate(c echo.Context) (Principal, error) {
-	r := c.Request()
-	if h := r.Header.Get(echo.HeaderAuthorization); h != "" {
-		scheme, token, _ := strings.Cut(h, " ")
-		token = strings.TrimSpace(token)
-		if !strings.EqualFold(scheme, "Bearer") || token == "" {
-			return Principal{}, unauthorized(c, "the Authorization header must be \"Bearer <API key>\"")
-		}
-		if g.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(g.AdminToken)) == 1 {
-			return Principal{Name: TokenActor, Kind: KindToken, Grant: Grant{Role: Owner, Streams: []string{}}}, nil
-		}
-		if !strings.HasPrefix(token, KeyPrefix) {
-			return Principal{}, unauthorized(c, "wrong admin token (an API key looks like chorus_<name>_<64 hex digits>)")
-		}
-		p, err := g.Store.AuthenticateKey(r.Context(), token)
-		if errors.Is(err, ErrBadKey) {
-			return Principal{}, unauthorized(c, "unknown or revoked API key")
+	p, refusal, err := g.check(c.Request().Context(), credentialOf(c.Request()))
+	if refusal != "" {
+		return Principal{}, unauthorized(c, refusal)
+	}
+	return p, err
+}
+
+// Again returns a check of the request's credential to run later, for a
+// connection that lives on (the console's websocket): it gives the
+// principal as it is then (a changed role shows), or an error once the
+// session has ended, the key was revoked or the user removed.
+func (g *Guard) Again(c echo.Context) func(ctx context.Context) (Principal, error) {
+	cred := credentialOf(c.Request())
+	return func(ctx context.Context) (Principal, error) {
+		p, refusal, err := g.check(ctx, cred)
+		if refusal != "" {
+			return Principal{}, errors.New(refusal)
 		}
 		return p, err
 	}
-	cookie, err := r.Cookie(SessionCookie)
-	if err != nil || cookie.Value == "" {
-		return Principal{}, unauthorized(c, "sign in (POST /api/v1/session) or send Authorization: Bearer <admin token or API key>")
+}
+
+// credential is what a request presents: an Authorization header, else a
+// session cookie.
+type credential struct {
+	authorization, session string
+}
+
+func credentialOf(r *http.Request) credential {
+	cr := credential{authorization: r.Header.Get(echo.HeaderAuthorization)}
+	if cookie, err := r.Cookie(SessionCookie); err == nil {
+		cr.session = cookie.Value
 	}
-	p, _, err := g.Store.Authenticate(r.Context(), cookie.Value)
+	return cr
+}
+
+// check returns the principal of cr, or why it is refused (a 401), or the
+// store's failure.
+func (g *Guard) check(ctx context.Context, cr credential) (Principal, string, error) {
+	if h := cr.authorization; h != "" {
+		scheme, token, _ := strings.Cut(h, " ")
+		token = strings.TrimSpace(token)
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return Principal{}, "the Authorization header must be \"Bearer <API key>\"", nil
+		}
+		if g.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(g.AdminToken)) == 1 {
+			return Principal{Name: TokenActor, Kind: KindToken, Grant: Grant{Role: Owner, Streams: []string{}}}, "", nil
+		}
+		if !strings.HasPrefix(token, KeyPrefix) {
+			return Principal{}, "wrong admin token (an API key looks like chorus_<name>_<64 hex digits>)", nil
+		}
+		p, err := g.Store.AuthenticateKey(ctx, token)
+		if errors.Is(err, ErrBadKey) {
+			return Principal{}, "unknown or revoked API key", nil
+		}
+		return p, "", err
+	}
+	if cr.session == "" {
+		return Principal{}, "sign in (POST /api/v1/session) or send Authorization: Bearer <admin token or API key>", nil
+	}
+	p, _, err := g.Store.Authenticate(ctx, cr.session)
 	switch {
 	case errors.Is(err, ErrExpired):
-		return Principal{}, unauthorized(c, "your session has expired; sign in again")
+		return Principal{}, "your session has expired; sign in again", nil
 	case errors.Is(err, ErrNoSession):
-		return Principal{}, unauthorized(c, "your session has ended; sign in again")
+		return Principal{}, "your session has ended; sign in again", nil
 	}
-	return p, err
+	return p, "", err
 }
 
 func unauthorized(c echo.Context, msg string) error {

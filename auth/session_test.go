@@ -3,9 +3,12 @@ package auth
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 func TestLoginSessionAndCSRF(t *testing.T) {
@@ -335,5 +338,54 @@ func TestBucketHoldsNoSecrets(t *testing.T) {
 	r := b.do(http.MethodGet, "/api/v1/users", nil).want(t, http.StatusOK)
 	if strings.Contains(r.raw, "argon2") || strings.Contains(r.raw, "password") {
 		t.Fatalf("users list shows the password hash: %s", r.raw)
+	}
+}
+
+// Again checks a long-lived connection's credential: a role change shows,
+// and an ended session or a revoked key stops it.
+func TestAgainFollowsTheCredential(t *testing.T) {
+	h := newHarness(t)
+	h.user("ana", Moderator, streamA)
+	b := h.browser()
+	b.login("ana", testPassword).want(t, http.StatusOK)
+	_, key, err := h.store.CreateKey(t.Context(), "bot", Grant{Role: Viewer}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	contextWith := func(header, cookie string) echo.Context {
+		req := httptest.NewRequest(http.MethodGet, "/ws/console", nil)
+		if header != "" {
+			req.Header.Set("Authorization", header)
+		}
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: SessionCookie, Value: cookie})
+		}
+		return e.NewContext(req, httptest.NewRecorder())
+	}
+	session := h.guard.Again(contextWith("", b.cookie()))
+	bot := h.guard.Again(contextWith("Bearer "+key, ""))
+	if p, err := session(t.Context()); err != nil || p.Role != Moderator || !p.Covers(streamA) || p.Covers(streamB) {
+		t.Fatalf("session: %+v %v", p, err)
+	}
+	if _, err := h.store.SetGrant(t.Context(), "ana", Grant{Role: Viewer}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := session(t.Context()); err != nil || p.Role != Viewer || !p.Covers(streamB) {
+		t.Fatalf("after the change: %+v %v", p, err)
+	}
+	b.csrf = b.do(http.MethodGet, "/api/v1/session", nil).str("csrf_token")
+	b.do(http.MethodDelete, "/api/v1/session", nil).want(t, http.StatusNoContent)
+	if _, err := session(t.Context()); err == nil {
+		t.Fatal("an ended session still holds")
+	}
+	if _, err := bot(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.RevokeKey(t.Context(), "bot", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bot(t.Context()); err == nil {
+		t.Fatal("a revoked key still holds")
 	}
 }

@@ -53,7 +53,7 @@ func (f targetFlags) open(e *env) (accounts, func(), error) {
 	if f.Data != "" {
 		cfg.DataDir = f.Data
 	}
-	log := newLogger(e.stderr, "warn")
+	log := newLogger(e.stderr, "warn", cfg.LogFormat)
 	var lock *dataDirLock
 	if cfg.NATS.URL == "" {
 		lock, err = lockDataDir(cfg.DataDir)

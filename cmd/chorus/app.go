@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/chorus-wall/chorus/access"
+	"github.com/chorus-wall/chorus/auth"
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
@@ -48,6 +49,9 @@ type App struct {
 	decorator *console.Decorator
 	figures   *console.FigureSource
 	feed      *console.Feed
+	accounts  *auth.Store
+	guard     *auth.Guard
+	signIn    *auth.Handlers
 	media     *media.Proxy
 	access    *access.Policy
 	server    *http.Server
@@ -182,6 +186,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
 	a.moderator.Paused = a.paused
 	a.runner = connectors.NewRunner(a.sources, a.conn, a.log, a.reg)
+	if err := a.startAccounts(ctx); err != nil {
+		return err
+	}
 
 	a.run(ctx, "display", func(ctx context.Context) error { return a.hub.Run(ctx, a.conn) })
 	a.startConsole(ctx)

@@ -116,7 +116,7 @@ func TestConsoleQueueLive(t *testing.T) {
 		t.Fatalf("approve: %d %s", code, body)
 	}
 	m := nextFeed(t, feed, "changes", "mod")
-	if len(m.Posts) != 1 || m.Posts[0].Post.ID != "webhook:1" || m.Posts[0].Status != "approved" || m.Posts[0].Actor != "admin" {
+	if len(m.Posts) != 1 || m.Posts[0].Post.ID != "webhook:1" || m.Posts[0].Status != "approved" || m.Posts[0].Actor != "admin-token" {
 		t.Fatalf("approval in the feed: %+v", m)
 	}
 	// Hold puts it back (the console's undo).

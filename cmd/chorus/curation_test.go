@@ -277,7 +277,7 @@ func TestModeratorCommands(t *testing.T) {
 		}
 	}
 	var out strings.Builder
-	if code := run(t.Context(), []string{"pause", "wall", "--server", app.base, "--token", "wrong-token-123456"}, &out, &out); code != 1 || !strings.Contains(out.String(), "admin token required") {
+	if code := run(t.Context(), []string{"pause", "wall", "--server", app.base, "--token", "wrong-token-123456"}, &out, &out); code != 1 || !strings.Contains(out.String(), "wrong admin token") {
 		t.Fatalf("wrong token: %d %s", code, out.String())
 	}
 	if entries := mustBody(t, app, "/api/v1/streams/wall/audit?event=resume"); !strings.Contains(entries, `"reason":"all clear"`) {

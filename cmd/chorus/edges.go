@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/chorus-wall/chorus/auth"
 	"github.com/chorus-wall/chorus/curation"
 )
 
@@ -20,42 +20,26 @@ import (
 // says about it. Logs never carry a token, a secret or a query string
 // (a viewer token may ride in one).
 
-// adminCredential names the admin token in logs and rate limits.
-const adminCredential = "admin-token"
-
-// requireAdmin lets a call through with the admin credential.
-func (a *App) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if err := a.authenticate(c); err != nil {
-			return err
-		}
-		return next(c)
-	}
+// admit limits calls per credential (the guard's Admit): each user, key
+// and the admin token has its own bucket.
+func (a *App) admit(c echo.Context, p auth.Principal) error {
+	return a.adminLimit.allow(c, "credential "+p.Actor(), "actor", p.Actor())
 }
 
-// authenticate accepts "Authorization: Bearer <admin token>", limits calls
-// per credential, and names the actor for the audit. Refused credentials
-// are logged and limited per client address, so guessing is slow and a
-// flood does not flood the log.
-func (a *App) authenticate(c echo.Context) error {
-	got, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.token)) != 1 {
-		if err := a.adminLimit.allow(c, "client "+clientAddr(c)); err != nil {
-			return err
-		}
-		why := "wrong token"
-		if !ok {
-			why = "no bearer token"
-		}
-		a.log.Warn("admin credentials refused", "why", why, "method", c.Request().Method,
-			"path", c.Request().URL.Path, "remote", clientAddr(c))
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="chorus"`)
-		return echo.NewHTTPError(http.StatusUnauthorized, "admin token required: Authorization: Bearer <token>")
+// refused logs a refused credential (the guard's Refused) and limits them
+// per client address, so guessing is slow and a flood does not flood the
+// log.
+func (a *App) refused(c echo.Context, err error) error {
+	if lerr := a.adminLimit.allow(c, "client "+clientAddr(c)); lerr != nil {
+		return lerr
 	}
-	if err := a.adminLimit.allow(c, adminCredential, "actor", "admin"); err != nil {
-		return err
+	why := err.Error()
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		why, _ = he.Message.(string)
 	}
-	c.Set(curation.ActorKey, "admin")
+	a.log.Warn("admin credentials refused", "why", why, "method", c.Request().Method,
+		"path", c.Request().URL.Path, "remote", clientAddr(c))
 	return nil
 }
 

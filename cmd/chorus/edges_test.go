@@ -64,7 +64,7 @@ func TestHTTPEdges(t *testing.T) {
 		{"wrong method on a public path", "PATCH", "/api/v1/streams/wall", "", "", false, 405, "method PATCH not allowed here"},
 		{"wrong method on a collection", "POST", "/api/v1/streams", "", "", false, 405, "not allowed"},
 		{"wrong method on an admin path", "GET", "/api/v1/streams/wall/pause", "", "", false, 405, "not allowed"},
-		{"admin path without token", "POST", "/api/v1/streams/wall/pause", "", "", false, 401, "admin token required"},
+		{"admin path without token", "POST", "/api/v1/streams/wall/pause", "", "", false, 401, "admin token or API key"},
 		{"asset directory", "GET", "/assets/", "", "", false, 404, "no such file"},
 		{"asset subdirectory", "GET", "/assets/../", "", "", false, 404, ""},
 		{"missing asset", "GET", "/assets/nope.js", "", "", false, 404, "no such file"},
@@ -350,9 +350,9 @@ func TestLogs(t *testing.T) {
 		{"level": "WARN", "msg": "websocket origin refused", "stream": "wall", "origin": "https://evil.example", "remote": "127.0.0.1"},
 		{"level": "WARN", "msg": "cross-origin read refused", "path": "/api/v1/streams/wall/posts", "origin": "https://evil.example", "remote": "127.0.0.1"},
 		{"level": "WARN", "msg": "viewer token refused", "path": "/api/v1/streams/mod/posts", "why": "malformed viewer token", "remote": "127.0.0.1"},
-		{"level": "WARN", "msg": "admin credentials refused", "why": "wrong token", "path": "/api/v1/streams/wall/queue", "remote": "127.0.0.1"},
-		{"level": "WARN", "msg": "admin credentials refused", "why": "wrong token", "path": "/ws/console", "remote": "127.0.0.1"},
-		{"level": "INFO", "msg": "moderator action", "actor": "admin", "method": "POST", "route": "/api/v1/streams/:id/pause", "stream": "wall", "status": 200.0},
+		{"level": "WARN", "msg": "admin credentials refused", "why": "wrong admin token (an API key looks like chorus_<name>_<64 hex digits>)", "path": "/api/v1/streams/wall/queue", "remote": "127.0.0.1"},
+		{"level": "WARN", "msg": "admin credentials refused", "why": "wrong admin token (an API key looks like chorus_<name>_<64 hex digits>)", "path": "/ws/console", "remote": "127.0.0.1"},
+		{"level": "INFO", "msg": "moderator action", "actor": "admin-token", "method": "POST", "route": "/api/v1/streams/:id/pause", "stream": "wall", "status": 200.0},
 	}
 	waitFor(t, "the log lines", func() bool {
 		entries := logEntries(t, logs.String())

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chorus-wall/chorus/access"
+	"github.com/chorus-wall/chorus/auth"
 	"github.com/chorus-wall/chorus/connectors/demo"
 	"github.com/chorus-wall/chorus/connectors/webhook"
 	"github.com/chorus-wall/chorus/curation"
@@ -40,6 +41,9 @@ func (a *App) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.httpError
+	// The client address is the TCP peer (as in the access log): headers
+	// such as X-Forwarded-For are not trusted for sign-in throttling.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.Recover())
 	e.Use(a.accessLog())
 	e.Use(wholeSegments)
@@ -64,9 +68,17 @@ func (a *App) routes() *echo.Echo {
 
 	get("/healthz", a.healthz)
 	get("/readyz", a.readyz)
-	get("/metrics", echo.WrapHandler(a.metricsHandler()), a.requireAdmin)
-	get("/debug/pprof/*", pprofHandler(), a.requireAdmin)
-	e.POST("/debug/pprof/symbol", pprofHandler(), a.requireAdmin)
+	// guarded adds a route only callers with need reach, GET with HEAD.
+	guarded := func(method, path string, need auth.Access, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		if method == http.MethodGet {
+			a.guard.Handle(e, http.MethodHead, path, need, h, m...)
+		}
+		a.guard.Handle(e, method, path, need, h, m...)
+	}
+	// Metrics span every stream: a viewer on all of them may scrape.
+	guarded(http.MethodGet, "/metrics", auth.Access{Role: auth.Viewer, Everywhere: true}, echo.WrapHandler(a.metricsHandler()))
+	guarded(http.MethodGet, "/debug/pprof/*", auth.Access{Role: auth.Owner}, pprofHandler())
+	guarded(http.MethodPost, "/debug/pprof/symbol", auth.Access{Role: auth.Owner}, pprofHandler())
 
 	disp := &display.Handlers{Hub: a.hub, Streams: a.streams, PublicURL: a.cfg.Server.PublicURL}
 	e.GET("/ws/streams/:id", disp.WS, a.logRefusedReads, a.access.Read)
@@ -87,54 +99,65 @@ func (a *App) routes() *echo.Echo {
 	e.Match(read, v1+"/streams/:id/profiles/:name", prof.Get, a.logRefusedReads, a.access.Read)
 	e.POST(v1+"/ingest/:source", a.ingest)
 
-	// admin adds an admin route: credentials, rate limit, body cap, and a
-	// log line for every change a moderator makes.
-	var admin adminRoute = func(method, path string, h echo.HandlerFunc) {
-		m := []echo.MiddlewareFunc{a.requireAdmin, a.adminBody}
-		if method == http.MethodGet {
-			e.Match([]string{http.MethodGet, http.MethodHead}, v1+path, h, m...)
-			return
+	// Sign-in, sessions, setup, users and keys: listed in auth/routes.go.
+	a.signIn.Register(e.Group(v1), a.guard)
+
+	// admin adds an admin route: the caller's credential and role (see
+	// README, Accounts and access), a rate limit per credential, the body
+	// cap, and a log line for every change a moderator makes.
+	var admin adminRoute = func(method, path string, need auth.Access, h echo.HandlerFunc) {
+		m := []echo.MiddlewareFunc{a.adminBody}
+		if method != http.MethodGet {
+			m = append(m, a.logModeration)
 		}
-		e.Add(method, v1+path, h, append(m, a.logModeration)...)
+		guarded(method, v1+path, need, h, m...)
 	}
+	var (
+		viewer    = auth.Access{Role: auth.Viewer, Stream: true}
+		moderator = auth.Access{Role: auth.Moderator, Stream: true}
+		manager   = auth.Access{Role: auth.Manager, Stream: true}
+		creator   = auth.Access{Role: auth.Manager, Stream: true, Create: auth.Owner}
+		owner     = auth.Access{Role: auth.Owner, Stream: true}
+	)
 	idx := &index.Handlers{Index: a.index, Streams: a.streams}
-	admin(http.MethodGet, "/streams/:id/queue", idx.Queue)
-	admin(http.MethodGet, "/streams/:id/search", idx.Search)
-	admin(http.MethodGet, "/streams/:id/audit", idx.Audit)
+	admin(http.MethodGet, "/streams/:id/queue", viewer, idx.Queue)
+	admin(http.MethodGet, "/streams/:id/search", viewer, idx.Search)
+	admin(http.MethodGet, "/streams/:id/audit", viewer, idx.Audit)
 	mod := &curation.Handlers{
 		Moderator: a.moderator, Store: a.store, Streams: a.streams,
 		IsNotFound: func(err error) bool { return errors.Is(err, index.ErrNotFound) },
 		Select:     a.selectPosts,
 		Recent:     a.recentPosts,
 	}
-	admin(http.MethodPost, "/streams/:id/posts/:post/alt", mod.EditAlt)
-	admin(http.MethodPost, "/streams/:id/posts/:post/:action", mod.Act)
-	admin(http.MethodPost, "/streams/:id/authors/:author/:action", mod.ActOnAuthor)
-	admin(http.MethodPost, "/streams/:id/bulk", mod.Bulk)
-	admin(http.MethodPut, "/streams/:id/pins", mod.OrderPins)
-	admin(http.MethodPost, "/streams/:id/pause", mod.Control("pause"))
-	admin(http.MethodPost, "/streams/:id/resume", mod.Control("resume"))
-	admin(http.MethodGet, "/streams/:id/settings", mod.GetSettings)
-	admin(http.MethodPut, "/streams/:id/settings", mod.PutSettings)
-	admin(http.MethodPatch, "/streams/:id/settings", mod.PutSettings)
-	admin(http.MethodDelete, "/streams/:id", mod.DeleteStream)
-	admin(http.MethodGet, "/streams/:id/rules", mod.GetRules)
-	admin(http.MethodPut, "/streams/:id/rules", mod.PutRules)
-	admin(http.MethodPost, "/streams/:id/rules/dry-run", mod.DryRun)
-	admin(http.MethodGet, "/streams/:id/filters", mod.GetFilters)
-	admin(http.MethodPut, "/streams/:id/filters", mod.PutFilters)
-	admin(http.MethodPatch, "/streams/:id/filters", mod.PutFilters)
-	admin(http.MethodPost, "/streams/:id/viewer-tokens", a.access.MintToken)
-	admin(http.MethodGet, "/streams/:id/profiles", prof.List)
-	admin(http.MethodPut, "/streams/:id/profiles/:name", prof.Put)
-	admin(http.MethodDelete, "/streams/:id/profiles/:name", prof.Delete)
-	admin(http.MethodGet, "/sources", a.listSources)
+	admin(http.MethodPost, "/streams/:id/posts/:post/alt", moderator, mod.EditAlt)
+	admin(http.MethodPost, "/streams/:id/posts/:post/:action", moderator, mod.Act)
+	admin(http.MethodPost, "/streams/:id/authors/:author/:action", moderator, mod.ActOnAuthor)
+	admin(http.MethodPost, "/streams/:id/bulk", moderator, mod.Bulk)
+	admin(http.MethodPut, "/streams/:id/pins", moderator, mod.OrderPins)
+	admin(http.MethodPost, "/streams/:id/pause", moderator, mod.Control("pause"))
+	admin(http.MethodPost, "/streams/:id/resume", moderator, mod.Control("resume"))
+	admin(http.MethodGet, "/streams/:id/settings", viewer, mod.GetSettings)
+	admin(http.MethodPut, "/streams/:id/settings", creator, mod.PutSettings)
+	admin(http.MethodPatch, "/streams/:id/settings", creator, mod.PutSettings)
+	admin(http.MethodDelete, "/streams/:id", owner, mod.DeleteStream)
+	admin(http.MethodGet, "/streams/:id/rules", viewer, mod.GetRules)
+	admin(http.MethodPut, "/streams/:id/rules", manager, mod.PutRules)
+	admin(http.MethodPost, "/streams/:id/rules/dry-run", manager, mod.DryRun)
+	admin(http.MethodGet, "/streams/:id/filters", viewer, mod.GetFilters)
+	admin(http.MethodPut, "/streams/:id/filters", manager, mod.PutFilters)
+	admin(http.MethodPatch, "/streams/:id/filters", manager, mod.PutFilters)
+	admin(http.MethodPost, "/streams/:id/viewer-tokens", manager, a.access.MintToken)
+	admin(http.MethodGet, "/streams/:id/profiles", viewer, prof.List)
+	admin(http.MethodPut, "/streams/:id/profiles/:name", manager, prof.Put)
+	admin(http.MethodDelete, "/streams/:id/profiles/:name", manager, prof.Delete)
+	admin(http.MethodGet, "/sources", auth.Access{Role: auth.Viewer}, a.listSources)
 	a.consoleRoutes(e, admin, idx)
 	return e
 }
 
-// adminRoute adds an admin API route, path under /api/v1.
-type adminRoute func(method, path string, h echo.HandlerFunc)
+// adminRoute adds an admin API route, path under /api/v1, that callers
+// with need reach.
+type adminRoute func(method, path string, need auth.Access, h echo.HandlerFunc)
 
 // metricsHandler serves the Prometheus registry.
 func (a *App) metricsHandler() http.Handler {
@@ -217,7 +240,7 @@ func (a *App) getStream(c echo.Context) error {
 }
 
 func (a *App) listSources(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]any{"sources": a.runner.Statuses()})
+	return c.JSON(http.StatusOK, map[string]any{"sources": a.visibleSources(c, a.runner.Statuses())})
 }
 
 func (a *App) healthz(c echo.Context) error {
