@@ -30,8 +30,8 @@ type Params struct {
 
 // DefaultParams are the second recommended option of RFC 9106 (section
 // 4): argon2id with 64 MiB of memory, 3 passes and 4 lanes, a 128-bit salt
-// and a 256-bit tag. On two cores a hash takes about a quarter of a second;
-// logins are rare, guesses should be expensive.
+// and a 256-bit tag. Sign-ins are rare and guesses should be expensive
+// (BenchmarkHashDefault measures one; the README gives the figure).
 var DefaultParams = Params{Memory: 64 * 1024, Time: 3, Threads: 4, SaltLen: 16, KeyLen: 32}
 
 // Bounds on what a stored hash may ask for, so a corrupted or planted hash
