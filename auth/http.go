@@ -373,7 +373,7 @@ func (h *Handlers) ChangePassword(c echo.Context) error {
 		return tooMany(c, wait, "too many wrong passwords")
 	}
 	ctx := c.Request().Context()
-	if _, ok, err := h.Store.checkPassword(ctx, p.Name, body.Current); err != nil {
+	if _, ok, err := h.Store.checkPassword(ctx, p.Name, body.Current, false); err != nil {
 		return err
 	} else if !ok {
 		h.Throttle.Failed(p.Name, addr)

@@ -82,7 +82,7 @@ func (s *Store) startSession(ctx context.Context, user, via string, sso *Grant, 
 // Login checks a password and starts a session. A wrong name or password
 // is ErrBadLogin either way.
 func (s *Store) Login(ctx context.Context, name, password, address, userAgent string) (Principal, string, error) {
-	u, ok, err := s.checkPassword(ctx, name, password)
+	u, ok, err := s.checkPassword(ctx, name, password, true)
 	if err != nil {
 		return Principal{}, "", err
 	}

@@ -237,8 +237,9 @@ func (s *Store) RemoveUser(ctx context.Context, name, by string) error {
 
 // checkPassword returns the user if password is theirs. An unknown user
 // costs the same time as a wrong password. A correct password stored with
-// older costs is hashed again with the current ones.
-func (s *Store) checkPassword(ctx context.Context, name, password string) (User, bool, error) {
+// older costs is hashed again with the current ones; login also records
+// the sign-in time.
+func (s *Store) checkPassword(ctx context.Context, name, password string, login bool) (User, bool, error) {
 	rec, rev, err := s.userRecord(ctx, name)
 	if errors.Is(err, ErrNotFound) || len(password) > MaxPasswordBytes {
 		_, _, _ = s.hasher.Verify(ctx, password, s.dummyHash)
@@ -254,14 +255,18 @@ func (s *Store) checkPassword(ctx context.Context, name, password string) (User,
 	if !ok {
 		return User{}, false, nil
 	}
-	now := s.now()
-	rec.LastLogin = now
+	if !login && !stale {
+		return rec.User, true, nil
+	}
+	if login {
+		rec.LastLogin = s.now()
+	}
 	if stale {
 		if hash, err := s.hasher.Hash(ctx, password); err == nil {
 			rec.PasswordHash = hash
 		}
 	}
-	// Best effort: a conflict only loses the last-login time.
+	// Best effort: a conflict only loses the last-login time or the rehash.
 	_ = s.update(ctx, userPrefix+rec.Name, rec, rev)
 	return rec.User, true, nil
 }
