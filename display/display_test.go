@@ -246,14 +246,18 @@ func TestResumeLargeBacklog(t *testing.T) {
 func TestResumeFromBeforeHistoryGetsSnapshot(t *testing.T) {
 	f := newFixture(t)
 	first := f.event("wall", bus.EventApprove, "p0")
-	// Events stored long ago (as a replay at start-up reads them) are applied
-	// but not kept for resuming.
+	// Events stored long ago, as a replay at start-up reads them, are
+	// applied but not kept for resuming.
+	st := f.hub.state("wall")
 	for i := 1; i <= 5; i++ {
 		f.seq++
 		e := bus.Event{Kind: bus.EventApprove, Stream: "wall", PostID: fmt.Sprintf("p%d", i), Seq: f.seq,
 			Post: &post.Post{ID: fmt.Sprintf("p%d", i)}, Stored: time.Now().Add(-HistoryWindow - time.Minute)}
-		f.hub.Apply(bus.Batch{Events: []bus.Event{e}, LastSeq: f.seq, CaughtUp: true})
+		st.mu.Lock()
+		f.hub.applyEvent(st, e, 3, time.Now())
+		st.mu.Unlock()
 	}
+	f.hub.Apply(bus.Batch{LastSeq: f.seq, CaughtUp: true})
 	c, _, err := f.dial(t, fmt.Sprintf("/ws/streams/wall?since=%d", first), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -242,6 +242,9 @@ func (h *Hub) Apply(b bus.Batch) {
 	for _, e := range b.Events {
 		st := h.state(e.Stream)
 		limit := h.limit(e.Stream)
+		// A live event is kept for resuming by this node's clock, whatever
+		// the stored time says.
+		e.Stored = time.Time{}
 		st.mu.Lock()
 		h.applyEvent(st, e, limit, time.Now())
 		st.mu.Unlock()
