@@ -1,8 +1,13 @@
 // Package display keeps, for every curated stream, the small state a screen
-// needs (the latest approved posts, pins, pause) and pushes its changes to
-// websocket clients. Each change is encoded once and shared by every client;
-// every client has a bounded queue, and a client too slow to keep up is
-// disconnected, never waited for.
+// needs (the latest approved posts, pins in order, pause) and pushes its
+// changes to websocket clients. Each change is encoded once and shared by
+// every client; every client has a bounded queue, and a client too slow to
+// keep up, or silent, is disconnected, never waited for.
+//
+// The state is checkpointed in the chorus_display bucket with the events
+// sequence it reflects, so a restart replays only the events after it; until
+// the state is loaded (or has reached a resuming client's since) clients are
+// held, so no screen is ever shown a state older than one it showed.
 package display
 
 import (
