@@ -309,7 +309,7 @@ func (s *Store) Watch(ctx context.Context, loaded func()) error {
 func (s *Store) apply(entry jetstream.KeyValueEntry) {
 	id := strings.TrimPrefix(entry.Key(), streamPrefix)
 	if entry.Operation() != jetstream.KeyValuePut {
-		s.streams.Delete(id)
+		s.streams.DeleteAt(id, entry.Revision())
 		return
 	}
 	var st config.Stream
@@ -317,7 +317,7 @@ func (s *Store) apply(entry jetstream.KeyValueEntry) {
 		s.log.Error("stored stream unreadable; keeping the previous settings", "stream", id, "err", err)
 		return
 	}
-	if err := s.streams.Put(st); err != nil {
+	if err := s.streams.PutAt(st, entry.Revision()); err != nil {
 		s.log.Error("stored stream invalid; keeping the previous settings", "stream", id, "err", err)
 	}
 }
@@ -377,9 +377,9 @@ func (s *Store) change(ctx context.Context, id string, create bool, change func(
 		st = pol.Stream
 		raw, _ := json.Marshal(st)
 		if revision == 0 {
-			_, err = s.kv.Create(ctx, streamPrefix+id, raw)
+			revision, err = s.kv.Create(ctx, streamPrefix+id, raw)
 		} else {
-			_, err = s.kv.Update(ctx, streamPrefix+id, raw, revision)
+			revision, err = s.kv.Update(ctx, streamPrefix+id, raw, revision)
 		}
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			continue // changed under us: read again
@@ -387,7 +387,7 @@ func (s *Store) change(ctx context.Context, id string, create bool, change func(
 		if err != nil {
 			return st, fmt.Errorf("curation: store stream %s: %w", id, err)
 		}
-		s.streams.put(pol)
+		s.streams.put(pol, revision)
 		return st, nil
 	}
 	return config.Stream{}, fmt.Errorf("curation: stream %s kept changing; try again", id)

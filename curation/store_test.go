@@ -215,3 +215,34 @@ func TestEnsureChangesNothingThatExists(t *testing.T) {
 		t.Errorf("logs:\n%s", logs)
 	}
 }
+
+// The watch delivers every change, including this node's own, a moment
+// after Update has already applied it; a late, older entry must not undo a
+// newer one (a settings read right after a write showed the old title).
+func TestLateWatchEntryDoesNotUndoANewerChange(t *testing.T) {
+	conn := bustest.Open(t)
+	s, _ := newTestStore(conn)
+	ctx := t.Context()
+	if err := s.create(ctx, declared(t, config.Stream{ID: "wall", Title: "First", Sources: []string{"hook"}})); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.kv.Get(ctx, streamPrefix+"wall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply(first)
+	if _, err := s.Update(ctx, "wall", func(st *config.Stream) error { st.Title = "Second"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(first) // the watch catching up with an older revision
+	if st, _ := s.streams.Get("wall"); st.Title != "Second" {
+		t.Fatalf("title %q after a late watch entry, want Second", st.Title)
+	}
+	if err := s.Delete(ctx, "wall"); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(first)
+	if _, ok := s.streams.Get("wall"); ok {
+		t.Fatal("a late watch entry brought a deleted stream back")
+	}
+}

@@ -17,28 +17,42 @@ type Streams struct {
 	byID     map[string]*Policy
 	bySource map[string][]*Policy
 	order    []string
+	// revs holds the chorus_config revision last applied per stream id, so
+	// a watch entry that arrives after a newer change was applied (this
+	// node's own write, applied at once) cannot undo it.
+	revs map[string]uint64
 }
 
 // NewStreams returns an empty set that compiles with lists.
 func NewStreams(lists *Lists) *Streams {
-	return &Streams{lists: lists, byID: map[string]*Policy{}, bySource: map[string][]*Policy{}}
+	return &Streams{lists: lists, byID: map[string]*Policy{}, bySource: map[string][]*Policy{}, revs: map[string]uint64{}}
 }
 
 // Put compiles s and adds or replaces it.
 func (s *Streams) Put(st config.Stream) error {
+	return s.PutAt(st, 0)
+}
+
+// PutAt is Put for the stream as stored at a chorus_config revision; it is
+// ignored when a change at that revision or a later one is already applied.
+// Revision 0 means unversioned: always applied.
+func (s *Streams) PutAt(st config.Stream, revision uint64) error {
 	pol, err := Compile(st, s.lists, "streams."+st.ID)
 	if err != nil {
 		return err
 	}
-	s.put(pol)
+	s.put(pol, revision)
 	return nil
 }
 
-// put adds or replaces a compiled policy.
-func (s *Streams) put(pol *Policy) {
+// put adds or replaces a compiled policy stored at revision (see PutAt).
+func (s *Streams) put(pol *Policy, revision uint64) {
 	st := pol.Stream
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.newer(st.ID, revision) {
+		return
+	}
 	if _, ok := s.byID[st.ID]; !ok {
 		s.order = append(s.order, st.ID)
 	}
@@ -48,8 +62,16 @@ func (s *Streams) put(pol *Policy) {
 
 // Delete removes the stream with id.
 func (s *Streams) Delete(id string) {
+	s.DeleteAt(id, 0)
+}
+
+// DeleteAt is Delete for a deletion at a chorus_config revision (see PutAt).
+func (s *Streams) DeleteAt(id string, revision uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.newer(id, revision) {
+		return
+	}
 	delete(s.byID, id)
 	for i, o := range s.order {
 		if o == id {
@@ -58,6 +80,19 @@ func (s *Streams) Delete(id string) {
 		}
 	}
 	s.reindex()
+}
+
+// newer reports whether a change at revision is to be applied, and records
+// it. The caller holds mu.
+func (s *Streams) newer(id string, revision uint64) bool {
+	if revision == 0 {
+		return true
+	}
+	if revision <= s.revs[id] {
+		return false
+	}
+	s.revs[id] = revision
+	return true
 }
 
 // reindex rebuilds the by-source index. The caller holds mu.
