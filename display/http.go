@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
+	"github.com/chorus-wall/chorus/access"
 	"github.com/chorus-wall/chorus/config"
 )
 
@@ -113,12 +114,7 @@ func (h *Handlers) originAllowed(r *http.Request, s config.Stream) bool {
 	if pub, err := url.Parse(h.PublicURL); err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, pub.Scheme+"://"+pub.Host) {
 		return true
 	}
-	for _, allowed := range s.AllowedOrigins {
-		if allowed == "*" || strings.EqualFold(strings.TrimRight(allowed, "/"), u.Scheme+"://"+u.Host) {
-			return true
-		}
-	}
-	return false
+	return access.OriginAllowed(s, origin)
 }
 
 // errClosed is returned by serve when the hub no longer accepts clients.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
+	"github.com/chorus-wall/chorus/post"
 )
 
 // Streams tells the hub which curated streams exist and how they are shown.
@@ -35,12 +36,19 @@ type Options struct {
 	// CheckpointInterval is how often the checkpoints of streams that
 	// changed are written (1 s when zero).
 	CheckpointInterval time.Duration
+	// Show turns a post into what screens get; the app passes the media
+	// proxy's rewrite, so screens load images from Chorus only. Every post
+	// entering the state (from an event or a checkpoint) goes through it,
+	// so it must leave a post it already turned as it is. Nil shows posts
+	// as they are.
+	Show func(post.Post) post.Post
 }
 
 // Hub holds every stream's screen state and its connected clients.
 type Hub struct {
 	streams    StreamList
 	log        *slog.Logger
+	show       func(post.Post) post.Post
 	timing     Timing
 	checkEvery time.Duration
 
@@ -88,6 +96,7 @@ func NewHub(o Options) *Hub {
 	h := &Hub{
 		streams:    o.Streams,
 		log:        o.Log,
+		show:       o.Show,
 		timing:     o.Timing.withDefaults(),
 		checkEvery: o.CheckpointInterval,
 		states:     map[string]*state{},
@@ -264,13 +273,35 @@ func (h *Hub) Apply(b bus.Batch) {
 	h.appliedG.Set(float64(b.LastSeq))
 }
 
+// forScreens returns e with its post as screens get it (Options.Show).
+func (h *Hub) forScreens(e bus.Event) bus.Event {
+	if h.show != nil && e.Post != nil {
+		p := h.show(*e.Post)
+		e.Post = &p
+	}
+	return e
+}
+
+// forScreensItems turns the posts of items as forScreens does, for a
+// checkpoint written before Show was set or by another version.
+func (h *Hub) forScreensItems(items []*Item) {
+	if h.show == nil {
+		return
+	}
+	for _, it := range items {
+		if it != nil {
+			it.Post = h.show(it.Post)
+		}
+	}
+}
+
 // applyEvent applies e to st and records and pushes its message. A
 // replayed event too old for the history is applied without encoding
 // anything. The caller holds st.mu.
 func (h *Hub) applyEvent(st *state, e bus.Event, limit int, now time.Time) {
 	st.limit = limit
 	evicted := st.evictedPins
-	msg := st.apply(e)
+	msg := st.apply(h.forScreens(e))
 	if st.evictedPins > evicted {
 		h.evicted.Add(float64(st.evictedPins - evicted))
 		h.log.Warn("display: too many pinned posts; unpinned the last in pin order", "stream", e.Stream, "seq", e.Seq, "max", maxPins)

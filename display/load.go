@@ -39,6 +39,8 @@ func (h *Hub) load(ctx context.Context, conn *bus.Conn, cs *checkpoints) (uint64
 			states[id] = newState(0)
 			continue
 		}
+		h.forScreensItems(c.Posts)
+		h.forScreensItems(c.Pending)
 		states[id] = c.restore()
 	}
 	// Only streams with events after their checkpoint are replayed, all in

@@ -177,7 +177,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	a.hub = display.NewHub(display.Options{Streams: a.streams, Log: a.log, Registry: a.reg})
+	a.hub = display.NewHub(display.Options{Streams: a.streams, Log: a.log, Registry: a.reg, Show: a.media.Post})
 	enricher, err := enrich.New(enrich.Options{})
 	if err != nil {
 		return err

@@ -182,3 +182,39 @@ func TestDisplayProfiles(t *testing.T) {
 		t.Fatalf("free CSS: %d %s", code, body)
 	}
 }
+
+// Screens get every remote image through the media proxy: the websocket
+// and the posts API carry signed /media/ paths, never a network's URL;
+// same-site paths stay as they are.
+func TestScreensGetProxiedImages(t *testing.T) {
+	a := startApp(t, t.TempDir(), testConfig)
+	wall := a.dial(t, "wall", "")
+	next(t, wall)
+	code, body := a.push(t, `[{"id":"m1","text":"pictures","author":{"handle":"ana","avatar_url":"http://cdn.example/ana.png"},
+		"media":[{"kind":"image","url":"https://cdn.example/p.jpg","preview_url":"https://cdn.example/p-small.jpg"},
+		         {"kind":"video","url":"https://cdn.example/v.mp4","preview_url":"https://cdn.example/v.jpg"},
+		         {"kind":"image","url":"/assets/favicon.svg"}]}]`)
+	if code != http.StatusAccepted {
+		t.Fatalf("push: %d %s", code, body)
+	}
+	_, raw, err := wall.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, posts := do(t, mustReq(http.MethodGet, a.base+"/api/v1/streams/wall/posts"))
+	for name, doc := range map[string]string{"websocket": string(raw), "posts API": posts} {
+		if strings.Contains(doc, "cdn.example") {
+			t.Errorf("%s carries a network's URL: %s", name, doc)
+		}
+		if n := strings.Count(doc, `"/media/`); n != 5 {
+			t.Errorf("%s has %d proxied URLs, want 5 (avatar, 2 images, video and poster): %s", name, n, doc)
+		}
+		if !strings.Contains(doc, `"url":"/assets/favicon.svg"`) {
+			t.Errorf("%s changed a same-site path: %s", name, doc)
+		}
+	}
+	_, cards := do(t, mustReq(http.MethodGet, a.base+"/api/v1/streams/wall/cards.html"))
+	if strings.Contains(cards, "cdn.example") || !strings.Contains(cards, a.cfg.Server.PublicURL+"/media/") {
+		t.Errorf("cards: %s", cards)
+	}
+}

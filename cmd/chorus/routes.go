@@ -26,12 +26,10 @@ import (
 // pageCSP keeps every page to its own scripts, styles and connections:
 // even if post text ever reached HTML, no inline script could run, and no
 // page could talk to another host. connect-src 'self' covers the page's own
-// websocket (ws: and wss: of the same host). Images and media may still come
-// from any https: host, because the display protocol still carries the
-// networks' own avatar and photo URLs; http: and data: images are refused.
-// Once the display sends media proxy URLs (/media/...) as the feeds do,
-// img-src and media-src narrow to 'self'.
-const pageCSP = "default-src 'self'; img-src 'self' https:; media-src 'self' https:; connect-src 'self'; " +
+// websocket (ws: and wss: of the same host). Images and media come from
+// Chorus only: the display sends media proxy URLs (/media/...) and same-site
+// paths, never a network's own, so no screen's address reaches a CDN.
+const pageCSP = "default-src 'self'; img-src 'self'; media-src 'self'; connect-src 'self'; " +
 	"script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 
 // routes lists every route of the server in one place. Admin routes carry
