@@ -4,7 +4,7 @@
 GO      ?= go
 BIN     ?= bin/chorus
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+LDFLAGS := -s -w -X main.version=$(VERSION)
 
 # Load harness settings (make bench RATE=5000 SCREENS=1000 HISTORY=100000);
 # go run ./cmd/chorus-load -h lists every option.

@@ -2,9 +2,11 @@
 // it is written in and the tone of its text (sentiment), so filters, rules and
 // analytics can use both.
 //
-// Languages are detected with lingua-go (n-gram models, low-accuracy mode,
-// built once) behind a cheap pass that lets the writing system decide where
-// it can (Hangul is Korean, kana is Japanese, Hebrew script is Hebrew ...).
+// Languages are detected behind a cheap pass that lets the writing system
+// decide where it can (Hangul is Korean, kana is Japanese, Hebrew script is
+// Hebrew ...); languages that share a script are told apart by character
+// trigrams, scored as lingua-go's low-accuracy mode scores them, with
+// lingua's models for only the languages used (see ngram.go).
 // Sentiment is VADER (govader) for English; other languages score 0 because
 // no maintained lexicon library for them resolves here. docs/enrich.md has
 // the measurements behind these choices.
@@ -19,7 +21,6 @@ import (
 	"unicode"
 
 	"github.com/jonreiter/govader"
-	lingua "github.com/pemistahl/lingua-go"
 
 	"github.com/chorus-wall/chorus/post"
 )
@@ -32,9 +33,8 @@ var defaultLanguages = []string{
 }
 
 // DefaultMinConfidence is the confidence below which a detected language is
-// not trusted. On the test set of short posts (testdata/posts.tsv) it costs
-// 2 of the detector's 183 right answers; what it drops is mostly not language
-// at all ("jajajajaja" gets 0.26, real posts mostly above 0.7).
+// not trusted: what it drops is mostly not language at all ("jajajajaja"),
+// while real posts of a dozen letters or more mostly score above 0.7.
 const DefaultMinConfidence = 0.5
 
 const (
@@ -45,10 +45,7 @@ const (
 	// "kkkkkkkkkkkk" or "yes yes yes yes" are not evidence of a language.
 	minDistinct = 5
 	// maxDetectLetters bounds what the detector reads (whole words, about
-	// fifteen). Past that lingua's probabilities underflow float64 and it
-	// falls back to arbitrary-precision decimals: a long post of gibberish
-	// then costs 3 to 15 ms instead of under 2 ms. On the test set the cap
-	// changes no answer.
+	// fifteen): enough to decide, and a bounded cost for long posts.
 	maxDetectLetters = 80
 )
 
@@ -65,18 +62,16 @@ type Options struct {
 
 // Enricher sets the language and sentiment of posts. It is safe for
 // concurrent use; build one and share it, since building loads the
-// language models (18 MiB, about 0.2 s).
+// language models of the configured languages.
 type Enricher struct {
-	// detector judges the languages that share a script with another
-	// configured language; nil when there are none.
-	detector lingua.LanguageDetector
+	// detectors judge, per script, the configured languages that share
+	// it; nil for a script with one language or none.
+	detectors [numScripts]*detector
 	// byScript lists the configured languages written in each script; when
 	// zh and ja are both configured, Han lists zh first.
 	byScript [numScripts][]string
-	// codes is the ISO 639-1 code of each language the detector knows.
-	codes map[lingua.Language]string
-	// known maps every ISO 639-1 and 639-3 code the detector knows to its
-	// ISO 639-1 code, to normalize what networks send.
+	// known maps every ISO 639-1 and 639-3 code Chorus knows to its ISO
+	// 639-1 code, to normalize what networks send.
 	known   map[string]string
 	minConf float64
 	vader   *govader.SentimentIntensityAnalyzer
@@ -86,7 +81,6 @@ type Enricher struct {
 // fewer than two languages, or a MinConfidence outside [0, 1].
 func New(opts Options) (*Enricher, error) {
 	e := &Enricher{
-		codes:   make(map[lingua.Language]string),
 		known:   make(map[string]string),
 		minConf: opts.MinConfidence,
 	}
@@ -96,21 +90,21 @@ func New(opts Options) (*Enricher, error) {
 	if e.minConf == 0 {
 		e.minConf = DefaultMinConfidence
 	}
-	for _, l := range lingua.AllLanguages() {
-		code := strings.ToLower(l.IsoCode639_1().String())
-		e.codes[l] = code
-		e.known[code] = code
-		e.known[strings.ToLower(l.IsoCode639_3().String())] = code
+	byCode := map[string]knownLanguage{}
+	for _, l := range knownLanguages {
+		byCode[l.code1] = l
+		e.known[l.code1] = l.code1
+		e.known[l.code3] = l.code1
 	}
 	codes := opts.Languages
 	if len(codes) == 0 {
 		codes = defaultLanguages
 	}
-	var langs []lingua.Language
+	var langs []knownLanguage
 	for _, c := range codes {
 		c = strings.ToLower(strings.TrimSpace(c))
-		l := lingua.GetLanguageFromIsoCode639_1(lingua.GetIsoCode639_1FromValue(c))
-		if len(c) != 2 || l == lingua.Unknown {
+		l, ok := byCode[c]
+		if len(c) != 2 || !ok {
 			return nil, fmt.Errorf("enrich: language %q: not an ISO 639-1 code the detector knows", c)
 		}
 		if !slices.Contains(langs, l) {
@@ -121,37 +115,39 @@ func New(opts Options) (*Enricher, error) {
 		return nil, errors.New("enrich: languages: need at least two to choose among")
 	}
 	// zh first, so Han without kana reads as Chinese when both are configured.
-	slices.SortStableFunc(langs, func(a, b lingua.Language) int {
-		return boolInt(b == lingua.Chinese) - boolInt(a == lingua.Chinese)
+	slices.SortStableFunc(langs, func(a, b knownLanguage) int {
+		return boolInt(b.code1 == "zh") - boolInt(a.code1 == "zh")
 	})
 	for _, l := range langs {
 		for _, s := range scriptsOf(l) {
-			e.byScript[s] = append(e.byScript[s], e.codes[l])
+			e.byScript[s] = append(e.byScript[s], l.code1)
 		}
 	}
-	var shared []lingua.IsoCode639_1
-	for _, l := range langs {
-		if s := scriptsOf(l); len(s) == 1 && s[0] != scriptHan && len(e.byScript[s[0]]) > 1 {
-			shared = append(shared, l.IsoCode639_1())
+	for sc, codes := range e.byScript {
+		if len(codes) < 2 || script(sc) == scriptHan {
+			continue
 		}
-	}
-	if len(shared) > 1 {
-		// Low-accuracy mode (trigrams only) is 2-3 times cheaper per post
-		// and 20 times smaller than high accuracy, for about 1.5 points of
-		// accuracy on posts of 12 letters or more; see docs/enrich.md.
-		e.detector = lingua.NewLanguageDetectorBuilder().
-			FromIsoCodes639_1(shared...).
-			WithLowAccuracyMode().
-			WithPreloadedLanguageModels().
-			Build()
-		// Unseen trigrams fall back to bigram and unigram models, which
-		// lingua loads on first use: load them now, not on a live post.
-		for _, warm := range []string{"qxzj wvkq", "ъыэщ жфцй", "ژپچگ ۀﻻئ", "ऋॠ ञङ"} {
-			e.detector.ComputeLanguageConfidenceValues(warm)
+		d, err := newDetector(codes)
+		if err != nil {
+			return nil, err
 		}
+		e.detectors[sc] = d
 	}
 	e.vader = govader.NewSentimentIntensityAnalyzer()
 	return e, nil
+}
+
+// configured lists the languages the Enricher chooses among.
+func (e *Enricher) configured() []string {
+	var out []string
+	for _, codes := range e.byScript {
+		for _, c := range codes {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 func boolInt(b bool) int {
@@ -214,30 +210,15 @@ func (e *Enricher) language(sc *scan) (string, float64) {
 		return "", 0
 	case len(langs) == 1 || best == scriptHan:
 		lang, conf = langs[0], float64(counts[best])/float64(sc.total)
-	case counts[best] < minLetters || !hasDistinct(sc.words) || e.detector == nil:
+	case counts[best] < minLetters || !hasDistinct(sc.words) || e.detectors[best] == nil:
 		return "", 0
 	default:
-		lang, conf = e.detect(firstLetters(sc.words, maxDetectLetters))
+		lang, conf = e.detectors[best].detect(firstLetters(sc.words, maxDetectLetters))
 	}
 	if conf < e.minConf {
 		return "", 0
 	}
 	return lang, conf
-}
-
-// detect asks lingua. A panic inside it is a bug in the library; it leaves
-// the language unknown rather than stopping curation.
-func (e *Enricher) detect(words string) (lang string, conf float64) {
-	defer func() {
-		if recover() != nil {
-			lang, conf = "", 0
-		}
-	}()
-	vals := e.detector.ComputeLanguageConfidenceValues(words)
-	if len(vals) == 0 || !(vals[0].Value() > 0) {
-		return "", 0
-	}
-	return e.codes[vals[0].Language()], min(vals[0].Value(), 1)
 }
 
 // firstLetters is s cut after the word that holds its n-th letter.

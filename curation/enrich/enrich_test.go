@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -147,36 +148,65 @@ func TestTextLimits(t *testing.T) {
 // TestLanguageCorpus holds detection to its measured quality on the test
 // set: few wrong answers (they mislead rules), and most posts recognized
 // (short ones may stay unknown).
+// TestLanguageCorpus measures detection on testdata/posts.tsv (504 short
+// posts in 30 languages) with the default languages, the 25 most used on
+// social networks, and with those and the other Latin-script languages of
+// the profanity lists (cs, da, eo, fi, hu), which makes the Latin script
+// harder to tell apart.
 func TestLanguageCorpus(t *testing.T) {
-	e := enricher(t)
-	posts := corpus(t)
-	var right, unknown, long, longRight int
-	for _, p := range posts {
-		got, conf := e.Language(p.text)
-		isLong := scanText(p.text).total >= minLetters
-		if isLong {
-			long++
-		}
-		switch got {
-		case p.lang:
-			right++
-			if isLong {
-				longRight++
+	all := corpus(t)
+	extended, err := New(Options{Languages: append(slices.Clone(defaultLanguages), "cs", "da", "eo", "fi", "hu")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		e    *Enricher
+		// Most wrong answers allowed, and fewest right among posts with
+		// minLetters letters or more. Measured: default 1.4% wrong and
+		// 98.0% right; extended 3.4% wrong and 95.9% right (Swedish and
+		// Danish, Czech and Polish, Indonesian and Tagalog share much).
+		maxWrong, minLongRight float64
+	}{
+		{"default languages", enricher(t), 0.03, 0.93},
+		{"with the profanity lists' languages", extended, 0.04, 0.94},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var posts []labeled
+			for _, p := range all {
+				if slices.Contains(tt.e.configured(), p.lang) {
+					posts = append(posts, p)
+				}
 			}
-		case "":
-			unknown++
-		default:
-			t.Logf("wrong: %s read as %s (%.2f): %q", p.lang, got, conf, p.text)
-		}
-	}
-	wrong := len(posts) - right - unknown
-	t.Logf("%d posts: %d right, %d unknown, %d wrong; of the %d with %d letters or more, %d right",
-		len(posts), right, unknown, wrong, long, minLetters, longRight)
-	if float64(wrong) > 0.03*float64(len(posts)) {
-		t.Errorf("%d of %d posts read as the wrong language, want at most 3%%", wrong, len(posts))
-	}
-	if float64(longRight) < 0.93*float64(long) {
-		t.Errorf("%d of %d posts with %d letters or more recognized, want at least 93%%", longRight, long, minLetters)
+			var right, unknown, long, longRight int
+			for _, p := range posts {
+				got, conf := tt.e.Language(p.text)
+				isLong := scanText(p.text).total >= minLetters
+				if isLong {
+					long++
+				}
+				switch got {
+				case p.lang:
+					right++
+					if isLong {
+						longRight++
+					}
+				case "":
+					unknown++
+				default:
+					t.Logf("wrong: %s read as %s (%.2f): %q", p.lang, got, conf, p.text)
+				}
+			}
+			wrong := len(posts) - right - unknown
+			t.Logf("%d posts: %d right, %d unknown, %d wrong; of the %d with %d letters or more, %d right",
+				len(posts), right, unknown, wrong, long, minLetters, longRight)
+			if float64(wrong) > tt.maxWrong*float64(len(posts)) {
+				t.Errorf("%d of %d posts read as the wrong language, want at most %.0f%%", wrong, len(posts), 100*tt.maxWrong)
+			}
+			if float64(longRight) < tt.minLongRight*float64(long) {
+				t.Errorf("%d of %d posts with %d letters or more recognized, want at least %.0f%%", longRight, long, minLetters, 100*tt.minLongRight)
+			}
+		})
 	}
 }
 
@@ -336,6 +366,7 @@ func TestNew(t *testing.T) {
 		{"name instead of code", Options{Languages: []string{"en", "english"}}, `"english"`},
 		{"three letter code", Options{Languages: []string{"en", "spa"}}, `"spa"`},
 		{"one language", Options{Languages: []string{"en"}}, "at least two"},
+		{"sharing a script without a model", Options{Languages: []string{"en", "ca"}}, `"ca": no detection model`},
 		{"one language twice", Options{Languages: []string{"en", " EN "}}, "at least two"},
 		{"confidence above one", Options{MinConfidence: 1.5}, "min confidence"},
 		{"negative confidence", Options{MinConfidence: -0.1}, "min confidence"},
@@ -358,8 +389,10 @@ func TestScriptOnlyLanguages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.detector != nil {
-		t.Error("detector built for languages that need none")
+	for s, d := range e.detectors {
+		if d != nil {
+			t.Errorf("detector built for script %d, which one language uses", s)
+		}
 	}
 	tests := []struct{ name, text, want string }{
 		{"latin is english", "Hola amigos, qué tal", "en"},
