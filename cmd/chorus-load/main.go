@@ -58,6 +58,7 @@ type options struct {
 	phases    string
 	pprofDir  string
 	keep      bool
+	limits    bool
 }
 
 var allPhases = []string{"idle", "fanout", "webhook", "throughput", "history", "gobench"}
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	fs.StringVar(&o.phases, "phases", strings.Join(allPhases, ","), "phases to run, comma-separated: "+strings.Join(allPhases, ","))
 	fs.StringVar(&o.pprofDir, "pprof", "", "save the server's CPU profiles of the fanout and throughput phases here (needs /debug/pprof)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
+	fs.BoolVar(&o.limits, "limits", true, "raise the server's rate limits out of the way (false for binaries older than the limits option)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -156,7 +158,7 @@ func (h *harness) run(ctx context.Context, phases map[string]bool) error {
 			return err
 		}
 	}
-	h.srv, err = newServer(h.o.binary, dir)
+	h.srv, err = newServer(h.o.binary, dir, h.o.limits)
 	if err != nil {
 		return err
 	}

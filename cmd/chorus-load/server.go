@@ -41,9 +41,16 @@ var (
 // blocked words and every default filter (profanity in every language,
 // spam with duplicate, near-duplicate and per-author rate checks), and a
 // brand stream with rules, fed partly by the same source.
-func config(dir string, port, natsPort int) string {
+//
+// With limits, the server's rate limits are raised out of the way: the
+// webhook's default of 50 calls/s per source (an operator expecting 500
+// calls/s raises it the same way) and the admin calls the harness makes.
+func config(dir string, port, natsPort int, limits bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "server: {addr: \"127.0.0.1:%d\"}\ndata_dir: %q\nadmin_token: %s\nlog_level: warn\n", port, filepath.Join(dir, "data"), adminToken)
+	if limits {
+		b.WriteString("limits: {webhook: {per_second: 1000000, burst: 1000000}, admin: {per_second: 1000, burst: 1000}}\n")
+	}
 	// The harness pushes far past the webhook's default rate limit on purpose.
 	fmt.Fprintf(&b, "limits: {webhook: {per_second: 100000}}\n")
 	fmt.Fprintf(&b, "nats: {listen: \"127.0.0.1:%d\"}\nsources:\n", natsPort)
@@ -86,7 +93,7 @@ type server struct {
 	js jetstream.JetStream
 }
 
-func newServer(binary, dir string) (*server, error) {
+func newServer(binary, dir string, limits bool) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -101,7 +108,7 @@ func newServer(binary, dir string) (*server, error) {
 		base:    fmt.Sprintf("http://127.0.0.1:%d", port),
 		natsURL: fmt.Sprintf("nats://127.0.0.1:%d", natsPort),
 	}
-	return s, os.WriteFile(s.cfgPath, []byte(config(dir, port, natsPort)), 0o600)
+	return s, os.WriteFile(s.cfgPath, []byte(config(dir, port, natsPort, limits)), 0o600)
 }
 
 // start runs the binary and waits until it is ready, timing it.
