@@ -123,15 +123,21 @@ func New(opts Options) (*Enricher, error) {
 			e.byScript[s] = append(e.byScript[s], l.code1)
 		}
 	}
+	var sets [][]string
+	var of []script
 	for sc, codes := range e.byScript {
-		if len(codes) < 2 || script(sc) == scriptHan {
-			continue
+		if len(codes) >= 2 && script(sc) != scriptHan {
+			sets, of = append(sets, codes), append(of, script(sc))
 		}
-		d, err := newDetector(codes)
+	}
+	if len(sets) > 0 {
+		ds, err := newDetectors(sets)
 		if err != nil {
 			return nil, err
 		}
-		e.detectors[sc] = d
+		for i, d := range ds {
+			e.detectors[of[i]] = d
+		}
 	}
 	e.vader = govader.NewSentimentIntensityAnalyzer()
 	return e, nil

@@ -24,10 +24,11 @@ import (
 //go:embed ngrams.bin.gz
 var ngramData []byte
 
-// readModels reads ngrams.bin.gz and calls use for each language's
-// n-grams with -log p in 1/1024ths, keeping nothing itself: an Enricher
-// holds only its languages' tables.
-func readModels(use func(code, ngram string, q uint16)) error {
+// readModels reads ngrams.bin.gz and calls use for each n-gram of each
+// language (its bytes, valid only during the call, and -log p in
+// 1/1024ths), keeping nothing itself: Enrichers hold only their
+// languages' tables. It skips the languages want rejects without a call.
+func readModels(want func(code string) bool, use func(code string, ngram []byte, q uint16)) error {
 	zr, err := gzip.NewReader(bytes.NewReader(ngramData))
 	if err != nil {
 		return err
@@ -36,33 +37,29 @@ func readModels(use func(code, ngram string, q uint16)) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.HasPrefix(raw, []byte("CHNG1")) {
+	if !bytes.HasPrefix(raw, []byte("CHNG1")) || len(raw) < 7 {
 		return errors.New("not a CHNG1 file")
 	}
-	r := bytes.NewReader(raw[5:])
-	var n uint16
-	if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
-		return err
-	}
-	for range n {
-		code, err := readShort(r)
-		if err != nil {
-			return err
+	b := raw[7:]
+	short := errors.New("truncated")
+	for n := binary.LittleEndian.Uint16(raw[5:]); n > 0; n-- {
+		if len(b) < 1 || len(b) < 1+int(b[0])+4 {
+			return short
 		}
-		var count uint32
-		if err := binary.Read(r, binary.LittleEndian, &count); err != nil {
-			return err
-		}
+		code := string(b[1 : 1+b[0]])
+		b = b[1+b[0]:]
+		count := binary.LittleEndian.Uint32(b)
+		b = b[4:]
+		keep := want(code)
 		for range count {
-			ngram, err := readShort(r)
-			if err != nil {
-				return err
+			if len(b) < 1 || len(b) < 1+int(b[0])+2 {
+				return short
 			}
-			var q uint16
-			if err := binary.Read(r, binary.LittleEndian, &q); err != nil {
-				return err
+			l := int(b[0])
+			if keep {
+				use(code, b[1:1+l], binary.LittleEndian.Uint16(b[1+l:]))
 			}
-			use(code, ngram, q)
+			b = b[1+l+2:]
 		}
 	}
 	return nil
@@ -72,12 +69,13 @@ func readModels(use func(code, ngram string, q uint16)) error {
 var modelLanguages = sync.OnceValue(func() []string {
 	seen := map[string]bool{}
 	var codes []string
-	_ = readModels(func(code, _ string, _ uint16) {
+	_ = readModels(func(code string) bool {
 		if !seen[code] {
 			seen[code] = true
 			codes = append(codes, code)
 		}
-	})
+		return false
+	}, nil)
 	slices.Sort(codes)
 	return codes
 })
@@ -135,8 +133,51 @@ var letterLanguages = []struct{ letters, langs string }{
 // absent marks a language's missing n-gram in a row.
 const absent = math.MaxUint16
 
-func newDetector(codes []string) (*detector, error) {
-	d := &detector{langs: codes, rows: map[uint64]int32{}, floor: make([]uint16, len(codes)), marks: map[rune][]int{}}
+// newDetectors builds a detector for each set of languages, reading the
+// models once.
+func newDetectors(sets [][]string) ([]*detector, error) {
+	type place struct{ d, j int }
+	where := map[string][]place{}
+	ds := make([]*detector, len(sets))
+	found := map[string]bool{}
+	for i, codes := range sets {
+		ds[i] = newEmptyDetector(codes)
+		for j, c := range codes {
+			where[c] = append(where[c], place{i, j})
+		}
+	}
+	err := readModels(func(code string) bool {
+		_, ok := where[code]
+		found[code] = found[code] || ok
+		return ok
+	}, func(code string, ngram []byte, q uint16) {
+		key, runes, ok := packNgram(ngram)
+		if !ok {
+			return
+		}
+		q = min(q, absent-1)
+		for _, p := range where[code] {
+			ds[p.d].set(key, runes, p.j, q)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("enrich: language models: %w", err)
+	}
+	for _, codes := range sets {
+		for _, c := range codes {
+			if !found[c] {
+				return nil, fmt.Errorf("enrich: language %q: no detection model (models: %s)", c, strings.Join(modelLanguages(), " "))
+			}
+		}
+	}
+	for _, d := range ds {
+		d.finish()
+	}
+	return ds, nil
+}
+
+func newEmptyDetector(codes []string) *detector {
+	d := &detector{langs: codes, rows: make(map[uint64]int32, 1<<15), floor: make([]uint16, len(codes)), marks: map[rune][]int{}}
 	col := map[string]int{}
 	for j, c := range codes {
 		col[c] = j
@@ -150,38 +191,28 @@ func newDetector(codes []string) (*detector, error) {
 			}
 		}
 	}
-	found := make([]bool, len(codes))
-	err := readModels(func(code, ngram string, q uint16) {
-		j, ok := col[code]
-		if !ok {
-			return
+	return d
+}
+
+// set records language j's cost q for the n-gram key of runes letters.
+func (d *detector) set(key uint64, runes, j int, q uint16) {
+	row, ok := d.rows[key]
+	if !ok {
+		row = int32(len(d.cost))
+		d.rows[key] = row
+		for range d.langs {
+			d.cost = append(d.cost, absent)
 		}
-		found[j] = true
-		key, ok := packNgram(ngram)
-		if !ok {
-			return
-		}
-		row, ok := d.rows[key]
-		if !ok {
-			row = int32(len(d.cost))
-			d.rows[key] = row
-			for range codes {
-				d.cost = append(d.cost, absent)
-			}
-		}
-		q = min(q, absent-1)
-		d.cost[row+int32(j)] = q
-		if utf8.RuneCountInString(ngram) == 1 {
-			d.floor[j] = max(d.floor[j], q)
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("enrich: language models: %w", err)
 	}
-	for j, code := range codes {
-		if !found[j] {
-			return nil, fmt.Errorf("enrich: language %q: no detection model (models: %s)", code, strings.Join(modelLanguages(), " "))
-		}
+	d.cost[row+int32(j)] = q
+	if runes == 1 {
+		d.floor[j] = max(d.floor[j], q)
+	}
+}
+
+// finish sets each language's floor and fills the trigram rows' gaps.
+func (d *detector) finish() {
+	for j := range d.langs {
 		// Ten times rarer than its rarest letter.
 		d.floor[j] = uint16(min(float64(d.floor[j])+math.Ln10*1024, absent-1))
 	}
@@ -191,13 +222,12 @@ func newDetector(codes []string) (*detector, error) {
 		if key>>42 == 0 {
 			continue // not a trigram
 		}
-		for j := range codes {
+		for j := range d.langs {
 			if d.cost[row+int32(j)] == absent {
 				d.cost[row+int32(j)] = d.fallback(key, j)
 			}
 		}
 	}
-	return d, nil
 }
 
 // fallback is what language j scores for a trigram it has not seen: its
@@ -215,17 +245,17 @@ func (d *detector) fallback(trigram uint64, j int) uint16 {
 }
 
 // packNgram packs one to three runes into a key.
-func packNgram(s string) (uint64, bool) {
-	var key uint64
-	n := 0
-	for _, r := range s {
-		if n == 3 {
-			return 0, false
+func packNgram(b []byte) (key uint64, n int, ok bool) {
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if n == 3 || r == utf8.RuneError {
+			return 0, 0, false
 		}
 		key |= uint64(r) << (21 * n)
 		n++
+		b = b[size:]
 	}
-	return key, n > 0
+	return key, n, n > 0
 }
 
 // detect scores words (letters and spaces) and returns the likeliest
