@@ -31,6 +31,11 @@ const (
 	// screen state and the events sequence it reflects, so a restart
 	// replays only the events after it.
 	DisplayBucket = "chorus_display"
+	// LeasesBucket says which node runs each piece of work that only one
+	// node may run at a time (a polled source, a curation partition), and
+	// which nodes are alive. Every key expires LeaseTTL after its last
+	// write, so the work of a node that stops renewing falls free.
+	LeasesBucket = "chorus_leases"
 
 	ingestPrefix = "chorus.ingest."
 	eventsPrefix = "chorus.events."
@@ -74,7 +79,11 @@ type Options struct {
 	// Retention is the age limit of the ingest and events streams.
 	Retention time.Duration
 	// Replicas for streams and buckets on a cluster (1 when embedded).
+	// When the cluster cannot hold that many copies, a stream or bucket is
+	// made with as many as it can, with a warning; the next start raises it.
 	Replicas int
+	// LeaseTTL is how long a key of the leases bucket lives unrenewed.
+	LeaseTTL time.Duration
 	// Name identifies this process to NATS.
 	Name   string
 	Logger *slog.Logger
@@ -88,6 +97,10 @@ type Conn struct {
 	Config  jetstream.KeyValue
 	Seen    jetstream.KeyValue
 	Display jetstream.KeyValue
+	Leases  jetstream.KeyValue
+
+	// LeaseTTL is the leases bucket's time to live.
+	LeaseTTL time.Duration
 
 	// Schedules reports whether the events stream can schedule messages
 	// (NATS 2.12+), which delayed approvals need.
@@ -106,7 +119,10 @@ func Open(ctx context.Context, opts Options) (*Conn, error) {
 	if opts.Replicas < 1 {
 		opts.Replicas = 1
 	}
-	c := &Conn{log: opts.Logger}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
+	c := &Conn{log: opts.Logger, LeaseTTL: opts.LeaseTTL}
 	natsOpts := []nats.Option{
 		nats.Name(opts.Name),
 		nats.MaxReconnects(-1),
@@ -204,15 +220,19 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 	}
 	streams[1].AllowMsgSchedules = true
 	for _, cfg := range streams {
-		_, err := js.CreateOrUpdateStream(ctx, cfg)
-		if err != nil && cfg.AllowMsgSchedules {
-			// An older NATS cannot schedule: run without delayed approvals.
-			c.log.Warn("NATS cannot schedule messages (needs 2.12+): stream delays are disabled", "err", err)
-			cfg.AllowMsgSchedules = false
-			_, err = js.CreateOrUpdateStream(ctx, cfg)
-		} else if err == nil && cfg.AllowMsgSchedules {
-			c.Schedules = true
-		}
+		err := c.withReplicas(opts.Replicas, "stream "+cfg.Name, func(r int) error {
+			cfg.Replicas = r
+			_, err := js.CreateOrUpdateStream(ctx, cfg)
+			if err != nil && cfg.AllowMsgSchedules && !tooFewServers(err) {
+				// An older NATS cannot schedule: run without delayed approvals.
+				c.log.Warn("NATS cannot schedule messages (needs 2.12+): stream delays are disabled", "err", err)
+				cfg.AllowMsgSchedules = false
+				_, err = js.CreateOrUpdateStream(ctx, cfg)
+			} else if err == nil && cfg.AllowMsgSchedules {
+				c.Schedules = true
+			}
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("bus: stream %s: %w", cfg.Name, err)
 		}
@@ -225,16 +245,27 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 		{&c.Cursors, jetstream.KeyValueConfig{Bucket: CursorsBucket, Description: "Connector cursors"}},
 		{&c.Seen, jetstream.KeyValueConfig{Bucket: SeenBucket, Description: "Posts each stream has decided", TTL: opts.Retention}},
 		{&c.Display, jetstream.KeyValueConfig{Bucket: DisplayBucket, Description: "Display checkpoints: each stream's screen state and its events sequence"}},
+		// A key left unrenewed for LeaseTTL is removed with a delete
+		// marker, which every node watching the bucket sees at once.
+		{&c.Leases, jetstream.KeyValueConfig{Bucket: LeasesBucket, Description: "Which node runs each source and curation partition; live nodes",
+			TTL: opts.LeaseTTL, LimitMarkerTTL: leaseMarkerTTL}},
 	}
 	for _, b := range buckets {
 		b.cfg.Storage = jetstream.FileStorage
-		b.cfg.Replicas = opts.Replicas
-		kv, err := js.CreateOrUpdateKeyValue(ctx, b.cfg)
+		err := c.withReplicas(opts.Replicas, "bucket "+b.cfg.Bucket, func(r int) error {
+			b.cfg.Replicas = r
+			kv, err := js.CreateOrUpdateKeyValue(ctx, b.cfg)
+			*b.kv = kv
+			return err
+		})
+		if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
+			err = fmt.Errorf("%w: the leases need NATS 2.11 or newer (per-key time to live)", err)
+		}
 		if err != nil {
 			return fmt.Errorf("bus: bucket %s: %w", b.cfg.Bucket, err)
 		}
-		*b.kv = kv
 	}
+	c.checkCluster(ctx, opts.Replicas)
 	return nil
 }
 

@@ -19,8 +19,12 @@ import (
 
 // Config is the whole configuration of one Chorus process.
 type Config struct {
-	Server     Server   `yaml:"server"`
-	DataDir    string   `yaml:"data_dir"`
+	Server  Server `yaml:"server"`
+	DataDir string `yaml:"data_dir"`
+	// Node names this process in a cluster (leases, the sources list).
+	Node string `yaml:"node"`
+	// Roles are what this process does; every role by default.
+	Roles      Roles    `yaml:"roles"`
 	NATS       NATS     `yaml:"nats"`
 	Media      Media    `yaml:"media"`
 	AdminToken Secret   `yaml:"admin_token"`
@@ -40,6 +44,8 @@ type Config struct {
 
 	// publicURLDefaulted is true when public_url was derived from addr.
 	publicURLDefaulted bool
+	// nodeDefaulted is true when node was derived from addr.
+	nodeDefaulted bool
 }
 
 // Server is the HTTP side.
@@ -100,6 +106,13 @@ type NATS struct {
 	Listen string `yaml:"listen"`
 	// Retention is how long ingested posts and events are kept.
 	Retention time.Duration `yaml:"retention"`
+	// Replicas is how many copies JetStream keeps of every stream and
+	// bucket: 1 embedded, 3 recommended on a cluster.
+	Replicas int `yaml:"replicas"`
+	// LeaseTTL is how long a node keeps a source or a curation partition
+	// without renewing its lease: how soon another node takes over from one
+	// that died.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // Media tunes the media proxy, through which pages load every remote image.
@@ -223,6 +236,8 @@ var envOverrides = map[string]func(*Config, string){
 	"CHORUS_ADMIN_TOKEN": func(c *Config, v string) { c.AdminToken = Secret(v) },
 	"CHORUS_LOG_LEVEL":   func(c *Config, v string) { c.LogLevel = v },
 	"CHORUS_LOG_FORMAT":  func(c *Config, v string) { c.LogFormat = v },
+	"CHORUS_NODE":        func(c *Config, v string) { c.Node = v },
+	"CHORUS_ROLES":       func(c *Config, v string) { c.Roles = ParseRoles(v) },
 }
 
 // Load reads the file at path (empty: no file), applies environment
@@ -348,6 +363,7 @@ func (c *Config) applyDefaults() {
 		c.Media.FreshFor = DefaultMediaFresh
 	}
 	c.Auth.applyDefaults()
+	c.applyClusterDefaults()
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
 	}
@@ -376,6 +392,9 @@ func (c *Config) SetAddr(addr string) {
 	c.Server.Addr = addr
 	if c.publicURLDefaulted {
 		c.Server.PublicURL = "http://localhost:" + portOf(addr)
+	}
+	if c.nodeDefaulted {
+		c.Node = defaultNode(addr)
 	}
 }
 
@@ -434,6 +453,7 @@ func (c *Config) Validate() error {
 	if c.NATS.Retention < time.Hour {
 		bad("nats.retention", "%s is too short; keep at least 1h", c.NATS.Retention)
 	}
+	c.validateCluster(bad)
 	if c.Media.CacheMB < 16 {
 		bad("media.cache_mb", "%d is too small; keep at least 16", c.Media.CacheMB)
 	}

@@ -46,6 +46,12 @@ func TestLoadRejects(t *testing.T) {
 		"bad-log-format.yaml":           {`log_format: "xml" must be text or json`},
 		"display-limit-over-wall.yaml":  {"streams[0].display_limit: 500 must be between 1 and 200 (the most a wall shows)"},
 		"bad-metrics-listen.yaml":       {`metrics.listen: "9090" is not host:port`},
+		"bad-roles.yaml":                {`roles[1]: "search" is not a role; the roles are connectors, curation, index, display, api`, `roles[2]: "display" is listed twice`},
+		"no-roles.yaml":                 {"roles: is empty; give at least one of connectors, curation, index, display, api"},
+		"api-without-index.yaml":        {"roles: api needs index on the same node"},
+		"replicas-embedded.yaml":        {"nats.replicas: 3 needs a NATS cluster (nats.url)"},
+		"bad-replicas.yaml":             {"nats.replicas: 7 must be between 1 and 5", "nats.lease_ttl: 1s must be between 3s and 5m0s"},
+		"bad-node.yaml":                 {`node: "Chorus A" must be 1-64 of a-z, 0-9, '-' and '_'`},
 		"bad-limits.yaml": {
 			"limits.webhook.per_second: -1 must be above 0",
 			`limits.admin.burst (line 3): "0.5" is not a whole number`,
@@ -274,5 +280,45 @@ func unwrapAll(err error) error {
 			return err
 		}
 		err = u.Unwrap()
+	}
+}
+
+// A process takes every role unless told otherwise, is named after its
+// host and port (following --addr), and keeps one copy of everything.
+func TestClusterDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("server: {addr: '127.0.0.1:9999'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if want := NodeName(strings.SplitN(host, ".", 2)[0] + "-9999"); cfg.Node != want {
+		t.Fatalf("node %q, want %q", cfg.Node, want)
+	}
+	if cfg.Roles.String() != "connectors,curation,index,display,api" || cfg.NATS.Replicas != 1 || cfg.NATS.LeaseTTL != DefaultLeaseTTL {
+		t.Fatalf("defaults: roles %v, replicas %d, lease %s", cfg.Roles, cfg.NATS.Replicas, cfg.NATS.LeaseTTL)
+	}
+	cfg.SetAddr(":7070")
+	if !strings.HasSuffix(cfg.Node, "-7070") {
+		t.Fatalf("node did not follow --addr: %s", cfg.Node)
+	}
+	named, err := Parse([]byte("node: wall-1\nroles: [display]\nnats: {url: 'nats://a:4222', replicas: 3, lease_ttl: 5s}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	named.SetAddr(":7070")
+	if named.Node != "wall-1" || !named.Roles.Has(RoleDisplay) || named.Roles.Has(RoleAPI) || named.NATS.Replicas != 3 || named.NATS.LeaseTTL != 5*time.Second {
+		t.Fatalf("explicit: %q %v %+v", named.Node, named.Roles, named.NATS)
+	}
+	t.Setenv("CHORUS_ROLES", " Display , curation,")
+	t.Setenv("CHORUS_NODE", "wall-2")
+	env, err := Parse([]byte("roles: [api, index]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Roles.String() != "display,curation" || env.Node != "wall-2" {
+		t.Fatalf("environment: %v %q", env.Roles, env.Node)
+	}
+	if got := NodeName("Wall.Host_1:8080"); got != "wall-host_1-8080" {
+		t.Fatalf("NodeName: %q", got)
 	}
 }
