@@ -35,9 +35,9 @@ func startNATS(t *testing.T) string {
 
 // node is one cluster member on its own NATS connection.
 type node struct {
-	name   string
-	conn   *bus.Conn
-	c      *cluster.Cluster
+	name    string
+	conn    *bus.Conn
+	c       *cluster.Cluster
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	crashed atomic.Bool
