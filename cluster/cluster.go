@@ -69,11 +69,12 @@ const (
 
 // Cluster is this node's view of the cluster and its part in it.
 type Cluster struct {
-	kv  jetstream.KeyValue
-	ttl time.Duration
-	me  Member
-	log *slog.Logger
-	now func() time.Time
+	kv        jetstream.KeyValue
+	ttl       time.Duration
+	me        Member
+	log       *slog.Logger
+	now       func() time.Time
+	connected func() bool
 
 	mu      sync.Mutex
 	members map[string]Member
@@ -95,6 +96,9 @@ type Options struct {
 	URL     string
 	Version string
 	Logger  *slog.Logger
+	// Connected, when set, says whether NATS is reachable: a node stopping
+	// during an outage leaves its leases to expire instead of waiting.
+	Connected func() bool
 }
 
 // New returns this node's handle on the cluster in kv (the leases bucket,
@@ -103,6 +107,9 @@ func New(kv jetstream.KeyValue, ttl time.Duration, o Options) *Cluster {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Connected == nil {
+		o.Connected = func() bool { return true }
+	}
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	return &Cluster{
@@ -110,13 +117,14 @@ func New(kv jetstream.KeyValue, ttl time.Duration, o Options) *Cluster {
 		ttl: ttl,
 		me: Member{Name: o.Name, Instance: hex.EncodeToString(id), Roles: slices.Clone(o.Roles), URL: o.URL,
 			Version: o.Version, Started: time.Now().UTC()},
-		log:      o.Logger,
-		now:      time.Now,
-		members:  map[string]Member{},
-		leases:   map[string]Lease{},
-		changed:  make(chan struct{}),
-		ready:    make(chan struct{}),
-		joinedCh: make(chan struct{}),
+		log:       o.Logger,
+		now:       time.Now,
+		connected: o.Connected,
+		members:   map[string]Member{},
+		leases:    map[string]Lease{},
+		changed:   make(chan struct{}),
+		ready:     make(chan struct{}),
+		joinedCh:  make(chan struct{}),
 	}
 }
 
@@ -341,6 +349,9 @@ func (c *Cluster) renewMembership(ctx context.Context) {
 
 // leave removes this node's member key, so the others stop counting on it.
 func (c *Cluster) leave() {
+	if !c.connected() {
+		return // the key expires by itself
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c.mu.Lock()

@@ -39,6 +39,8 @@ type held struct {
 	done    chan struct{}
 	// handing is set once the piece is being stopped to go to another node.
 	handing bool
+	// status is the status last written.
+	status string
 }
 
 // Hold runs w's pieces that fall to this node, until ctx ends; then it
@@ -56,6 +58,10 @@ type held struct {
 // a third of the TTL, so a node that joins gets its share without
 // flapping.
 func (c *Cluster) Hold(ctx context.Context, w Work) error {
+	if !c.me.Has(w.Role) {
+		<-ctx.Done() // a node without the role never runs the work
+		return nil
+	}
 	select {
 	case <-c.joinedCh:
 	case <-ctx.Done():
@@ -100,7 +106,9 @@ func (h *holder) step(ctx context.Context) {
 		if hd.handing {
 			continue
 		}
-		if now.Sub(hd.renewed) >= ttl/3 {
+		// Renewed every third of the TTL, and sooner (but not more than
+		// every sixth) when the status changed, so others see it soon.
+		if age := now.Sub(hd.renewed); age >= ttl/3 || age >= ttl/6 && h.status(id) != hd.status {
 			h.renew(ctx, id, hd)
 		}
 		// Not renewed for most of the TTL: NATS may already give the piece
@@ -243,11 +251,21 @@ func (c *Cluster) leaseOf(kind, id string) (Lease, bool) {
 
 func (h *holder) key(id string) string { return workPrefix + h.w.Kind + "." + id }
 
-func (h *holder) value(id string, l Lease) []byte {
-	if h.w.Status != nil {
-		if st, err := json.Marshal(h.w.Status(id)); err == nil {
-			l.Status = st
-		}
+// status is a piece's status as JSON, "" without one.
+func (h *holder) status(id string) string {
+	if h.w.Status == nil {
+		return ""
+	}
+	st, err := json.Marshal(h.w.Status(id))
+	if err != nil {
+		return ""
+	}
+	return string(st)
+}
+
+func (h *holder) value(l Lease, status string) []byte {
+	if status != "" {
+		l.Status = json.RawMessage(status)
 	}
 	v, _ := json.Marshal(l)
 	return v
@@ -258,7 +276,8 @@ func (h *holder) acquire(ctx context.Context, id string) {
 	l := Lease{Node: h.c.me.Name, Instance: h.c.me.Instance, Since: time.Now().UTC()}
 	sent := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, h.c.ttl/3)
-	rev, err := h.c.kv.Create(wctx, h.key(id), h.value(id, l))
+	st := h.status(id)
+	rev, err := h.c.kv.Create(wctx, h.key(id), h.value(l, st))
 	cancel()
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
@@ -268,7 +287,7 @@ func (h *holder) acquire(ctx context.Context, id string) {
 	}
 	delete(h.freeSince, id)
 	runCtx, stop := context.WithCancel(ctx)
-	hd := &held{lease: l, rev: rev, renewed: sent, cancel: stop, done: make(chan struct{})}
+	hd := &held{lease: l, rev: rev, renewed: sent, cancel: stop, done: make(chan struct{}), status: st}
 	h.held[id] = hd
 	h.c.log.Info("took over work", "kind", h.w.Kind, "id", id)
 	go func() {
@@ -290,10 +309,11 @@ func (h *holder) renew(ctx context.Context, id string, hd *held) {
 	sent := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, h.c.ttl/3)
 	defer cancel()
-	rev, err := h.c.kv.Update(wctx, h.key(id), h.value(id, hd.lease), hd.rev)
+	st := h.status(id)
+	rev, err := h.c.kv.Update(wctx, h.key(id), h.value(hd.lease, st), hd.rev)
 	switch {
 	case err == nil:
-		hd.rev, hd.renewed = rev, sent
+		hd.rev, hd.renewed, hd.status = rev, sent, st
 	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
 		h.c.log.Warn("lost a lease (it expired or another node took it); stopping the work here", "kind", h.w.Kind, "id", id)
 		h.stop(id, hd, false)
@@ -328,6 +348,9 @@ func (h *holder) finish(ctx context.Context, id string) {
 }
 
 func (h *holder) release(ctx context.Context, id string, rev uint64) {
+	if !h.c.connected() {
+		return // the lease expires by itself
+	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := h.c.kv.Delete(wctx, h.key(id), jetstream.LastRevision(rev)); err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -64,7 +66,8 @@ const (
 
 // defaultNode names this process when the config does not: the host name
 // and the HTTP port, which tells apart several processes on one machine and
-// stays the same across restarts.
+// stays the same across restarts. A port picked at random (0) gets a random
+// name.
 func defaultNode(addr string) string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
@@ -73,7 +76,13 @@ func defaultNode(addr string) string {
 	if i := strings.IndexByte(host, '.'); i > 0 {
 		host = host[:i]
 	}
-	return NodeName(host + "-" + portOf(addr))
+	port := portOf(addr)
+	if _, p, err := net.SplitHostPort(addr); err == nil && p == "0" {
+		b := make([]byte, 3)
+		_, _ = rand.Read(b)
+		port = hex.EncodeToString(b)
+	}
+	return NodeName(host + "-" + port)
 }
 
 // NodeName turns s into a valid node name: lowercase letters, digits, '-'

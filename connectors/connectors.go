@@ -30,6 +30,16 @@ type Source interface {
 	Close(ctx context.Context) error
 }
 
+// Push is a source whose posts are pushed to the node (webhooks): every node
+// runs it at once, since each takes the calls that reach it. Every other
+// source polls or streams from a network, and on a cluster runs on one node
+// at a time.
+type Push interface {
+	Source
+	// Pushed marks the source as a push source.
+	Pushed()
+}
+
 // AckFunc reports the fate of one Read's posts back to its source.
 type AckFunc func(ctx context.Context, err error) error
 
@@ -100,21 +110,7 @@ func (r Registry) Build(specs []config.Source, deps Deps) (map[string]Source, er
 	sources := make(map[string]Source, len(specs))
 	var errs []error
 	for _, spec := range specs {
-		f, ok := r[spec.Type]
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s.type: unknown source type %q (known: %s)", spec.Path(), spec.Type, r.types()))
-			continue
-		}
-		d := deps
-		// Each source counts its own skips; WithDefaults gives one that
-		// is not exported when there is no vector to take it from.
-		d.Skipped = nil
-		if deps.Unparsed != nil {
-			d.Skipped = deps.Unparsed.WithLabelValues(spec.ID)
-		}
-		d = d.WithDefaults()
-		d.Logger = d.Logger.With("source", spec.ID)
-		s, err := f(spec, d)
+		s, err := r.build(spec, deps)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -122,6 +118,37 @@ func (r Registry) Build(specs []config.Source, deps Deps) (map[string]Source, er
 		sources[spec.ID] = s
 	}
 	return sources, errors.Join(errs...)
+}
+
+// Remake returns a function that builds a fresh source from its config by
+// id, as Build did: a node that takes a source over from another starts it
+// from its stored cursor, with nothing left from an earlier run.
+func (r Registry) Remake(specs []config.Source, deps Deps) func(id string) (Source, error) {
+	return func(id string) (Source, error) {
+		for _, spec := range specs {
+			if spec.ID == id {
+				return r.build(spec, deps)
+			}
+		}
+		return nil, fmt.Errorf("no source has id %q", id)
+	}
+}
+
+func (r Registry) build(spec config.Source, deps Deps) (Source, error) {
+	f, ok := r[spec.Type]
+	if !ok {
+		return nil, fmt.Errorf("%s.type: unknown source type %q (known: %s)", spec.Path(), spec.Type, r.types())
+	}
+	d := deps
+	// Each source counts its own skips; WithDefaults gives one that
+	// is not exported when there is no vector to take it from.
+	d.Skipped = nil
+	if deps.Unparsed != nil {
+		d.Skipped = deps.Unparsed.WithLabelValues(spec.ID)
+	}
+	d = d.WithDefaults()
+	d.Logger = d.Logger.With("source", spec.ID)
+	return f(spec, d)
 }
 
 func (r Registry) types() string {

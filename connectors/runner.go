@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/chorus-wall/chorus/cluster"
+	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -23,7 +26,12 @@ type Publisher interface {
 
 // Status is what an operator sees of one source.
 type Status struct {
-	ID          string    `json:"id"`
+	ID string `json:"id"`
+	// Node runs the source ("" while no node does); for a push source,
+	// the node that answers, whose calls the figures count.
+	Node string `json:"node"`
+	// EveryNode is true for push sources (webhooks): every node takes them.
+	EveryNode   bool      `json:"every_node,omitempty"`
 	Running     bool      `json:"running"`
 	LastFetch   time.Time `json:"last_fetch,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
@@ -32,14 +40,26 @@ type Status struct {
 	Consecutive int       `json:"consecutive_errors,omitempty"`
 }
 
-// Runner drives every source until its context ends.
+// Runner drives the sources until its context ends. Alone, it runs every
+// source. With Leases (several nodes on one NATS cluster), it runs push
+// sources here and each other source only while this node holds its lease,
+// so a network is polled by one node at a time; the node that takes a
+// source over starts a fresh copy of it (Remake) from its stored cursor.
 type Runner struct {
 	sources map[string]Source
 	pub     Publisher
 	log     *slog.Logger
 
+	// Leases, when set, shares the polled sources with the other nodes.
+	Leases Leases
+	// Remake builds a fresh copy of a source, for each time this node
+	// takes it over after the first.
+	Remake func(id string) (Source, error)
+
 	mu     sync.Mutex
 	status map[string]*Status
+	// started are the sources run here before (with Leases).
+	started map[string]bool
 
 	ingested  *prometheus.CounterVec
 	failures  *prometheus.CounterVec
@@ -54,6 +74,7 @@ func NewRunner(sources map[string]Source, pub Publisher, log *slog.Logger, reg p
 		pub:     pub,
 		log:     log,
 		status:  map[string]*Status{},
+		started: map[string]bool{},
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chorus_posts_ingested_total",
 			Help: "Posts stored on the ingest stream, by source (duplicates excluded).",
@@ -71,8 +92,9 @@ func NewRunner(sources map[string]Source, pub Publisher, log *slog.Logger, reg p
 			Help: "Unix time of the source's last successful fetch.",
 		}, []string{"source"}),
 	}
-	for id := range sources {
-		r.status[id] = &Status{ID: id}
+	for id, s := range sources {
+		_, push := s.(Push)
+		r.status[id] = &Status{ID: id, EveryNode: push}
 		r.ingested.WithLabelValues(id)
 		r.failures.WithLabelValues(id)
 		r.healthy.WithLabelValues(id)
@@ -81,25 +103,103 @@ func NewRunner(sources map[string]Source, pub Publisher, log *slog.Logger, reg p
 	return r
 }
 
-// Run runs every source and returns when ctx ends and all have closed.
+// Leases share work among the nodes of a cluster (cluster.Cluster).
+type Leases interface {
+	// Hold runs the work's pieces that fall to this node until ctx ends.
+	Hold(ctx context.Context, w cluster.Work) error
+	// Leases says who holds each piece of a kind of work.
+	Leases(kind string) map[string]cluster.Lease
+	// Name is this node's name.
+	Name() string
+}
+
+// LeaseKind names sources in the leases bucket: work.source.<id>.
+const LeaseKind = "source"
+
+// Run runs the sources and returns when ctx ends and all have closed.
 func (r *Runner) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
+	var polled []string
 	for id, s := range r.sources {
+		if _, push := s.(Push); r.Leases != nil && !push {
+			polled = append(polled, id)
+			continue
+		}
 		g.Go(func() error {
 			r.runOne(ctx, id, s)
 			return nil
 		})
 	}
+	if len(polled) > 0 {
+		sort.Strings(polled)
+		g.Go(func() error {
+			return r.Leases.Hold(ctx, cluster.Work{Kind: LeaseKind, Role: config.RoleConnectors, IDs: polled,
+				Run: r.runLeased, Status: func(id string) any { return r.local(id) }})
+		})
+	}
 	return g.Wait()
 }
 
-// Statuses returns the state of every source, sorted by id.
+// runLeased runs a source for one lease term: the instance built at start
+// the first time, a fresh one after.
+func (r *Runner) runLeased(ctx context.Context, id string) {
+	r.mu.Lock()
+	s := r.sources[id]
+	again := r.started[id]
+	r.started[id] = true
+	r.mu.Unlock()
+	if again {
+		var err error
+		if s, err = r.Remake(id); err != nil {
+			r.log.Error("could not build a source to take it over", "source", id, "err", err)
+			<-ctx.Done()
+			return
+		}
+	}
+	r.runOne(ctx, id, s)
+	r.healthy.DeleteLabelValues(id) // another node reports it now
+}
+
+// local is the state of a source as this node sees it.
+func (r *Runner) local(id string) Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return *r.status[id]
+}
+
+// Statuses returns the state of every source, sorted by id: with Leases,
+// a source another node runs as that node last reported it (at most a
+// third of the lease's time old), with the node that runs it.
 func (r *Runner) Statuses() []Status {
+	var leases map[string]cluster.Lease
+	me := ""
+	if r.Leases != nil {
+		leases = r.Leases.Leases(LeaseKind)
+		me = r.Leases.Name()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Status, 0, len(r.status))
-	for _, s := range r.status {
-		out = append(out, *s)
+	for id, s := range r.status {
+		st := *s
+		switch l, held := leases[id]; {
+		case r.Leases == nil:
+		case st.EveryNode:
+			st.Node = me
+		case !held:
+			st = Status{ID: id}
+		case l.Node != me:
+			var remote Status
+			if json.Unmarshal(l.Status, &remote) == nil && remote.ID == id {
+				st = remote
+			} else {
+				st = Status{ID: id, Running: true}
+			}
+			st.Node = l.Node
+		default:
+			st.Node = me
+		}
+		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chorus-wall/chorus/auth"
+	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/curation"
 )
@@ -44,8 +45,11 @@ func (a *App) startAccounts(ctx context.Context) error {
 		Admit:        a.admit,
 		Refused:      a.refused,
 	}
-	a.run(ctx, "accounts", func(ctx context.Context) error { return a.accounts.RunSweeper(ctx, sweepEvery) })
-	a.run(ctx, "setup", func(ctx context.Context) error { return a.accounts.RunSetup(ctx, a.showSetupCode) })
+	// Sign-in is served by api nodes: they sweep and show the setup code.
+	if a.has(config.RoleAPI) {
+		a.run(ctx, "accounts", func(ctx context.Context) error { return a.accounts.RunSweeper(ctx, sweepEvery) })
+		a.run(ctx, "setup", func(ctx context.Context) error { return a.accounts.RunSetup(ctx, a.showSetupCode) })
+	}
 	return nil
 }
 

@@ -66,10 +66,7 @@ func (f targetFlags) open(e *env) (accounts, func(), error) {
 			return nil, nil, err
 		}
 	}
-	conn, err := bus.Open(e.ctx, bus.Options{
-		URL: cfg.NATS.URL, Credentials: cfg.NATS.Credentials, DataDir: cfg.DataDir,
-		Retention: cfg.NATS.Retention, Name: "chorus-accounts", Logger: log,
-	})
+	conn, err := bus.Open(e.ctx, busOptions(cfg, "chorus-accounts", log))
 	if err != nil {
 		_ = lock.Unlock()
 		return nil, nil, err

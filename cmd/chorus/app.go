@@ -17,6 +17,7 @@ import (
 	"github.com/chorus-wall/chorus/access"
 	"github.com/chorus-wall/chorus/auth"
 	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/cluster"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/console"
@@ -34,10 +35,12 @@ type App struct {
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	sources map[string]connectors.Source
+	remake  func(id string) (connectors.Source, error)
 	token   string
 
 	lock      *dataDirLock
 	conn      *bus.Conn
+	cluster   *cluster.Cluster
 	lists     *curation.Lists
 	streams   *curation.Streams
 	store     *curation.Store
@@ -90,14 +93,15 @@ func NewApp(cfg *config.Config, registry connectors.Registry, log *slog.Logger) 
 	a.adminLimit = newLimiter("admin", cfg.Limits.Admin, log, refused)
 	unparsed := connectors.NewUnparsed()
 	a.reg.MustRegister(unparsed)
-	sources, err := registry.Build(cfg.Sources, connectors.Deps{
+	deps := connectors.Deps{
 		Cursors: cursors{a}, Logger: log, PublicURL: cfg.Server.PublicURL, Now: time.Now,
 		Unparsed: unparsed, UserAgent: userAgent(),
-	})
+	}
+	sources, err := registry.Build(cfg.Sources, deps)
 	if err != nil {
 		return nil, err
 	}
-	a.sources = sources
+	a.sources, a.remake = sources, registry.Remake(cfg.Sources, deps)
 	// Check every stream's rules now, so a bad expression stops the start
 	// with its key named, like any other config error.
 	a.lists = curation.NewLists()
@@ -124,7 +128,15 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if a.lock, err = lockDataDir(a.cfg.DataDir); err != nil {
 		return err
 	}
-	token, tokenPath, err := adminToken(a.cfg)
+	busOpts := busOptions(a.cfg, "chorus "+a.cfg.Node, a.log)
+	busOpts.Listen = a.cfg.NATS.Listen
+	if a.conn, err = bus.Open(ctx, busOpts); err != nil {
+		return err
+	}
+	if err := a.joinCluster(ctx); err != nil {
+		return err
+	}
+	token, tokenPath, err := adminToken(ctx, a.cfg, a.conn.Config, a.log)
 	if err != nil {
 		return err
 	}
@@ -132,16 +144,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if tokenPath != "" {
 		a.log.Info("admin token (no admin_token in the config)", "file", tokenPath)
 	}
-	a.conn, err = bus.Open(ctx, bus.Options{
-		URL: a.cfg.NATS.URL, Credentials: a.cfg.NATS.Credentials, Listen: a.cfg.NATS.Listen,
-		DataDir: a.cfg.DataDir, Retention: a.cfg.NATS.Retention, Name: "chorus", Logger: a.log,
-	})
-	if err != nil {
-		return err
-	}
-	a.index, err = index.Open(filepath.Join(a.cfg.DataDir, "index"), a.log, a.reg)
-	if err != nil {
-		return err
+	if a.has(config.RoleIndex) {
+		if a.index, err = index.Open(filepath.Join(a.cfg.DataDir, "index"), a.log, a.reg); err != nil {
+			return err
+		}
 	}
 	if a.media, err = a.openMedia(ctx); err != nil {
 		return err
@@ -183,17 +189,31 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.curator = curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg)
-	a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
-	a.moderator.Paused = a.paused
+	if a.has(config.RoleAPI) {
+		a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
+		a.moderator.Paused = a.paused
+	}
 	a.runner = connectors.NewRunner(a.sources, a.conn, a.log, a.reg)
+	a.runner.Leases, a.runner.Remake = a.cluster, a.remake
 	if err := a.startAccounts(ctx); err != nil {
 		return err
 	}
 
-	a.run(ctx, "display", func(ctx context.Context) error { return a.hub.Run(ctx, a.conn) })
-	a.startConsole(ctx)
-	a.run(ctx, "index", func(ctx context.Context) error { return a.index.Run(ctx, a.conn) })
-	a.run(ctx, "curation", a.curator.Run)
+	// The display state also backs the console's figures and the pause
+	// button's answers on api nodes.
+	if a.has(config.RoleDisplay) || a.has(config.RoleAPI) {
+		a.run(ctx, "display", func(ctx context.Context) error { return a.hub.Run(ctx, a.conn) })
+	}
+	if a.has(config.RoleAPI) {
+		a.startConsole(ctx)
+	}
+	if a.has(config.RoleIndex) {
+		a.run(ctx, "index", func(ctx context.Context) error { return a.index.Run(ctx, a.conn) })
+	}
+	if a.has(config.RoleCuration) {
+		a.run(ctx, "curation", a.curator.Run)
+	}
+	// Webhooks run on every node; polled sources on connectors nodes.
 	a.run(ctx, "connectors", a.runner.Run)
 
 	a.listener, err = net.Listen("tcp", a.cfg.Server.Addr)
@@ -229,6 +249,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return nil
 	})
 	a.log.Info("chorus is serving", "addr", a.listener.Addr().String(), "public_url", a.cfg.Server.PublicURL,
+		"node", a.cfg.Node, "roles", a.cfg.Roles.String(),
 		"streams", len(a.cfg.Streams), "sources", len(a.sources), "nats", natsMode(a.cfg), "metrics", a.MetricsAddr())
 	return nil
 }
@@ -332,22 +353,6 @@ func (a *App) Stop(ctx context.Context) error {
 		a.stopErr = errors.Join(errs...)
 	})
 	return a.stopErr
-}
-
-// notReady names the parts not ready yet; empty means ready.
-func (a *App) notReady() []string {
-	var missing []string
-	if a.conn == nil || !a.conn.NC.IsConnected() {
-		missing = append(missing, "nats")
-	}
-	for name, ch := range map[string]<-chan struct{}{"index": a.index.Ready(), "display": a.hub.Ready()} {
-		select {
-		case <-ch:
-		default:
-			missing = append(missing, name)
-		}
-	}
-	return missing
 }
 
 // paused says whether a stream's screens are paused, once the display has

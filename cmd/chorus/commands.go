@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/chorus-wall/chorus/bus"
@@ -167,10 +163,7 @@ func (r *rebuildCmd) Run(e *env) error {
 	}
 	defer lock.Unlock()
 	log := newLogger(e.stderr, cfg.LogLevel, cfg.LogFormat)
-	conn, err := bus.Open(e.ctx, bus.Options{
-		URL: cfg.NATS.URL, Credentials: cfg.NATS.Credentials, DataDir: cfg.DataDir,
-		Retention: cfg.NATS.Retention, Name: "chorus-index-rebuild", Logger: log,
-	})
+	conn, err := bus.Open(e.ctx, busOptions(cfg, "chorus-index-rebuild", log))
 	if err != nil {
 		return err
 	}
@@ -212,6 +205,15 @@ func (r *rebuildCmd) Run(e *env) error {
 	return nil
 }
 
+// busOptions are how every command reaches NATS: the same copies and lease
+// time as the server, so a command never changes them.
+func busOptions(cfg *config.Config, name string, log *slog.Logger) bus.Options {
+	return bus.Options{
+		URL: cfg.NATS.URL, Credentials: cfg.NATS.Credentials, DataDir: cfg.DataDir,
+		Retention: cfg.NATS.Retention, Replicas: cfg.NATS.Replicas, LeaseTTL: cfg.NATS.LeaseTTL, Name: name, Logger: log,
+	}
+}
+
 // userAgent names Chorus and its version to the networks it calls.
 func userAgent() string {
 	return "Chorus/" + version + " (self-hosted social wall; +https://github.com/chorus-wall/chorus)"
@@ -242,29 +244,4 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// adminToken returns the configured admin token, or else the one kept in
-// the data directory, generated on first start. The path is "" when the
-// token comes from the config.
-func adminToken(cfg *config.Config) (token, path string, err error) {
-	if cfg.AdminToken.IsSet() {
-		return cfg.AdminToken.Reveal(), "", nil
-	}
-	path = filepath.Join(cfg.DataDir, "admin-token")
-	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) >= 16 {
-		return strings.TrimSpace(string(data)), path, nil
-	}
-	buf := make([]byte, 24)
-	if _, err := rand.Read(buf); err != nil {
-		return "", "", err
-	}
-	token = hex.EncodeToString(buf)
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return "", "", fmt.Errorf("data_dir: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", "", fmt.Errorf("admin token: %w", err)
-	}
-	return token, path, nil
 }

@@ -44,6 +44,7 @@ func (a *App) routes() *echo.Echo {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.Recover())
 	e.Use(a.accessLog())
+	e.Use(a.serveRoles)
 	e.Use(wholeSegments)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		ContentTypeNosniff: "nosniff",
@@ -247,9 +248,10 @@ func (a *App) healthz(c echo.Context) error {
 
 func (a *App) readyz(c echo.Context) error {
 	if missing := a.notReady(); len(missing) > 0 {
-		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "starting", "waiting_for": missing})
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "starting", "waiting_for": missing,
+			"node": a.cfg.Node, "roles": a.cfg.Roles})
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "node": a.cfg.Node, "roles": a.cfg.Roles})
 }
 
 // pageHandlers serve the embedded web surfaces.

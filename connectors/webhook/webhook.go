@@ -47,7 +47,7 @@ type Source struct {
 	running  chan struct{}
 }
 
-var _ connectors.Source = (*Source)(nil)
+var _ connectors.Push = (*Source)(nil)
 
 // call is one accepted request waiting for its posts to be stored.
 type call struct {
@@ -93,6 +93,9 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	deps = deps.WithDefaults()
 	return &Source{settings: s, now: deps.Now, log: deps.Logger, calls: make(chan call, queuedCalls), stopped: make(chan struct{}), running: make(chan struct{})}, nil
 }
+
+// Pushed marks a webhook as a push source: every node takes its calls.
+func (s *Source) Pushed() {}
 
 // ID is the source's id.
 func (s *Source) ID() string { return s.settings.ID }
