@@ -82,8 +82,10 @@ func (f configFlags) load(adjust func(*config.Config), check func(*config.Config
 
 type serveCmd struct {
 	configFlags
-	Demo bool   `help:"Add the demo source and a stream 'demo' (the default without --config)."`
-	Addr string `help:"Listen address host:port (overrides server.addr)."`
+	Demo  bool   `help:"Add the demo source and a stream 'demo' (the default without --config)."`
+	Addr  string `help:"Listen address host:port (overrides server.addr)."`
+	Roles string `help:"What this process does, comma-separated: connectors, curation, index, display, api (overrides roles and CHORUS_ROLES; default every role)."`
+	Node  string `help:"This process's name in the cluster (overrides node and CHORUS_NODE)."`
 }
 
 func (s *serveCmd) Run(e *env) error {
@@ -94,6 +96,12 @@ func (s *serveCmd) Run(e *env) error {
 	cfg, err := s.load(func(cfg *config.Config) {
 		if s.Addr != "" {
 			cfg.SetAddr(s.Addr)
+		}
+		if s.Roles != "" {
+			cfg.Roles = config.ParseRoles(s.Roles)
+		}
+		if s.Node != "" {
+			cfg.Node = s.Node
 		}
 		if s.Demo || s.Config == "" {
 			addDemo(cfg)

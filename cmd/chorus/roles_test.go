@@ -133,3 +133,18 @@ func TestServedBy(t *testing.T) {
 		}
 	}
 }
+
+// --roles overrides the file and is checked like it: a role that does not
+// exist stops the start with exit 2, naming it.
+func TestRolesFlag(t *testing.T) {
+	var out strings.Builder
+	code := run(t.Context(), []string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--roles", "display,search"}, &out, &out)
+	if code != exitUsage || !strings.Contains(out.String(), `roles[1]: "search" is not a role`) {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	out.Reset()
+	code = run(t.Context(), []string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--roles", "api"}, &out, &out)
+	if code != exitUsage || !strings.Contains(out.String(), "roles: api needs index on the same node") {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+}
