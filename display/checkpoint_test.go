@@ -19,11 +19,11 @@ func TestHistoryKeepsTenMinutesWithinItsBytes(t *testing.T) {
 	var h history
 	base := time.Now()
 	for i := range 20 {
-		h.record(uint64(i+1), base.Add(time.Duration(i)*time.Minute), nil, 100, base.Add(time.Duration(i)*time.Minute))
+		h.record(&encoded{seq: uint64(i + 1), frame: make([]byte, 100)}, base.Add(time.Duration(i)*time.Minute), base.Add(time.Duration(i)*time.Minute))
 	}
 	// At minute 19, what is older than minute 9 is gone.
-	if h.entries[0].seq != 10 || h.coveredFrom != 9 {
-		t.Fatalf("oldest kept %d, covered from %d", h.entries[0].seq, h.coveredFrom)
+	if h.entries[0].msg.seq != 10 || h.coveredFrom != 9 {
+		t.Fatalf("oldest kept %d, covered from %d", h.entries[0].msg.seq, h.coveredFrom)
 	}
 	if _, ok := h.since(8, 20); ok {
 		t.Fatal("resumed from before the history")
@@ -36,11 +36,12 @@ func TestHistoryKeepsTenMinutesWithinItsBytes(t *testing.T) {
 	}
 	// Past HistoryBytes the oldest go even when recent.
 	var b history
+	big := make([]byte, 20<<20)
 	for i := range 4 {
-		b.record(uint64(i+1), base, nil, 20<<20, base)
+		b.record(&encoded{seq: uint64(i + 1), frame: big}, base, base)
 	}
-	if b.bytes > HistoryBytes || b.entries[0].seq != 2 || b.coveredFrom != 1 {
-		t.Fatalf("bytes %d, oldest %d", b.bytes, b.entries[0].seq)
+	if b.bytes > HistoryBytes || b.entries[0].msg.seq != 2 || b.coveredFrom != 1 {
+		t.Fatalf("bytes %d, oldest %d", b.bytes, b.entries[0].msg.seq)
 	}
 }
 

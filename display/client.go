@@ -9,10 +9,16 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// QueueSize bounds each client's queue of unsent live messages. A resume
-// backlog is not queued: the writer sends it first, straight from the
-// stream's history.
-const QueueSize = 256
+// QueueSize bounds each client's backlog of unsent live messages: a client
+// that has this many unsent when more arrive, while its network has not
+// taken the last write yet, is too slow, and is closed. A client merely
+// waiting for the CPU gets its backlog in its next write, so it is closed
+// only at MaxBacklog. A resume backlog is not counted: it is sent first,
+// straight from the stream's history.
+const (
+	QueueSize  = 256
+	MaxBacklog = 16 * QueueSize
+)
 
 // Timing says how long the hub waits for clients. The zero value of a
 // field means its default.
@@ -29,6 +35,11 @@ type Timing struct {
 	// HoldTimeout is how long a client may wait for the state to be loaded
 	// (or to reach its since) before it is closed with 1013 (30 s).
 	HoldTimeout time.Duration
+	// BatchWindow is how long a stream gathers live messages before it
+	// sends them to its clients together (25 ms): a busy stream costs each
+	// client one write per window, not one per message. The first message
+	// after a quiet window goes out at once.
+	BatchWindow time.Duration
 }
 
 func (t Timing) withDefaults() Timing {
@@ -44,151 +55,335 @@ func (t Timing) withDefaults() Timing {
 	if t.HoldTimeout <= 0 {
 		t.HoldTimeout = 30 * time.Second
 	}
+	if t.BatchWindow <= 0 {
+		t.BatchWindow = 25 * time.Millisecond
+	}
 	return t
 }
 
 // Reasons a client is dropped, the label of chorus_ws_clients_dropped_total.
 const (
-	dropSlow         = "slow"         // its queue of live messages filled up
+	dropSlow         = "slow"         // its backlog of live messages reached QueueSize
 	dropUnresponsive = "unresponsive" // it answered no ping in time, or a write timed out
 	dropNotReady     = "not_ready"    // the state was not ready within HoldTimeout
 )
 
-// client is one websocket screen. Its writer goroutine owns the connection's
-// writes; its reader goroutine only handles control frames.
+// client is one websocket screen. An idle client costs one goroutine, its
+// reader (parked in the network poller, it handles pongs and close
+// frames), and no buffer but gorilla's small read buffer: a writer
+// goroutine runs only while the client has something to send, and writes
+// everything queued with one system call, straight from the messages every
+// client shares.
 type client struct {
 	conn   *websocket.Conn
-	timing Timing
-	// first is what the client gets before any live message: a snapshot or
-	// a resume backlog. It is sent once, when the client is registered.
-	first chan []*websocket.PreparedMessage
-	send  chan *websocket.PreparedMessage
-	// dropped counts a drop by its reason.
+	timing *Timing
+	// batch is set when the client asked for batched frames (?batch=1):
+	// several messages in one frame, as a JSON array.
+	batch bool
+	// sent counts messages written; dropped counts a drop by its reason.
+	sent    func(n int)
 	dropped func(reason string)
 
-	closeOnce sync.Once
-	done      chan struct{}
+	mu sync.Mutex
+	// first is what the client gets before any live message: a snapshot or
+	// a resume backlog. It is set once, when the client is registered.
+	first []*encoded
+	// queue holds the live bursts not yet taken by a writer, and queued
+	// the number of messages in them.
+	queue  []*burst
+	queued int
+	// writing is set while a writer goroutine runs (at most one does);
+	// inWrite while it waits for the network to take a write.
+	writing bool
+	inWrite bool
+	pingDue bool
+	// pong is the payload of the client's last ping, to answer.
+	pong []byte
+	// stopped is set once; closeCode is then sent in a close frame (none
+	// when 0).
+	stopped   bool
+	closeCode int
+
+	pinger *time.Timer
+	// writers counts running writer goroutines, so the reader can wait for
+	// the last one before it lets go of the connection.
+	writers sync.WaitGroup
+	// done is closed when the client is stopped.
+	done chan struct{}
 	// readDone is closed when the reader has stopped.
 	readDone chan struct{}
-	// closeCode is sent in the close frame when set before done closes.
-	closeCode int
 }
 
-func newClient(conn *websocket.Conn, timing Timing, dropped func(string)) *client {
-	return &client{
-		conn: conn, timing: timing, dropped: dropped,
-		first:    make(chan []*websocket.PreparedMessage, 1),
-		send:     make(chan *websocket.PreparedMessage, QueueSize),
+func newClient(conn *websocket.Conn, timing *Timing, batch bool, sent func(int), dropped func(string)) *client {
+	c := &client{
+		conn: conn, timing: timing, batch: batch, sent: sent, dropped: dropped,
 		done:     make(chan struct{}),
 		readDone: make(chan struct{}),
 	}
-}
-
-// enqueue queues pm without blocking and reports whether there was room.
-func (c *client) enqueue(pm *websocket.PreparedMessage) bool {
-	select {
-	case c.send <- pm:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop makes the writer send a close frame with code (none when 0) and hang
-// up; a non-empty reason counts the client as dropped for it.
-func (c *client) stop(code int, reason string) {
-	c.closeOnce.Do(func() {
-		c.closeCode = code
-		if reason != "" && c.dropped != nil {
-			c.dropped(reason)
-		}
-		close(c.done)
+	// The reader never writes: pongs and close replies go through the
+	// writer, the only goroutine that writes to the connection.
+	conn.SetPingHandler(func(data string) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.pong = []byte(data)
+		c.kick()
+		return nil
 	})
+	conn.SetCloseHandler(func(code int, _ string) error {
+		if code == websocket.CloseNoStatusReceived || code == websocket.CloseAbnormalClosure {
+			code = websocket.CloseNormalClosure
+		}
+		c.stop(code, "")
+		return nil
+	})
+	c.pinger = time.AfterFunc(timing.PingInterval, c.pingTime)
+	return c
 }
 
-// writeLoop pings the client while it is held, then sends what it gets
-// first, then its queued live messages, until the client stops or a write
-// fails; then it closes the connection.
-func (c *client) writeLoop(sent func()) {
-	ticker := time.NewTicker(c.timing.PingInterval)
-	defer func() {
-		ticker.Stop()
-		c.conn.Close()
-	}()
-	var first []*websocket.PreparedMessage
-held:
-	for {
-		select {
-		case first = <-c.first:
-			break held
-		case <-ticker.C:
-			if !c.ping() {
-				return
-			}
-		case <-c.done:
-			c.sayGoodbye()
-			return
-		}
-	}
-	for _, pm := range first {
-		select {
-		case <-c.done:
-			c.sayGoodbye()
-			return
-		case <-ticker.C:
-			if !c.ping() {
-				return
-			}
-		default:
-		}
-		if !c.write(pm) {
-			return
-		}
-		sent()
-	}
-	for {
-		select {
-		case pm := <-c.send:
-			if !c.write(pm) {
-				return
-			}
-			sent()
-		case <-ticker.C:
-			if !c.ping() {
-				return
-			}
-		case <-c.done:
-			c.sayGoodbye()
-			return
-		}
-	}
-}
-
-func (c *client) write(pm *websocket.PreparedMessage) bool {
-	c.conn.SetWriteDeadline(time.Now().Add(c.timing.WriteTimeout))
-	if err := c.conn.WritePreparedMessage(pm); err != nil {
-		c.stop(0, failureReason(err))
-		return false
-	}
-	return true
-}
-
-func (c *client) ping() bool {
-	if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.timing.WriteTimeout)); err != nil {
-		c.stop(0, failureReason(err))
-		return false
-	}
-	return true
-}
-
-// sayGoodbye sends the close frame of the code the client was stopped with
-// and gives the client a second to answer it, so the close is clean and the
-// client sees the code.
-func (c *client) sayGoodbye() {
-	if c.closeCode == 0 {
+// kick starts a writer unless one runs or the client has stopped. The
+// caller holds c.mu.
+func (c *client) kick() {
+	if c.writing || c.stopped {
 		return
 	}
-	msg := websocket.FormatCloseMessage(c.closeCode, closeText(c.closeCode))
+	c.writing = true
+	c.writers.Add(1)
+	go c.write()
+}
+
+// start hands the client what it gets first. The caller holds the
+// stream's lock, so no live message can come before it.
+func (c *client) start(first []*encoded) {
+	if len(first) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.first = first
+	c.kick()
+}
+
+// push queues bursts of live messages without blocking. It is false when
+// the client is too slow: it still has QueueSize messages unsent from
+// earlier pushes while its network has not taken its last write, or
+// MaxBacklog in any case.
+func (c *client) push(bursts []*burst) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return true // leaving anyway
+	}
+	if c.queued >= QueueSize && (c.inWrite || c.queued >= MaxBacklog) {
+		return false
+	}
+	for _, b := range bursts {
+		c.queue = append(c.queue, b)
+		c.queued += len(b.msgs)
+	}
+	c.kick()
+	return true
+}
+
+func (c *client) pingTime() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pingDue = true
+	c.kick()
+}
+
+// stop makes the client send a close frame with code (none when 0) and
+// hang up; a non-empty reason counts the client as dropped for it. Without
+// a code the connection is closed at once, so a writer stuck on a client
+// that does not read is released.
+func (c *client) stop(code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return
+	}
+	if reason != "" && c.dropped != nil {
+		c.dropped(reason)
+	}
+	close(c.done)
+	if code == 0 {
+		c.stopped = true
+		c.conn.Close()
+		return
+	}
+	c.closeCode = code
+	c.kick() // the writer says goodbye
+	c.stopped = true
+}
+
+// write is a writer goroutine: it writes what is queued, in order, until
+// nothing is left, then exits. Once the client is stopped it says goodbye
+// and closes the connection.
+func (c *client) write() {
+	defer c.writers.Done()
+	w := scratches.Get().(*writeScratch)
+	defer func() {
+		w.reset()
+		scratches.Put(w)
+	}()
+	for {
+		c.mu.Lock()
+		if c.stopped {
+			code := c.closeCode
+			c.mu.Unlock()
+			c.sayGoodbye(code)
+			return
+		}
+		first, queue, ping, pong := c.first, c.queue, c.pingDue, c.pong
+		c.first, c.queue, c.queued, c.pingDue, c.pong = nil, nil, 0, false, nil
+		if first == nil && queue == nil && !ping && pong == nil {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+
+		if pong != nil && !c.control(websocket.PongMessage, pong) {
+			return
+		}
+		if ping {
+			if !c.control(websocket.PingMessage, nil) {
+				return
+			}
+			c.pinger.Reset(c.timing.PingInterval)
+		}
+		if !c.send(first, queue, w) {
+			return
+		}
+	}
+}
+
+// send writes first, then the queued bursts, with as few system calls as
+// maxWriteBytes allows, each with its own deadline; it is false when a
+// write failed. A batching client gets its resume backlog in arrays and
+// each burst as the frame every such client shares; others get a frame
+// per message, each shared too.
+func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
+	w.reset()
+	size, count := 0, 0
+	// flush writes what is gathered; stopped reports that the client
+	// stopped meanwhile (the caller says goodbye), failed that the write
+	// failed (the connection is closed).
+	flush := func() (stopped, failed bool) {
+		if count == 0 {
+			return false, false
+		}
+		ok := c.writeBufs(w.bufs, count)
+		w.reset()
+		size, count = 0, 0
+		return c.isStopped(), !ok
+	}
+	for len(first) > 0 {
+		n, bytes := 0, 0
+		for n < len(first) && (n == 0 || bytes+len(first[n].frame) <= maxWriteBytes) {
+			bytes += len(first[n].frame)
+			n++
+		}
+		if c.batch {
+			w.bufs, w.headers = appendArray(w.bufs, w.headers, first[:n])
+		} else {
+			for _, m := range first[:n] {
+				w.bufs = append(w.bufs, m.frame)
+			}
+		}
+		size, count = size+bytes, count+n
+		first = first[n:]
+		if size >= maxWriteBytes {
+			if stopped, failed := flush(); stopped || failed {
+				return !failed
+			}
+		}
+	}
+	for _, b := range queue {
+		if c.batch {
+			frame := b.sharedFrame()
+			w.bufs = append(w.bufs, frame)
+			size += len(frame)
+		} else {
+			for _, m := range b.msgs {
+				w.bufs = append(w.bufs, m.frame)
+				size += len(m.frame)
+			}
+		}
+		count += len(b.msgs)
+		if size >= maxWriteBytes {
+			if stopped, failed := flush(); stopped || failed {
+				return !failed
+			}
+		}
+	}
+	_, failed := flush()
+	return !failed
+}
+
+// writeScratch is a writer's reusable room for building a write.
+type writeScratch struct {
+	bufs    net.Buffers
+	headers []byte
+}
+
+func (w *writeScratch) reset() {
+	clear(w.bufs) // let the frames go
+	w.bufs, w.headers = w.bufs[:0], w.headers[:0]
+}
+
+var scratches = sync.Pool{New: func() any { return new(writeScratch) }}
+
+func (c *client) setInWrite(in bool) {
+	c.mu.Lock()
+	c.inWrite = in
+	c.mu.Unlock()
+}
+
+func (c *client) isStopped() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopped
+}
+
+// writeBufs writes bufs, n messages, within the write timeout.
+func (c *client) writeBufs(bufs net.Buffers, n int) bool {
+	nc := c.conn.NetConn()
+	nc.SetWriteDeadline(time.Now().Add(c.timing.WriteTimeout))
+	c.setInWrite(true)
+	_, err := bufs.WriteTo(nc)
+	c.setInWrite(false)
+	if err != nil {
+		c.fail(err)
+		return false
+	}
+	c.sent(n)
+	return true
+}
+
+func (c *client) control(kind int, data []byte) bool {
+	if err := c.conn.WriteControl(kind, data, time.Now().Add(c.timing.WriteTimeout)); err != nil {
+		c.fail(err)
+		return false
+	}
+	return true
+}
+
+// fail hangs up after a failed write, even when the client was already
+// stopped with a code: nothing more can be written.
+func (c *client) fail(err error) {
+	c.stop(0, failureReason(err))
+	c.conn.Close()
+}
+
+// sayGoodbye sends the close frame of code, gives the client a second to
+// answer it (so the close is clean and the client sees the code), and
+// closes the connection.
+func (c *client) sayGoodbye(code int) {
+	defer c.conn.Close()
+	if code == 0 {
+		return
+	}
+	msg := websocket.FormatCloseMessage(code, closeText(code))
 	if err := c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)); err != nil {
 		return
 	}
@@ -200,24 +395,30 @@ func (c *client) sayGoodbye() {
 	}
 }
 
-// readLoop reads (and drops) what the client sends, so pongs and close
-// frames are handled, until the connection fails. A client must answer
-// pings: silence for a ping interval plus the pong timeout drops it.
-func (c *client) readLoop() {
-	defer close(c.readDone)
+// read reads (and drops) what the client sends, so pongs and close frames
+// are handled, until the connection fails. A client must answer pings:
+// silence for a ping interval plus the pong timeout drops it. Then it
+// stops the client and waits for its writer, so the connection is
+// released when read returns.
+func (c *client) read() {
 	silence := c.timing.PingInterval + c.timing.PongTimeout
 	c.conn.SetReadLimit(4096)
 	c.conn.SetReadDeadline(time.Now().Add(silence))
 	c.conn.SetPongHandler(func(string) error {
 		return c.conn.SetReadDeadline(time.Now().Add(silence))
 	})
+	var err error
 	for {
-		if _, _, err := c.conn.ReadMessage(); err != nil {
-			c.stop(0, failureReason(err))
-			return
+		if _, _, err = c.conn.ReadMessage(); err != nil {
+			break
 		}
 		c.conn.SetReadDeadline(time.Now().Add(silence))
 	}
+	close(c.readDone)
+	c.pinger.Stop()
+	c.stop(0, failureReason(err))
+	c.writers.Wait()
+	c.conn.Close()
 }
 
 // failureReason is the drop reason of a failed read or write: a timeout

@@ -3,8 +3,6 @@ package display
 import (
 	"slices"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // What each stream keeps for clients resuming with ?since=: every message
@@ -17,11 +15,12 @@ const (
 
 // entry is one past message, encoded once.
 type entry struct {
-	seq  uint64
-	at   time.Time
-	size int
-	msg  *websocket.PreparedMessage
+	at  time.Time
+	msg *encoded
 }
+
+// size is about what an entry holds in memory.
+func (e entry) size() int { return len(e.msg.frame) + 96 }
 
 // history is one stream's past messages, oldest first. It is guarded by
 // its state's mu.
@@ -38,21 +37,19 @@ func (h *history) wants(at, now time.Time) bool {
 	return at.IsZero() || now.Sub(at) < HistoryWindow
 }
 
-// record keeps a message (of dataLen bytes) and lets the oldest go by age
-// and size.
-func (h *history) record(seq uint64, at time.Time, pm *websocket.PreparedMessage, dataLen int, now time.Time) {
+// record keeps a message and lets the oldest go by age and size.
+func (h *history) record(msg *encoded, at, now time.Time) {
 	if at.IsZero() {
 		at = now
 	}
-	// A prepared message keeps its data inside its frame, plus a little.
-	size := dataLen + 256
-	h.entries = append(h.entries, entry{seq: seq, at: at, size: size, msg: pm})
-	h.bytes += size
+	e := entry{at: at, msg: msg}
+	h.entries = append(h.entries, e)
+	h.bytes += e.size()
 	old := now.Add(-HistoryWindow)
 	n := 0
 	for n < len(h.entries)-1 && (h.entries[n].at.Before(old) || h.bytes > HistoryBytes) {
-		h.bytes -= h.entries[n].size
-		h.coveredFrom = h.entries[n].seq
+		h.bytes -= h.entries[n].size()
+		h.coveredFrom = h.entries[n].msg.seq
 		h.entries[n] = entry{} // let the message go
 		n++
 	}
@@ -68,20 +65,20 @@ func (h *history) skip(seq uint64) {
 
 // since returns the messages after seq, or false when some are no longer
 // kept or seq is past upTo (the state's seq).
-func (h *history) since(seq, upTo uint64) ([]*websocket.PreparedMessage, bool) {
+func (h *history) since(seq, upTo uint64) ([]*encoded, bool) {
 	if seq < h.coveredFrom || seq > upTo {
 		return nil, false
 	}
 	i, _ := slices.BinarySearchFunc(h.entries, seq+1, func(e entry, target uint64) int {
 		switch {
-		case e.seq < target:
+		case e.msg.seq < target:
 			return -1
-		case e.seq > target:
+		case e.msg.seq > target:
 			return 1
 		}
 		return 0
 	})
-	out := make([]*websocket.PreparedMessage, 0, len(h.entries)-i)
+	out := make([]*encoded, 0, len(h.entries)-i)
 	for _, e := range h.entries[i:] {
 		out = append(out, e.msg)
 	}

@@ -39,12 +39,25 @@ func (h *Handlers) WS(c echo.Context) error {
 		}
 		since = &n
 	}
+	batch := false
+	if raw := c.QueryParam("batch"); raw != "" {
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "batch must be 1 (several messages per frame, as a JSON array) or 0")
+		}
+		batch = b
+	}
 	if !h.originAllowed(c.Request(), stream) {
 		return echo.NewHTTPError(http.StatusForbidden, "origin not allowed for this stream")
 	}
 	up := websocket.Upgrader{
-		ReadBufferSize:  1024,
-		WriteBufferSize: 4096,
+		// Clients send only pongs and close frames: a small read buffer
+		// does, and is all an idle client holds.
+		ReadBufferSize: readBufferSize,
+		// Live frames are written straight from the shared messages; the
+		// pool keeps gorilla from giving each connection a write buffer of
+		// its own.
+		WriteBufferPool: h.Hub.writeBuffers,
 		// The origin was checked above, against the stream's list.
 		CheckOrigin:       func(*http.Request) bool { return true },
 		EnableCompression: false,
@@ -54,9 +67,13 @@ func (h *Handlers) WS(c echo.Context) error {
 		// Upgrade has already written the HTTP error.
 		return nil
 	}
-	h.Hub.serve(conn, stream, since)
+	h.Hub.serve(conn, stream, since, batch)
 	return nil
 }
+
+// readBufferSize is each connection's read buffer: room for the header
+// and payload of any control frame.
+const readBufferSize = 256
 
 // RetryAfter is the Retry-After (seconds) of a snapshot asked for while the
 // state is loading.

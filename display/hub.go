@@ -68,6 +68,8 @@ type Hub struct {
 	wg       sync.WaitGroup
 
 	ready chan struct{}
+	// writeBuffers is gorilla's write buffer pool, shared by every client.
+	writeBuffers *sync.Pool
 
 	clients     *prometheus.GaugeVec
 	held        prometheus.Gauge
@@ -94,15 +96,16 @@ func NewHub(o Options) *Hub {
 		o.CheckpointInterval = time.Second
 	}
 	h := &Hub{
-		streams:    o.Streams,
-		log:        o.Log,
-		show:       o.Show,
-		timing:     o.Timing.withDefaults(),
-		checkEvery: o.CheckpointInterval,
-		states:     map[string]*state{},
-		advanced:   make(chan struct{}),
-		closing:    make(chan struct{}),
-		ready:      make(chan struct{}),
+		streams:      o.Streams,
+		log:          o.Log,
+		show:         o.Show,
+		timing:       o.Timing.withDefaults(),
+		checkEvery:   o.CheckpointInterval,
+		states:       map[string]*state{},
+		advanced:     make(chan struct{}),
+		closing:      make(chan struct{}),
+		ready:        make(chan struct{}),
+		writeBuffers: &sync.Pool{},
 		clients: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "chorus_ws_clients",
 			Help: "Connected websocket clients, by stream (held ones included).",
@@ -260,9 +263,13 @@ func (h *Hub) Apply(b bus.Batch) {
 	}
 	// Every state reaches the batch's end before held clients wake, so a
 	// client waiting for since <= LastSeq starts from a state that has it.
+	// The batch's messages go to screens together, or with the next ones
+	// within the batch window.
+	now := time.Now()
 	for _, st := range h.allStates() {
 		st.mu.Lock()
 		st.seq = max(st.seq, b.LastSeq)
+		h.sendOutbox(st, now, false)
 		st.mu.Unlock()
 	}
 	h.mu.Lock()
@@ -313,25 +320,67 @@ func (h *Hub) applyEvent(st *state, e bus.Event, limit int, now time.Time) {
 		st.history.skip(e.Seq)
 		return
 	}
-	var data []byte
-	var err error
+	var enc *encoded
 	if msg == resnapshot {
-		data, err = st.snapshot(limit)
+		snap, err := st.snapshot(limit)
+		if err != nil {
+			h.log.Error("display: encode snapshot", "stream", e.Stream, "seq", e.Seq, "err", err)
+			return
+		}
+		enc = snap
+		if enc.seq != e.Seq {
+			enc = newEncoded(e.Seq, snap.json())
+		}
 	} else {
-		data, err = json.Marshal(msg)
+		data, err := json.Marshal(msg)
+		if err != nil {
+			h.log.Error("display: encode message", "stream", e.Stream, "seq", e.Seq, "err", err)
+			return
+		}
+		enc = newEncoded(e.Seq, data)
 	}
-	if err != nil {
-		h.log.Error("display: encode message", "stream", e.Stream, "seq", e.Seq, "err", err)
+	st.history.record(enc, e.Stored, now)
+	if len(st.clients) > 0 {
+		st.outbox = append(st.outbox, enc)
+	}
+}
+
+// burstSize bounds the messages of one burst: a large send is several
+// bursts, so clients that have nothing else queued share frames of a
+// bounded size.
+const burstSize = QueueSize
+
+// sendOutbox sends st's gathered live messages to its clients: at once
+// when force is set or the last send is at least a batch window old, else
+// when that window ends. A client that still has QueueSize messages unsent
+// is closed as too slow (1008). The caller holds st.mu.
+func (h *Hub) sendOutbox(st *state, now time.Time, force bool) {
+	if len(st.outbox) == 0 {
 		return
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
-	if err != nil {
-		h.log.Error("display: prepare message", "err", err)
+	if wait := h.timing.BatchWindow - now.Sub(st.lastSent); !force && wait > 0 {
+		if !st.sendArmed {
+			st.sendArmed = true
+			time.AfterFunc(wait, func() {
+				st.mu.Lock()
+				defer st.mu.Unlock()
+				st.sendArmed = false
+				h.sendOutbox(st, time.Now(), true)
+			})
+		}
 		return
 	}
-	st.history.record(e.Seq, e.Stored, pm, len(data), now)
+	st.lastSent = now
+	msgs := st.outbox
+	st.outbox = nil
+	bursts := make([]*burst, 0, (len(msgs)+burstSize-1)/burstSize)
+	for len(msgs) > 0 {
+		n := min(len(msgs), burstSize)
+		bursts = append(bursts, &burst{msgs: msgs[:n:n]})
+		msgs = msgs[n:]
+	}
 	for c := range st.clients {
-		if !c.enqueue(pm) {
+		if !c.push(bursts) {
 			delete(st.clients, c)
 			c.stop(websocket.ClosePolicyViolation, dropSlow)
 		}

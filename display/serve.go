@@ -8,16 +8,16 @@ import (
 	"github.com/chorus-wall/chorus/config"
 )
 
-// serve runs conn as a client of stream until it disconnects. The client
-// is held, getting nothing but pings, until the hub can start it (see
-// admit); then it gets a snapshot or the messages after since, then every
-// change.
-func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, since *uint64) {
-	c := newClient(conn, h.timing, func(reason string) { h.dropped.WithLabelValues(reason).Inc() })
+// serve makes conn a client of stream and returns: the client's reader
+// goroutine owns it from then on. The client is held, getting nothing but
+// pings, until the hub can start it (see admit); then it gets a snapshot
+// or the messages after since, then every change. With batch, several
+// messages may share a frame, as a JSON array.
+func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, since *uint64, batch bool) {
 	h.mu.Lock()
 	closed := h.closed
 	if !closed {
-		h.wg.Add(2) // serve and admit
+		h.wg.Add(2) // read and admit
 	}
 	h.mu.Unlock()
 	if closed {
@@ -26,17 +26,22 @@ func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, since *uint64) {
 		conn.Close()
 		return
 	}
-	defer h.wg.Done()
+	c := newClient(conn, &h.timing, batch, h.countSent, h.countDrop)
 	h.clients.WithLabelValues(stream.ID).Inc()
-	defer h.clients.WithLabelValues(stream.ID).Dec()
-	go c.readLoop()
+	go func() {
+		defer h.wg.Done()
+		c.read()
+		h.unregister(c, stream.ID)
+		h.clients.WithLabelValues(stream.ID).Dec()
+	}()
 	go func() {
 		defer h.wg.Done()
 		h.admit(c, stream, since)
 	}()
-	c.writeLoop(h.sent.Inc)
-	h.unregister(c, stream.ID)
 }
+
+func (h *Hub) countSent(n int)         { h.sent.Add(float64(n)) }
+func (h *Hub) countDrop(reason string) { h.dropped.WithLabelValues(reason).Inc() }
 
 // admit waits until the hub can start c without showing it anything older
 // than it has seen: the state is loaded and, for a client resuming with
@@ -105,12 +110,15 @@ func (h *Hub) register(c *client, stream config.Stream, since *uint64) bool {
 		return true // gone while held; serve's unregister may have run already
 	default:
 	}
+	// Whatever is gathered for the stream's clients goes to them first: c
+	// starts after it, from the history or a snapshot that holds it.
+	h.sendOutbox(st, time.Now(), true)
 	first, how, err := h.start(st, stream, since)
 	if err != nil {
 		h.log.Error("display: start a client", "stream", stream.ID, "err", err)
 		return false
 	}
-	c.first <- first
+	c.start(first)
 	st.clients[c] = struct{}{}
 	h.resumed.WithLabelValues(how).Inc()
 	return true
@@ -118,21 +126,17 @@ func (h *Hub) register(c *client, stream config.Stream, since *uint64) bool {
 
 // start returns what a new client gets first: every message after since
 // when st still has them all, else a snapshot. The caller holds st.mu.
-func (h *Hub) start(st *state, stream config.Stream, since *uint64) ([]*websocket.PreparedMessage, string, error) {
+func (h *Hub) start(st *state, stream config.Stream, since *uint64) ([]*encoded, string, error) {
 	if since != nil {
 		if backlog, ok := st.history.since(*since, st.seq); ok {
 			return backlog, "resume", nil
 		}
 	}
-	data, err := st.snapshot(h.limit(stream.ID))
+	snap, err := st.snapshot(h.limit(stream.ID))
 	if err != nil {
 		return nil, "", err
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
-	if err != nil {
-		return nil, "", err
-	}
-	return []*websocket.PreparedMessage{pm}, "snapshot", nil
+	return []*encoded{snap}, "snapshot", nil
 }
 
 func (h *Hub) unregister(c *client, stream string) {

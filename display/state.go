@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/chorus-wall/chorus/bus"
 )
@@ -54,9 +55,15 @@ type state struct {
 	// evictedPins counts pins dropped by maxPins.
 	evictedPins int
 
-	snapSeq   uint64
+	// snap is the last encoded snapshot, of snapLimit posts.
+	snap      *encoded
 	snapLimit int
-	snapData  []byte
+
+	// outbox gathers live messages for the clients until they are sent,
+	// at most Timing.BatchWindow after the last send (see sendOutbox).
+	outbox    []*encoded
+	lastSent  time.Time
+	sendArmed bool
 }
 
 func newState(seq uint64) *state {
@@ -468,14 +475,14 @@ func (s *state) snapshotOf(limit int) Snapshot {
 
 // snapshot returns the encoded snapshot of at most limit posts, cached
 // until the state changes. The caller holds mu.
-func (s *state) snapshot(limit int) ([]byte, error) {
-	if s.snapData != nil && s.snapSeq == s.seq && s.snapLimit == limit {
-		return s.snapData, nil
+func (s *state) snapshot(limit int) (*encoded, error) {
+	if s.snap != nil && s.snap.seq == s.seq && s.snapLimit == limit {
+		return s.snap, nil
 	}
 	data, err := json.Marshal(s.snapshotOf(limit))
 	if err != nil {
 		return nil, err
 	}
-	s.snapSeq, s.snapLimit, s.snapData = s.seq, limit, data
-	return data, nil
+	s.snap, s.snapLimit = newEncoded(s.seq, data), limit
+	return s.snap, nil
 }

@@ -45,6 +45,7 @@ type fakeChorus struct {
 // fakeConn is one websocket the wall opened.
 type fakeConn struct {
 	since string
+	batch string // the ?batch= the wall asked for
 	ws    *websocket.Conn
 	done  chan struct{} // closed when the wall's side is gone
 }
@@ -123,7 +124,7 @@ func newFakeChorus(t *testing.T) *fakeChorus {
 		if err != nil {
 			return
 		}
-		c := &fakeConn{since: r.URL.Query().Get("since"), ws: ws, done: make(chan struct{})}
+		c := &fakeConn{since: r.URL.Query().Get("since"), batch: r.URL.Query().Get("batch"), ws: ws, done: make(chan struct{})}
 		go func() { // read until the wall goes, so control frames are answered
 			defer close(c.done)
 			for {
@@ -173,12 +174,15 @@ func (f *fakeChorus) accept(t *testing.T) *fakeConn {
 }
 
 // acceptSince returns the next websocket, which must ask ?since=since
-// ("" for none).
+// ("" for none) and for batched frames (?batch=1).
 func (f *fakeChorus) acceptSince(t *testing.T, since string) *fakeConn {
 	t.Helper()
 	c := f.accept(t)
 	if c.since != since {
 		t.Fatalf("the wall connected with since=%q, want %q", c.since, since)
+	}
+	if c.batch != "1" {
+		t.Fatalf("the wall connected with batch=%q, want 1 (it reads arrays of messages)", c.batch)
 	}
 	return c
 }

@@ -40,6 +40,10 @@ func (h *harness) fanout(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	goBefore, err := h.srv.goMemory(ctx)
+	if err != nil {
+		return err
+	}
 	h.logf("fanout: connecting %d more screens", h.o.screens-1)
 	if err := sc.open(ctx, h.o.screens-1, false); err != nil {
 		return err
@@ -51,8 +55,15 @@ func (h *harness) fanout(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h.rep.perSocket = float64(after.rss-before.rss) / float64(h.o.screens-1)
-	h.logf("fanout: %.1f KB per idle screen (RSS %s -> %s)", h.rep.perSocket/1000, mib(before.rss), mib(after.rss))
+	goAfter, err := h.srv.goMemory(ctx)
+	if err != nil {
+		return err
+	}
+	idle := float64(h.o.screens - 1)
+	h.rep.perSocket = float64(after.rss-before.rss) / idle
+	h.rep.perSocketGo = float64(goAfter-goBefore) / idle
+	h.logf("fanout: %.1f KB per idle screen held by Go (heap and stacks after a GC: %s -> %s), %.1f KB of RSS (%s -> %s)",
+		h.rep.perSocketGo/1000, mib(goBefore), mib(goAfter), h.rep.perSocket/1000, mib(before.rss), mib(after.rss))
 
 	h.logf("fanout: %d posts/s with %d screens for %s", h.o.fanoutRate, h.o.screens, h.o.fanoutFor)
 	all, err := h.pushToScreens(ctx, sc, h.o.screens, "fanout")

@@ -9,9 +9,9 @@
 //     and jitter (1-2 s first, at most 30 s; back to fast after a connection
 //     that lived 10 s, when the browser goes online, or when the page becomes
 //     visible again), resuming with ?since=<seq>;
-//   - a frame may hold one message or a JSON array of messages, applied in
-//     order; bad JSON, unknown types and malformed messages are logged and
-//     skipped, never thrown;
+//   - it asks for batched frames (?batch=1): a frame may hold one message
+//     or a JSON array of messages, applied in order; bad JSON, unknown
+//     types and malformed messages are logged and skipped, never thrown;
 //   - the screen never goes back in time: a snapshot whose seq is lower than
 //     the last seq delivered (or that has none, once one was delivered) is
 //     refused and the socket reconnected later, and a message older than
@@ -241,6 +241,7 @@ export class StreamClient {
   _wsURL() {
     const u = this._url(`/ws/streams/${encodeURIComponent(this.stream)}`);
     u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    u.searchParams.set("batch", "1"); // several messages per frame, as an array: _frame reads both
     if (this._seq !== null) u.searchParams.set("since", String(this._seq));
     return u.href;
   }
