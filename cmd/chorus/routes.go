@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -56,7 +62,10 @@ func (a *App) routes() *echo.Echo {
 		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
 	}
 
-	pages := &pageHandlers{files: static.FS()}
+	pages, err := newPageHandlers(static.FS())
+	if err != nil {
+		panic(err) // the embedded files cannot be read: a build defect, caught by every test
+	}
 	get("/", pages.file("index.html"))
 	get("/wall/:id", pages.file("wall.html"))
 	get("/assets/*", pages.assets())
@@ -255,7 +264,49 @@ func (a *App) readyz(c echo.Context) error {
 }
 
 // pageHandlers serve the embedded web surfaces.
-type pageHandlers struct{ files fs.FS }
+//
+// Every page and asset carries an ETag made from its content and
+// Cache-Control: no-cache, so a browser keeps its copy but asks before each
+// use, and gets 304 Not Modified while the copy is current. The pages are
+// ES modules importing one another: with a max-age, a browser could run a
+// new wall.js against an old cards.js for minutes after an upgrade. The
+// check costs one small request per file and page load; the body travels
+// only when it changed.
+type pageHandlers struct {
+	files fs.FS
+	etags map[string]string // file name in files -> quoted content hash
+}
+
+// newPageHandlers hashes every file of files once: they are embedded in
+// the binary and never change while it runs.
+func newPageHandlers(files fs.FS) (*pageHandlers, error) {
+	p := &pageHandlers{files: files, etags: map[string]string{}}
+	err := fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(files, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		p.etags[name] = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("static: hash the pages: %w", err)
+	}
+	return p, nil
+}
+
+// revalidate sets the headers that make browsers check name before each
+// use; http.ServeContent then answers a matching If-None-Match with 304.
+func (p *pageHandlers) revalidate(h http.Header, name string) {
+	h.Set("Cache-Control", "no-cache")
+	if etag, ok := p.etags[name]; ok {
+		h.Set("ETag", etag)
+	}
+}
 
 func (p *pageHandlers) file(name string) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -265,8 +316,10 @@ func (p *pageHandlers) file(name string) echo.HandlerFunc {
 		}
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", pageCSP)
-		h.Set("Cache-Control", "no-cache")
-		return c.Blob(http.StatusOK, "text/html; charset=utf-8", data)
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		p.revalidate(h, name)
+		http.ServeContent(c.Response(), c.Request(), name, time.Time{}, bytes.NewReader(data))
+		return nil
 	}
 }
 
@@ -285,7 +338,7 @@ func (p *pageHandlers) assets() echo.HandlerFunc {
 		if ct := static.ContentType(c.Request().URL.Path); ct != "" {
 			c.Response().Header().Set("Content-Type", ct) // modules load only as JavaScript
 		}
-		c.Response().Header().Set("Cache-Control", "public, max-age=300")
+		p.revalidate(c.Response().Header(), path.Join("assets", name))
 		files.ServeHTTP(c.Response(), c.Request())
 		return nil
 	}
