@@ -47,7 +47,6 @@ type App struct {
 	index     *index.Index
 	hub       *display.Hub
 	runner    *connectors.Runner
-	curator   *curation.Curator
 	moderator *curation.Moderator
 	decorator *console.Decorator
 	figures   *console.FigureSource
@@ -63,6 +62,11 @@ type App struct {
 	// metricsServer serves /metrics on metrics.listen, when set.
 	metricsServer   *http.Server
 	metricsListener net.Listener
+
+	// enricher detects languages and sentiment for curation. When nil, the
+	// curation stage builds it (see curate); tests that start many Apps in
+	// one process set one they share.
+	enricher *enrich.Enricher
 
 	webhookLimit *limiter
 	adminLimit   *limiter
@@ -184,11 +188,6 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return ctx.Err()
 	}
 	a.hub = display.NewHub(display.Options{Streams: a.streams, Log: a.log, Registry: a.reg, Show: a.media.Post})
-	enricher, err := enrich.New(enrich.Options{})
-	if err != nil {
-		return err
-	}
-	a.curator = curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg)
 	if a.has(config.RoleAPI) {
 		a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
 		a.moderator.Paused = a.paused
@@ -211,7 +210,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		a.run(ctx, "index", func(ctx context.Context) error { return a.index.Run(ctx, a.conn) })
 	}
 	if a.has(config.RoleCuration) {
-		a.run(ctx, "curation", a.curator.Run)
+		a.run(ctx, "curation", a.curate)
 	}
 	// Webhooks run on every node; polled sources on connectors nodes.
 	a.run(ctx, "connectors", a.runner.Run)
@@ -252,6 +251,25 @@ func (a *App) Start(ctx context.Context) (err error) {
 		"node", a.cfg.Node, "roles", a.cfg.Roles.String(),
 		"streams", len(a.cfg.Streams), "sources", len(a.sources), "nats", natsMode(a.cfg), "metrics", a.MetricsAddr())
 	return nil
+}
+
+// curate builds the language detector, then decides posts until ctx ends.
+// Building it reads the embedded language models (about 0.2 s of CPU, ten
+// times that under the race detector), so it happens here rather than in
+// Start: screens are served and pushes accepted meanwhile, and what is
+// pushed waits in the ingest stream, where nothing is lost. /readyz does not
+// wait for it, since everything a load balancer sends here works already.
+func (a *App) curate(ctx context.Context) error {
+	enricher := a.enricher
+	if enricher == nil {
+		start := time.Now()
+		var err error
+		if enricher, err = enrich.New(enrich.Options{}); err != nil {
+			return err
+		}
+		a.log.Info("language models loaded; curating", "took", time.Since(start).Round(time.Millisecond))
+	}
+	return curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg).Run(ctx)
 }
 
 // openMedia starts the media proxy with the signing key every node shares.

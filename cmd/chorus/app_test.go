@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors/webhook"
+	"github.com/chorus-wall/chorus/curation/enrich"
 )
 
 const (
@@ -56,6 +58,21 @@ func startApp(t *testing.T, dir, yaml string) *testApp {
 	app, _ := startFromFile(t, dir, yaml)
 	return app
 }
+
+// sharedEnricher is the language detector every App of this test binary
+// shares: building one costs over a second of CPU under the race detector,
+// many seconds on a busy machine, and the tests start dozens of Apps. It is
+// safe for concurrent use.
+func sharedEnricher(t *testing.T) *enrich.Enricher {
+	t.Helper()
+	e, err := loadEnricher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+var loadEnricher = sync.OnceValues(func() (*enrich.Enricher, error) { return enrich.New(enrich.Options{}) })
 
 // waitStatus waits until GET url answers code.
 func waitStatus(t *testing.T, url string, code int) {

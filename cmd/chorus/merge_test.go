@@ -112,6 +112,7 @@ func startLogged(t *testing.T, dir string, cfg *config.Config) (*testApp, *logBu
 	if err != nil {
 		t.Fatal(err)
 	}
+	app.enricher = sharedEnricher(t)
 	if err := app.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}

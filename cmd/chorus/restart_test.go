@@ -111,6 +111,7 @@ func startAppLoading(t *testing.T, dir, yaml string) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	app.enricher = sharedEnricher(t)
 	if err := app.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
