@@ -55,6 +55,39 @@ type Server struct {
 	// PublicURL is how browsers reach this server; it names the same origin
 	// for websocket checks and absolute links.
 	PublicURL string `yaml:"public_url"`
+	// TrustedProxies lists the reverse proxies (CIDRs, or single IP
+	// addresses) whose X-Forwarded-For and X-Real-IP headers name the
+	// client. Empty: the client is the TCP peer, whatever the headers say.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// ProxyNets parses TrustedProxies; a single address is a network of one.
+// The error names the first entry that is neither a CIDR nor an address.
+func (s Server) ProxyNets() ([]*net.IPNet, error) {
+	nets := make([]*net.IPNet, 0, len(s.TrustedProxies))
+	for i, entry := range s.TrustedProxies {
+		n, err := parseNet(entry)
+		if err != nil {
+			return nil, fmt.Errorf("server.trusted_proxies[%d]: %w", i, err)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
+}
+
+func parseNet(entry string) (*net.IPNet, error) {
+	entry = strings.TrimSpace(entry)
+	if _, n, err := net.ParseCIDR(entry); err == nil {
+		return n, nil
+	}
+	if ip := net.ParseIP(entry); ip != nil {
+		bits := 128
+		if ip4 := ip.To4(); ip4 != nil {
+			ip, bits = ip4, 32
+		}
+		return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+	}
+	return nil, fmt.Errorf("%q is not a CIDR (for example 10.0.0.0/8) or an IP address", entry)
 }
 
 // Metrics says where Prometheus reads /metrics.
@@ -434,6 +467,9 @@ func (c *Config) Validate() error {
 	}
 	if u, err := url.Parse(c.Server.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("server.public_url", "%q is not an http(s) URL", c.Server.PublicURL)
+	}
+	if _, err := c.Server.ProxyNets(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.NATS.URL != "" {
 		for _, one := range strings.Split(c.NATS.URL, ",") {

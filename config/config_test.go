@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +53,7 @@ func TestLoadRejects(t *testing.T) {
 		"replicas-embedded.yaml":        {"nats.replicas: 3 needs a NATS cluster (nats.url)"},
 		"bad-replicas.yaml":             {"nats.replicas: 7 must be between 1 and 5", "nats.lease_ttl: 1s must be between 3s and 5m0s"},
 		"bad-node.yaml":                 {`node: "Chorus A" must be 1-64 of a-z, 0-9, '-' and '_'`},
+		"bad-trusted-proxy.yaml":        {`server.trusted_proxies[1]: "10.0.0.300/24" is not a CIDR (for example 10.0.0.0/8) or an IP address`},
 		"bad-limits.yaml": {
 			"limits.webhook.per_second: -1 must be above 0",
 			`limits.admin.burst (line 3): "0.5" is not a whole number`,
@@ -320,5 +322,28 @@ func TestClusterDefaults(t *testing.T) {
 	}
 	if got := NodeName("Wall.Host_1:8080"); got != "wall-host_1-8080" {
 		t.Fatalf("NodeName: %q", got)
+	}
+}
+
+// TestProxyNets: CIDRs and single addresses (v4 and v6) are accepted; a
+// single address trusts that address only.
+func TestProxyNets(t *testing.T) {
+	s := Server{TrustedProxies: []string{"10.0.0.0/8", " 192.0.2.7 ", "fd00::/8", "2001:db8::1"}}
+	nets, err := s.ProxyNets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range nets {
+		got = append(got, n.String())
+	}
+	if want := "10.0.0.0/8 192.0.2.7/32 fd00::/8 2001:db8::1/128"; strings.Join(got, " ") != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+	if nets[1].Contains(net.ParseIP("192.0.2.8")) || !nets[1].Contains(net.ParseIP("192.0.2.7")) {
+		t.Error("a single address trusts more or less than itself")
+	}
+	if nets, err := (Server{}).ProxyNets(); err != nil || len(nets) != 0 {
+		t.Errorf("no proxies: %v, %v", nets, err)
 	}
 }

@@ -68,6 +68,9 @@ type App struct {
 	// one process set one they share.
 	enricher *enrich.Enricher
 
+	// proxies are server.trusted_proxies, parsed.
+	proxies []*net.IPNet
+
 	webhookLimit *limiter
 	adminLimit   *limiter
 
@@ -91,6 +94,11 @@ type stage struct {
 // key) and the metrics registry; nothing runs until Start.
 func NewApp(cfg *config.Config, registry connectors.Registry, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	proxies, err := cfg.Server.ProxyNets()
+	if err != nil {
+		return nil, err
+	}
+	a.proxies = proxies
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	refused := refusedCalls(a.reg)
 	a.webhookLimit = newLimiter("webhook", cfg.Limits.Webhook, log, refused)

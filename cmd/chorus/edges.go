@@ -30,7 +30,7 @@ func (a *App) admit(c echo.Context, p auth.Principal) error {
 // per client address, so guessing is slow and a flood does not flood the
 // log.
 func (a *App) refused(c echo.Context, err error) error {
-	if lerr := a.adminLimit.allow(c, "client "+clientAddr(c)); lerr != nil {
+	if lerr := a.adminLimit.allow(c, "client "+c.RealIP()); lerr != nil {
 		return lerr
 	}
 	why := err.Error()
@@ -39,7 +39,7 @@ func (a *App) refused(c echo.Context, err error) error {
 		why, _ = he.Message.(string)
 	}
 	a.log.Warn("admin credentials refused", "why", why, "method", c.Request().Method,
-		"path", c.Request().URL.Path, "remote", clientAddr(c))
+		"path", c.Request().URL.Path, "remote", c.RealIP())
 	return nil
 }
 
@@ -106,7 +106,7 @@ func (a *App) logRefusedReads(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		var he *echo.HTTPError
 		if errors.As(err, &he) && he.Code == http.StatusUnauthorized {
-			a.log.Warn("viewer token refused", "path", c.Request().URL.Path, "why", he.Message, "remote", clientAddr(c))
+			a.log.Warn("viewer token refused", "path", c.Request().URL.Path, "why", he.Message, "remote", c.RealIP())
 			return err
 		}
 		origin := c.Request().Header.Get("Origin")
@@ -115,10 +115,10 @@ func (a *App) logRefusedReads(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		switch {
 		case errors.As(err, &he) && he.Code == http.StatusForbidden && isWebsocket(c.Request()):
-			a.log.Warn("websocket origin refused", "stream", c.Param("id"), "origin", origin, "remote", clientAddr(c))
+			a.log.Warn("websocket origin refused", "stream", c.Param("id"), "origin", origin, "remote", c.RealIP())
 		case err == nil && c.Response().Status < 400 && !isWebsocket(c.Request()) &&
 			c.Response().Header().Get(echo.HeaderAccessControlAllowOrigin) == "" && !a.ownOrigin(c.Request(), origin):
-			a.log.Warn("cross-origin read refused", "path", c.Request().URL.Path, "origin", origin, "remote", clientAddr(c))
+			a.log.Warn("cross-origin read refused", "path", c.Request().URL.Path, "origin", origin, "remote", c.RealIP())
 		}
 		return err
 	}
@@ -142,15 +142,30 @@ func (a *App) ownOrigin(r *http.Request, origin string) bool {
 	return err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, pub.Scheme+"://"+pub.Host)
 }
 
-// clientAddr is the calling host as the TCP connection says: headers like
-// X-Forwarded-For are not trusted, since anyone can send them. Behind a
-// reverse proxy every client has the proxy's address.
-func clientAddr(c echo.Context) string {
-	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
-	if err != nil {
-		return c.Request().RemoteAddr
+// clientIP says who is calling, for rate limits, sign-in throttling and
+// logs (echo's RealIP). Without trusted proxies it is the TCP peer: headers
+// like X-Forwarded-For are ignored, since anyone can send them. With them,
+// and only when the peer is one of them, it is the rightmost address of
+// X-Forwarded-For that is not a trusted proxy (each proxy appends the
+// address it saw, so everything left of that hop is the client's to forge),
+// or X-Real-IP when there is no X-Forwarded-For. An unparsable hop stops the
+// walk at the peer. Loopback and private addresses are trusted only when
+// listed.
+func clientIP(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
 	}
-	return host
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	forwarded, realIP := echo.ExtractIPFromXFFHeader(opts...), echo.ExtractIPFromRealIPHeader(opts...)
+	return func(r *http.Request) string {
+		if len(r.Header.Values(echo.HeaderXForwardedFor)) > 0 {
+			return forwarded(r)
+		}
+		return realIP(r)
+	}
 }
 
 // quietPaths are probes and scrapes: logged at debug, not at info.
@@ -173,7 +188,7 @@ func (a *App) accessLog() echo.MiddlewareFunc {
 			}
 			a.log.Log(c.Request().Context(), level, "http", "method", v.Method, "path", v.URIPath,
 				"status", v.Status, "duration", v.Latency.Round(time.Microsecond), "bytes", v.ResponseSize,
-				"remote", clientAddr(c))
+				"remote", c.RealIP())
 			return nil
 		},
 	})

@@ -78,7 +78,7 @@ func (l *limiter) allow(c echo.Context, key string, attrs ...any) error {
 	l.refused.Inc()
 	if now.Sub(b.logged) >= time.Second {
 		l.log.Warn("rate limited", append([]any{"limit", l.name, "key", key, "method", c.Request().Method,
-			"path", c.Request().URL.Path, "remote", clientAddr(c), "refused", b.suppressed + 1,
+			"path", c.Request().URL.Path, "remote", c.RealIP(), "refused", b.suppressed + 1,
 			"per_second", l.rate.PerSecond, "burst", l.rate.Burst}, attrs...)...)
 		b.logged, b.suppressed = now, 0
 	} else {

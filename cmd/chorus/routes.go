@@ -45,9 +45,9 @@ func (a *App) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.httpError
-	// The client address is the TCP peer (as in the access log): headers
-	// such as X-Forwarded-For are not trusted for sign-in throttling.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// The client address: the TCP peer, or what a trusted proxy says
+	// (server.trusted_proxies); see clientIP.
+	e.IPExtractor = clientIP(a.proxies)
 	e.Use(middleware.Recover())
 	e.Use(a.accessLog())
 	e.Use(a.serveRoles)

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -192,14 +191,10 @@ func (s *Source) Handle(c echo.Context) error {
 }
 
 // refused logs a call turned away for its signature or size, with the
-// calling address (the connection's, never a header's); the logger names
-// the source.
+// calling address (echo's RealIP: the connection's, or a trusted proxy's
+// word for it); the logger names the source.
 func (s *Source) refused(c echo.Context, why string, attrs ...any) {
-	remote := c.Request().RemoteAddr
-	if host, _, err := net.SplitHostPort(remote); err == nil {
-		remote = host
-	}
-	s.log.Warn("webhook call refused", append([]any{"why", why, "remote", remote}, attrs...)...)
+	s.log.Warn("webhook call refused", append([]any{"why", why, "remote", c.RealIP()}, attrs...)...)
 }
 
 // deliver hands posts to the runner and waits until they are stored.
