@@ -76,7 +76,18 @@ func TestParseBody(t *testing.T) {
 		{name: "no text", body: `{"id":"1"}`, wantErr: "text is required"},
 		{name: "second post bad", body: `[{"id":"1","text":"a"},{"id":"2"}]`, wantErr: "post 1: invalid post: text is required"},
 		{name: "too many", body: `[` + strings.Repeat(`{"id":"1","text":"a"},`, 3) + `{"id":"9","text":"b"}]`, wantErr: "too many posts"},
-		{name: "scalar", body: `"hello"`, wantErr: "malformed JSON"},
+		{name: "scalar", body: `"hello"`, wantErr: "malformed JSON: field (top level): expected an object, got string"},
+		{name: "null", body: `null`, wantErr: "the body is null: send one post object or an array of posts"},
+		// Errors name the field and the kind of value in JSON words, not Go types.
+		{name: "number for a string", body: `{"id":1,"text":"a"}`, wantErr: "malformed JSON: field id: expected a string, got number"},
+		{name: "string for a number", body: `{"id":"1","text":"a","author":{"followers":"120"}}`, wantErr: "malformed JSON: field author.followers: expected a whole number, got string"},
+		{name: "string for an object", body: `{"id":"1","text":"a","author":"ana"}`, wantErr: "malformed JSON: field author: expected an object, got string"},
+		{name: "string for a list", body: `{"id":"1","text":"a","hashtags":"Summit"}`, wantErr: "malformed JSON: field hashtags: expected an array of strings, got string"},
+		{name: "bad time", body: `{"id":"1","text":"a","created_at":"yesterday"}`,
+			wantErr: `malformed JSON: field created_at: "yesterday" is not a time such as 2026-11-23T10:00:00Z (RFC 3339)`},
+		{name: "bad time in an array", body: `[{"id":"1","text":"a","created_at":"2026-11-23T10:00:00Z"},{"id":"2","text":"b","created_at":"23/11/2026"}]`,
+			wantErr: `malformed JSON: post 1: field created_at: "23/11/2026" is not a time such as 2026-11-23T10:00:00Z (RFC 3339)`},
+		{name: "number for a time", body: `{"id":"1","text":"a","created_at":1764000000}`, wantErr: "malformed JSON: field created_at"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/chorus-wall/chorus/post"
@@ -19,6 +21,9 @@ func ParseBody(body []byte, network, source string, maxPosts int, now time.Time)
 	if len(body) == 0 {
 		return nil, errors.New("empty body: send one post object or an array of posts")
 	}
+	if string(body) == "null" {
+		return nil, errors.New("the body is null: send one post object or an array of posts")
+	}
 	var posts []post.Post
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var err error
@@ -30,7 +35,7 @@ func ParseBody(body []byte, network, source string, maxPosts int, now time.Time)
 		posts = []post.Post{p}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("malformed JSON: %s", describeJSONError(err))
+		return nil, fmt.Errorf("malformed JSON: %s", describeJSONError(err, body))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("malformed JSON: unexpected data after the first JSON value")
@@ -53,7 +58,10 @@ func ParseBody(body []byte, network, source string, maxPosts int, now time.Time)
 	return posts, nil
 }
 
-func describeJSONError(err error) string {
+// describeJSONError says what is wrong with body in an integrator's words:
+// where the syntax breaks, or which field holds what kind of value instead
+// of what kind.
+func describeJSONError(err error, body []byte) string {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -64,9 +72,67 @@ func describeJSONError(err error) string {
 		if field == "" {
 			field = "(top level)"
 		}
-		return fmt.Sprintf("field %s: expected %s, got %s", field, typ.Type, typ.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Sprintf("field %s: expected %s, got %s", field, kindOf(typ.Type), typ.Value)
+	}
+	// encoding/json does not say which field a time came from.
+	if where := badTime(body); where != "" {
+		return where
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "body ends in the middle of a JSON value"
 	}
 	return err.Error()
+}
+
+// kindOf names what a Go type takes in JSON.
+func kindOf(t reflect.Type) string {
+	if t == reflect.TypeFor[time.Time]() {
+		return "a time such as " + timeExample
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(kindOf(t.Elem()), "an "), "a ") + "s"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return t.String()
+}
+
+const timeExample = "2026-11-23T10:00:00Z (RFC 3339)"
+
+// badTime names the first time field of body that is not an RFC 3339 time
+// string, with the post when there are several, or says "" when none is.
+func badTime(body []byte) string {
+	var list []map[string]json.RawMessage
+	if body[0] == '[' {
+		_ = json.Unmarshal(body, &list)
+	} else {
+		var one map[string]json.RawMessage
+		_ = json.Unmarshal(body, &one)
+		list = append(list, one)
+	}
+	for i, obj := range list {
+		for _, key := range []string{"created_at", "fetched_at"} {
+			raw, ok := obj[key]
+			var t time.Time
+			if !ok || t.UnmarshalJSON(raw) == nil {
+				continue
+			}
+			where := "field " + key
+			if len(list) > 1 {
+				where = fmt.Sprintf("post %d: %s", i, where)
+			}
+			return fmt.Sprintf("%s: %s is not a time such as %s", where, raw, timeExample)
+		}
+	}
+	return ""
 }
