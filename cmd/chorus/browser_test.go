@@ -134,6 +134,16 @@ func TestHomeListsStreams(t *testing.T) {
 	if !bt.Eval[bool](t, ctx, `!!document.querySelector('li.stream[data-id="wall"] a[href="/wall/wall"]')`) {
 		t.Error("no link to the wall")
 	}
+	// Every link of the public home page opens for a visitor without a
+	// credential: no dead end such as a 401 in JSON.
+	for _, href := range bt.Eval[[]string](t, ctx, `Array.from(document.querySelectorAll('a[href]'), (a) => a.href)`) {
+		if !strings.HasPrefix(href, app.base+"/") {
+			continue
+		}
+		if code, _ := do(t, mustReq(http.MethodGet, href)); code != http.StatusOK {
+			t.Errorf("the home page links to %s, which answers %d", href, code)
+		}
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(app.base+"/wall/nope")); err != nil {
 		t.Fatal(err)
 	}
