@@ -146,6 +146,7 @@ func addDemo(cfg *config.Config) {
 		Sources:      []string{"demo"},
 		Moderation:   config.ModerationAuto,
 		BlockedWords: slices.Clone(demo.BlockedWords),
+		Filters:      config.Filters{MinFollowers: demo.MinFollowers},
 		DisplayLimit: config.DefaultDisplayLimit,
 	})
 }

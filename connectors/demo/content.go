@@ -21,6 +21,12 @@ var BlockedWords = []string{
 	"click here",
 }
 
+// MinFollowers is the demo stream's min_followers filter. Every spam and
+// troll account has fewer followers and every other account more, so spam
+// whose words pass the word list (a "collab?" DM bait, a wall of hashtags)
+// never reaches the demo wall either (a test checks).
+const MinFollowers = 100
+
 // The networks the demo imitates.
 var networks = []string{"x", "mastodon", "bluesky", "instagram", "youtube", "reddit"}
 

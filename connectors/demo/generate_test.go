@@ -208,6 +208,10 @@ func TestStreamMix(t *testing.T) {
 					count["zwj"]++
 				}
 				w, blocked := blockedPost(p)
+				if filtered := p.Author.Followers < MinFollowers; filtered != (c != classNormal) {
+					t.Errorf("post %d (class %d) by %q has %d followers: MinFollowers (%d) should pass normal posts only",
+						seq, c, p.Author.Handle, p.Author.Followers, MinFollowers)
+				}
 				switch c {
 				case classNormal:
 					count["normal"]++
