@@ -102,7 +102,8 @@ export class Masonry {
       typeof ResizeObserver === "function" ? new ResizeObserver((entries) => this._resized(entries)) : null;
 
     this._timer = 0; // a pending step
-    this._fadeTimer = 0; // entering cards waiting for the move to end
+    this._stepCount = 0; // layouts so far; a fade-in belongs to one
+    this._fading = false; // entering cards wait for the glides to end
     this._busyUntil = 0; // no step before this (move, fade, hold)
     this._movingUntil = 0; // cards glide or fade until this
   }
@@ -145,7 +146,7 @@ export class Masonry {
 
   /** settled is true when no card moves or fades and no layout waits. */
   settled() {
-    return !this._timer && !this._fadeTimer && performance.now() >= this._movingUntil;
+    return !this._timer && !this._fading && performance.now() >= this._movingUntil;
   }
 
   _timings() {
@@ -334,18 +335,42 @@ export class Masonry {
     const start = performance.now();
     this._movingUntil = start + move + fade;
     this._busyUntil = moved || waiting.length ? start + move + fade + t.hold : start;
-    clearTimeout(this._fadeTimer);
-    this._fadeTimer = 0;
-    if (waiting.length) {
-      this._fadeTimer = setTimeout(() => {
-        this._fadeTimer = 0;
-        for (const p of waiting) {
-          if (!p.el.isConnected) continue;
-          p.el.classList.toggle(OFFSCREEN, !p.visible);
-          p.el.classList.remove(ENTERING);
-        }
-      }, move);
+    const step = ++this._stepCount;
+    this._fading = waiting.length > 0;
+    if (!waiting.length) return;
+    // The entering cards fade in when the glides have ended, not after a
+    // timer of the glide's length: a busy machine starts transitions a
+    // frame late, and one drawing a frame a second starts them seconds late,
+    // so a timer would fade cards in on top of cards still moving.
+    const glides = this._glides(next.values());
+    const arrived = glides.length
+      ? Promise.all(glides.map((a) => a.finished.catch(() => {})))
+      : new Promise((resolve) => setTimeout(resolve, move));
+    arrived.then(() => {
+      if (step !== this._stepCount) return; // a newer layout placed these cards again
+      this._fading = false;
+      for (const p of waiting) {
+        if (!p.el.isConnected) continue;
+        p.el.classList.toggle(OFFSCREEN, !p.visible);
+        p.el.classList.remove(ENTERING);
+      }
+      // The fade and the hold count from now, however late the glide ended.
+      const now = performance.now();
+      this._movingUntil = Math.max(this._movingUntil, now + fade);
+      this._busyUntil = Math.max(this._busyUntil, now + fade + t.hold);
+    });
+  }
+
+  /** _glides are the running transform transitions of the placed cards. */
+  _glides(placed) {
+    const out = [];
+    for (const p of placed) {
+      if (typeof p.el.getAnimations !== "function") continue;
+      for (const a of p.el.getAnimations()) {
+        if (a.transitionProperty === "transform" && a.playState !== "finished") out.push(a);
+      }
     }
+    return out;
   }
 
   // _stepFeed lets cards flow in one column; the page scrolls.
