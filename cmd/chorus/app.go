@@ -270,14 +270,37 @@ func (a *App) Start(ctx context.Context) (err error) {
 func (a *App) curate(ctx context.Context) error {
 	enricher := a.enricher
 	if enricher == nil {
-		start := time.Now()
 		var err error
-		if enricher, err = enrich.New(enrich.Options{}); err != nil {
+		if enricher, err = a.loadEnricher(ctx); err != nil {
 			return err
 		}
-		a.log.Info("language models loaded; curating", "took", time.Since(start).Round(time.Millisecond))
 	}
 	return curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg).Run(ctx)
+}
+
+// loadEnricher builds the detector, or gives up when ctx ends first: a
+// stop must not wait for the models (on a busy machine they take seconds).
+// The abandoned build has nothing to clean up and ends by itself.
+func (a *App) loadEnricher(ctx context.Context) (*enrich.Enricher, error) {
+	type built struct {
+		e   *enrich.Enricher
+		err error
+	}
+	done := make(chan built, 1)
+	start := time.Now()
+	go func() {
+		e, err := enrich.New(enrich.Options{})
+		done <- built{e, err}
+	}()
+	select {
+	case b := <-done:
+		if b.err == nil {
+			a.log.Info("language models loaded; curating", "took", time.Since(start).Round(time.Millisecond))
+		}
+		return b.e, b.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // openMedia starts the media proxy with the signing key every node shares.
