@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/chorus-wall/chorus/config"
+	bt "github.com/chorus-wall/chorus/static/browsertest"
 )
 
 // TestMain lets a test start this binary as a real chorus process: with
@@ -24,7 +25,9 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	bt.CloseShared()
+	os.Exit(code)
 }
 
 // process is a chorus command running as its own OS process.

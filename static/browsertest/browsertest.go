@@ -32,6 +32,18 @@ const Timeout = 15 * time.Second
 // returns a context for chromedp calls. The browser stops when the test ends.
 func New(t *testing.T) context.Context {
 	t.Helper()
+	path := chromium(t)
+	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), options(path, t.TempDir())...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// chromium finds the browser, or skips the test (fails it under CI).
+func chromium(t *testing.T) string {
+	t.Helper()
 	path := os.Getenv("CHROMIUM")
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if path != "" {
@@ -45,7 +57,11 @@ func New(t *testing.T) context.Context {
 		}
 		t.Skip("Chromium not found; install it to run browser tests")
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+	return path
+}
+
+func options(path, dataDir string) []chromedp.ExecAllocatorOption {
+	return append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -56,14 +72,61 @@ func New(t *testing.T) context.Context {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("hide-scrollbars", false),
 		chromedp.WindowSize(1920, 1080),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dataDir),
 	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+}
+
+// shared is the one Chromium that Tab opens tabs in.
+var shared struct {
+	mu      sync.Mutex
+	browser context.Context
+	stop    func()
+}
+
+// Tab returns a new tab of the one headless Chromium this test binary
+// shares (started by the first call), in a browser context of its own: its
+// cookies, storage and cache are its own, as in a separate browser. The tab
+// closes when the test ends. A test binary that calls Tab calls CloseShared
+// from TestMain after m.Run.
+func Tab(t *testing.T) context.Context {
+	t.Helper()
+	path := chromium(t)
+	shared.mu.Lock()
+	if shared.browser == nil {
+		dir, err := os.MkdirTemp("", "chorus-chromium-")
+		if err != nil {
+			shared.mu.Unlock()
+			t.Fatal(err)
+		}
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), options(path, dir)...)
+		bctx, cancelBrowser := chromedp.NewContext(actx)
+		if err := chromedp.Do(bctx); err != nil {
+			cancelBrowser()
+			cancelAlloc()
+			os.RemoveAll(dir)
+			shared.mu.Unlock()
+			t.Fatalf("start Chromium: %v", err)
+		}
+		shared.browser = bctx
+		shared.stop = func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(dir) }
+	}
+	browser := shared.browser
+	shared.mu.Unlock()
+	ctx, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelTab)
 	ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// CloseShared stops the Chromium that Tab started, if any.
+func CloseShared() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.stop != nil {
+		shared.stop()
+		shared.browser, shared.stop = nil, nil
+	}
 }
 
 // Watcher records what no page of ours may ever cause: dialogs, uncaught
