@@ -59,6 +59,8 @@ type Feed struct {
 
 	in       chan index.Applied
 	overflow atomic.Bool
+	// kick asks Run for every stream's figures now (a console connected).
+	kick chan struct{}
 
 	mu          sync.Mutex
 	clients     map[*client]struct{}
@@ -84,6 +86,7 @@ func NewFeed(dec *Decorator, figures *FigureSource, log *slog.Logger, reg promet
 	f := &Feed{
 		dec: dec, figures: figures, index: dec.Index, log: log,
 		in:      make(chan index.Applied, 256),
+		kick:    make(chan struct{}, 1),
 		clients: map[*client]struct{}{}, coveredFrom: last, last: last,
 		figs: map[string]Figures{}, dirty: map[string]bool{},
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -132,6 +135,9 @@ func (f *Feed) Run(ctx context.Context) error {
 				continue
 			}
 			f.publish(ctx, batch)
+		case <-f.kick:
+			lastAll = time.Now()
+			f.publishFigures(ctx, true)
 		case now := <-tick.C:
 			if f.overflow.Swap(false) {
 				f.resync()
@@ -353,6 +359,10 @@ func (f *Feed) register(c *client, since *uint64) bool {
 	c.enqueue(f.snapshotLocked(c))
 	f.clients[c] = struct{}{}
 	f.wg.Add(1)
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
 	return true
 }
 
