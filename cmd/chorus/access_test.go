@@ -98,6 +98,9 @@ var public = []string{
 	"POST /api/v1/ingest/:source",
 	"GET /api/v1/login-options", "POST /api/v1/session", "POST /api/v1/setup",
 	"GET /api/v1/oidc/login", "GET /api/v1/oidc/callback",
+	// The sign-in page and the console's page: markup and scripts only;
+	// everything they show comes from the guarded API.
+	"GET /login", "GET /console", "GET /console/*",
 }
 
 // ownAuth routes authenticate the caller themselves (a websocket): without

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
@@ -10,6 +12,7 @@ import (
 	"github.com/chorus-wall/chorus/auth"
 	"github.com/chorus-wall/chorus/console"
 	"github.com/chorus-wall/chorus/index"
+	"github.com/chorus-wall/chorus/static"
 )
 
 // startConsole builds what the moderation console reads live: the
@@ -23,8 +26,16 @@ func (a *App) startConsole(ctx context.Context) {
 	a.run(ctx, "console", a.feed.Run)
 }
 
-// consoleRoutes adds the console's live feed and overview.
+// consoleCSP is pageCSP for the sign-in page and the console, which no
+// other page may frame (clickjacking a moderator's buttons).
+var consoleCSP = strings.Replace(pageCSP, "frame-ancestors 'self'", "frame-ancestors 'none'", 1)
+
+// consoleRoutes adds the sign-in page, the console and what it reads live.
 func (a *App) consoleRoutes(e *echo.Echo, admin adminRoute, idx *index.Handlers) {
+	get := []string{http.MethodGet, http.MethodHead}
+	e.Match(get, "/login", consolePage("login.html"))
+	e.Match(get, "/console", consolePage("console.html"))
+	e.Match(get, "/console/*", consolePage("console.html"))
 	idx.Decorate = a.decorator.Decorate
 	con := &console.Handlers{Feed: a.feed, Figures: a.figures, Viewer: a.consoleViewer, PublicURL: a.cfg.Server.PublicURL}
 	e.GET("/ws/console", con.FeedWS)
@@ -60,6 +71,22 @@ func (a *App) consoleViewer(c echo.Context) (console.Viewer, error) {
 			return nil
 		},
 	}, nil
+}
+
+// consolePage serves one of the console's pages: never framed, never
+// cached, so a signed-out browser's back button shows nothing stale.
+func consolePage(name string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		data, err := fs.ReadFile(static.FS(), name)
+		if err != nil {
+			return err
+		}
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", consoleCSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-store")
+		return c.Blob(http.StatusOK, "text/html; charset=utf-8", data)
+	}
 }
 
 // screens tells the console's figures what the display serves.

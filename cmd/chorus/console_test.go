@@ -168,3 +168,28 @@ func TestConsoleOverview(t *testing.T) {
 		t.Fatalf("overview without a credential: %d", code)
 	}
 }
+
+// TestConsolePagesCannotBeFramed: the sign-in page and the console are
+// served with a CSP without inline scripts that no page may frame, and are
+// never cached; any path under /console is the console (it routes itself).
+func TestConsolePagesCannotBeFramed(t *testing.T) {
+	app := startApp(t, t.TempDir(), testConfig)
+	for _, path := range []string{"/login", "/console", "/console/streams/wall/queue", "/console/users"} {
+		resp, err := http.Get(app.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		switch {
+		case resp.StatusCode != http.StatusOK:
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		case !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "script-src 'self'"):
+			t.Errorf("%s: CSP %q", path, csp)
+		case resp.Header.Get("X-Frame-Options") != "DENY":
+			t.Errorf("%s: X-Frame-Options %q", path, resp.Header.Get("X-Frame-Options"))
+		case resp.Header.Get("Cache-Control") != "no-store":
+			t.Errorf("%s: Cache-Control %q", path, resp.Header.Get("Cache-Control"))
+		}
+	}
+}

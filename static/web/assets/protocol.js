@@ -107,6 +107,10 @@ export class StreamClient {
    * @param {number} [options.limit]  posts asked of the HTTP snapshot; default:
    *   the stream's display_limit
    * @param {boolean} [options.watchPage]  reconnect on online/visible (default true)
+   * @param {string} [options.socketPath]  another websocket that speaks these
+   *   messages (the console's feed, "/ws/console"): it is opened instead of
+   *   the stream's, with the same resume and backoff, and no HTTP snapshot or
+   *   stream description is loaded
    * @param {typeof WebSocket} [options.WebSocket]
    * @param {typeof fetch} [options.fetch]
    * @param {() => number} [options.random]  jitter source, for tests
@@ -120,6 +124,7 @@ export class StreamClient {
     this._fixedLimit = options.limit !== undefined ? displayLimit({ display_limit: options.limit }) : null;
     this._limit = this._fixedLimit ?? DEFAULT_LIMIT;
     this._watchPage = options.watchPage !== false;
+    this._socketPath = typeof options.socketPath === "string" ? options.socketPath : null;
 
     this._listeners = new Map();
     this._running = false;
@@ -197,7 +202,7 @@ export class StreamClient {
       globalThis.addEventListener("offline", this._onOffline);
       globalThis.document?.addEventListener("visibilitychange", this._onVisible);
     }
-    this._loadInfo();
+    if (!this._socketPath) this._loadInfo();
     this._connect();
   }
 
@@ -239,7 +244,7 @@ export class StreamClient {
   }
 
   _wsURL() {
-    const u = this._url(`/ws/streams/${encodeURIComponent(this.stream)}`);
+    const u = this._url(this._socketPath ?? `/ws/streams/${encodeURIComponent(this.stream)}`);
     u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
     u.searchParams.set("batch", "1"); // several messages per frame, as an array: _frame reads both
     if (this._seq !== null) u.searchParams.set("since", String(this._seq));
@@ -313,6 +318,7 @@ export class StreamClient {
   // _connectFailed runs when a websocket never opened: posts still come
   // through the HTTP snapshot, and the stream may be gone.
   _connectFailed() {
+    if (this._socketPath) return; // a feed has no HTTP fallback
     if (!this._info) this._loadInfo();
     if (this._seq === null || Date.now() - this._lastHTTP >= HTTP_REFRESH_MS) this._fetchSnapshot();
   }
