@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -159,7 +158,8 @@ func (c *Curator) prepare(msgs []jetstream.Msg) []*item {
 	parallel(len(msgs), c.workers, func(i int) {
 		m := msgs[i]
 		it := &item{msg: m}
-		if err := json.Unmarshal(m.Data(), &it.post); err != nil || it.post.ID == "" {
+		var err error
+		if it.post, err = bus.DecodePost(m.Data()); err != nil || it.post.ID == "" {
 			c.undecoded.Inc()
 			c.log.Warn("curation: dropping undecodable ingest message", "subject", m.Subject(), "err", err)
 			_ = m.Term()
