@@ -59,3 +59,42 @@ func TestDecodeAgreesWithEncodingJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodePostsAgreesWithEncodingJSON holds DecodePosts (a webhook's
+// body: one post or an array) to encoding/json's results, and refuses
+// what follows the value.
+func TestDecodePostsAgreesWithEncodingJSON(t *testing.T) {
+	for _, c := range []struct {
+		name, body string
+		array      bool
+	}{
+		{"one post", ` {"id":"x:1","text":"a","Future":1}`, false},
+		{"array", `[{"id":"x:1","text":"a"},{"ID":"x:2","TEXT":"caf` + "\xe9" + `","text":"b"}]`, true},
+		{"empty array", `[]`, true},
+		{"null", `null`, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var want []post.Post
+			if c.array {
+				if err := json.Unmarshal([]byte(c.body), &want); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				var p post.Post
+				if err := json.Unmarshal([]byte(c.body), &p); err != nil {
+					t.Fatal(err)
+				}
+				want = []post.Post{p}
+			}
+			got, err := bus.DecodePosts([]byte(c.body))
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("DecodePosts = %#v, %v; want %#v", got, err, want)
+			}
+		})
+	}
+	for _, bad := range []string{`{"id":"x:1"} {"id":"x:2"}`, `[{"id":"x:1"}] junk`, `[{"id":"x:1"},]`, ``} {
+		if got, err := bus.DecodePosts([]byte(bad)); err == nil {
+			t.Errorf("DecodePosts(%q) = %v, want an error", bad, got)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,6 +147,24 @@ func DecodePost(data []byte) (post.Post, error) {
 		return post.Post{}, fmt.Errorf("bus: post: %w", err)
 	}
 	return p, nil
+}
+
+// DecodePosts decodes one post object, or an array of posts, as a
+// webhook's body holds them; bytes after the value are an error.
+func DecodePosts(data []byte) ([]post.Post, error) {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if len(data) > 0 && data[0] == '[' {
+		var posts []post.Post
+		if err := jsonv1.Unmarshal(data, &posts); err != nil {
+			return nil, fmt.Errorf("bus: posts: %w", err)
+		}
+		return posts, nil
+	}
+	p, err := DecodePost(data)
+	if err != nil {
+		return nil, err
+	}
+	return []post.Post{p}, nil
 }
 
 // ReleaseMsg is the message that schedules e (a release event) to be

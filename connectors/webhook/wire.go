@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -23,6 +24,37 @@ func ParseBody(body []byte, network, source string, maxPosts int, now time.Time)
 	}
 	if string(body) == "null" {
 		return nil, errors.New("the body is null: send one post object or an array of posts")
+	}
+	posts, err := decodePosts(body)
+	if err != nil {
+		return nil, err
+	}
+	if len(posts) == 0 {
+		return nil, errors.New("no posts: the array is empty")
+	}
+	if len(posts) > maxPosts {
+		return nil, fmt.Errorf("too many posts: %d in one call, at most %d", len(posts), maxPosts)
+	}
+	for i := range posts {
+		posts[i].Source = source
+		if err := posts[i].Normalize(network, now); err != nil {
+			if len(posts) == 1 {
+				return nil, err
+			}
+			return nil, fmt.Errorf("post %d: %w", i, err)
+		}
+	}
+	return posts, nil
+}
+
+// decodePosts decodes one post object or an array of posts. A body is
+// read by the fast decoder that reads ingest messages (encoding/json's
+// rules on json/v2's decoder, see bus.DecodePost), which allocates half
+// as much; a body it refuses is decoded again by encoding/json, whose
+// result stands and whose errors describeJSONError explains.
+func decodePosts(body []byte) ([]post.Post, error) {
+	if posts, err := bus.DecodePosts(body); err == nil {
+		return posts, nil
 	}
 	var posts []post.Post
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -39,21 +71,6 @@ func ParseBody(body []byte, network, source string, maxPosts int, now time.Time)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("malformed JSON: unexpected data after the first JSON value")
-	}
-	if len(posts) == 0 {
-		return nil, errors.New("no posts: the array is empty")
-	}
-	if len(posts) > maxPosts {
-		return nil, fmt.Errorf("too many posts: %d in one call, at most %d", len(posts), maxPosts)
-	}
-	for i := range posts {
-		posts[i].Source = source
-		if err := posts[i].Normalize(network, now); err != nil {
-			if len(posts) == 1 {
-				return nil, err
-			}
-			return nil, fmt.Errorf("post %d: %w", i, err)
-		}
 	}
 	return posts, nil
 }
