@@ -279,7 +279,8 @@ function showPause() {
   const can = !!id && app.may("moderator", id);
   const paused = !!id && pausedNow(id);
   btn.hidden = !can;
-  btn.textContent = paused ? "Resume screens" : "Pause screens";
+  // "screens" goes on phones, where the header has no room to spare.
+  btn.replaceChildren(h("span", {}, paused ? "Resume" : "Pause", h("span", { className: "pause-more" }, " screens")));
   btn.classList.toggle("is-paused", paused);
   btn.setAttribute("aria-pressed", String(paused));
   banner.hidden = !paused;
