@@ -138,14 +138,16 @@ const app = {
     const back = document.activeElement;
     return new Promise((resolve) => {
       dlg.returnValue = "";
-      dlg.addEventListener(
-        "close",
-        () => {
-          resolve({ ok: dlg.returnValue === "ok", reason: $("#confirm-reason").value.trim() });
-          if (back && back.isConnected) back.focus({ preventScroll: true });
-        },
-        { once: true },
-      );
+      // The close event comes a moment after the dialog closed: one left
+      // over from the dialog before (Escape, then b again at once) arrives
+      // while this one is open, and must not answer it.
+      const onClose = () => {
+        if (dlg.open) return;
+        dlg.removeEventListener("close", onClose);
+        resolve({ ok: dlg.returnValue === "ok", reason: $("#confirm-reason").value.trim() });
+        if (back && back.isConnected) back.focus({ preventScroll: true });
+      };
+      dlg.addEventListener("close", onClose);
       dlg.showModal();
       okBtn.focus();
     });
