@@ -13,13 +13,18 @@ DURATION ?= 20s
 SCREENS  ?= 5000
 HISTORY  ?= 1000000
 
-.PHONY: run build test bench clean
+.PHONY: run build test bench clean cluster
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/chorus
 
 run: build
 	./$(BIN) serve --demo
+
+# Three NATS servers and three Chorus nodes on ports 8081-8083, every stream
+# in three copies; Ctrl-C stops them (see README, Running several nodes).
+cluster: build
+	$(GO) run ./cmd/chorus-cluster -binary $(BIN)
 
 test:
 	$(GO) vet ./...

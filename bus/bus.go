@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chorus-wall/chorus/post"
 )
 
 // Names of the streams and buckets of the design.
@@ -54,8 +57,51 @@ const (
 // any replay a connector or a redelivery makes.
 const DedupeWindow = 15 * time.Minute
 
-// IngestSubject is where posts of one network are published.
+// IngestSubject is where posts of one network are published by an
+// integrator or an older Chorus, without a partition; curation moves them to
+// their partition (RouteSubject) before deciding them.
 func IngestSubject(network string) string { return ingestPrefix + network }
+
+// IngestPartitions is how many parts the ingest stream is split into, by
+// author, so that each curation node decides every post of the authors of
+// the partitions it holds (see curation).
+const IngestPartitions = 16
+
+// IngestPartition is the partition of an author's posts.
+func IngestPartition(authorKey string) int {
+	h := fnv.New64a()
+	h.Write([]byte(authorKey))
+	// The high bits: curation splits a partition's authors over its cores by
+	// the low ones.
+	return int((h.Sum64() >> 32) % IngestPartitions)
+}
+
+// PartitionSubject is where a post of network by an author of partition p
+// is published: chorus.ingest.<network>.<p>.
+func PartitionSubject(network string, p int) string {
+	return ingestPrefix + network + "." + strconv.Itoa(p)
+}
+
+// TakedownSubject is where deletions at a network's source go:
+// chorus.ingest.<network>.all, which every partition reads, so a takedown
+// is ordered after its post whatever the post's partition.
+func TakedownSubject(network string) string { return ingestPrefix + network + ".all" }
+
+// RouteSubject is where a post goes on the ingest stream.
+func RouteSubject(p *post.Post) string {
+	if p.Deleted {
+		return TakedownSubject(p.Network)
+	}
+	return PartitionSubject(p.Network, IngestPartition(p.AuthorKey()))
+}
+
+// PartitionFilter lists the subjects partition p's consumer reads.
+func PartitionFilter(p int) []string {
+	return []string{ingestPrefix + "*." + strconv.Itoa(p), ingestPrefix + "*.all"}
+}
+
+// UnpartitionedSubjects matches posts published without a partition.
+const UnpartitionedSubjects = ingestPrefix + "*"
 
 // IngestSubjects matches every ingest subject.
 const IngestSubjects = ingestPrefix + ">"

@@ -13,8 +13,9 @@ import (
 )
 
 // PublishPosts stores posts on the ingest stream, each with its id as the
-// message id so a replayed post is stored once. It returns after JetStream
-// has acknowledged every post, with how many were new.
+// message id so a replayed post is stored once, on its author's partition
+// (RouteSubject). It returns after JetStream has acknowledged every post,
+// with how many were new.
 func (c *Conn) PublishPosts(ctx context.Context, posts []post.Post) (int, error) {
 	msgs := make([]*nats.Msg, len(posts))
 	for i, p := range posts {
@@ -22,7 +23,7 @@ func (c *Conn) PublishPosts(ctx context.Context, posts []post.Post) (int, error)
 		if err != nil {
 			return 0, fmt.Errorf("bus: encode post %s: %w", p.ID, err)
 		}
-		msgs[i] = &nats.Msg{Subject: IngestSubject(p.Network), Data: data, Header: nats.Header{}}
+		msgs[i] = &nats.Msg{Subject: RouteSubject(&p), Data: data, Header: nats.Header{}}
 		id := p.ID
 		if p.Deleted {
 			id += "#deleted" // a takedown must not be mistaken for a replay of its post

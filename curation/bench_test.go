@@ -13,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/bus/bustest"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors/demo"
@@ -167,19 +166,7 @@ func benchCurate(b *testing.B, unlabelled float64) {
 	b.ResetTimer()
 	cpu0 := cpuTime(b)
 	go func() { defer close(done); _ = c.Run(ctx) }()
-	cons, err := conn.JS.Consumer(ctx, bus.IngestStream, Durable)
-	for err != nil { // the curator creates its consumer
-		time.Sleep(time.Millisecond)
-		cons, err = conn.JS.Consumer(ctx, bus.IngestStream, Durable)
-	}
-	for {
-		info, err := cons.Info(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if info.AckFloor.Stream >= uint64(b.N) {
-			break
-		}
+	for !curated(ctx, conn) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	b.StopTimer()

@@ -1,6 +1,7 @@
 package curation
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,14 +19,17 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/cluster"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/post"
 )
 
-// Durable is the name of the curation workers' shared consumer: several
-// chorus processes on one cluster split the ingest stream between them.
+// Durable is the name of the consumer of posts published without a
+// partition (by integrators or an older Chorus): every curation node reads
+// it and moves each post to its partition.
 const Durable = "curation"
 
 // Curator consumes the ingest stream and writes a decision event for every
@@ -38,6 +42,16 @@ type Curator struct {
 	now      func() time.Time
 	// workers is how many goroutines prepare and decide a batch.
 	workers int
+	// Leases, when set, shares the partitions with the other curation
+	// nodes; without, this node decides them all.
+	Leases Leases
+	// instance tells this curator's shared texts from the other nodes'.
+	instance string
+	// running are the partitions this node reads now; started latches
+	// once every partition has a node and this node's are read.
+	runMu   sync.Mutex
+	running map[string]bool
+	started bool
 
 	decided    *prometheus.CounterVec
 	undecoded  prometheus.Counter
@@ -60,6 +74,8 @@ func NewCurator(conn *bus.Conn, streams *Streams, enricher Enricher, log *slog.L
 		log:      log,
 		now:      time.Now,
 		workers:  runtime.GOMAXPROCS(0),
+		instance: newInstance(),
+		running:  map[string]bool{},
 		decided: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chorus_posts_decided_total",
 			Help: "Curation decisions written, by stream and outcome (approve, hold, reject).",
@@ -81,70 +97,163 @@ func NewCurator(conn *bus.Conn, streams *Streams, enricher Enricher, log *slog.L
 // stream fills batches; a quiet one is decided message by message, at once.
 const batchSize = 1000
 
-// Run consumes until ctx ends. Work is pipelined: while one batch is being
-// decided and stored, the next is read, decoded and enriched.
+// Run consumes until ctx ends. The ingest stream is split into
+// bus.IngestPartitions partitions by author; this node decides the
+// partitions it holds (all of them without Leases), so one author's posts
+// are always decided by one node and its spam memory sees them all. Work is
+// pipelined: while one batch is being decided and stored, the next is read,
+// decoded and enriched.
 func (c *Curator) Run(ctx context.Context) error {
-	cons, err := c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, jetstream.ConsumerConfig{
-		Durable:       Durable,
-		Description:   "Curation workers",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
-		MaxAckPending: 4 * batchSize,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
+	in := make(chan delivery, batchSize)
+	g, ctx := errgroup.WithContext(ctx)
+	pipeline := make(chan struct{})
+	g.Go(func() error {
+		defer close(pipeline)
+		c.pipeline(ctx, in)
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("curation: consumer: %w", err)
+	g.Go(func() error { return c.route(ctx) })
+	g.Go(func() error { return c.share(ctx) })
+	run := func(ctx context.Context, id string) { c.runPartition(ctx, id, in, pipeline) }
+	if c.Leases != nil {
+		g.Go(func() error {
+			return c.Leases.Hold(ctx, cluster.Work{Kind: PartitionKind, Role: config.RoleCuration, IDs: PartitionIDs(), Run: run})
+		})
+	} else {
+		for _, id := range PartitionIDs() {
+			g.Go(func() error { run(ctx, id); return nil })
+		}
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(batchSize))
-	if err != nil {
-		return fmt.Errorf("curation: consumer: %w", err)
-	}
-	defer it.Stop()
+	return g.Wait()
+}
+
+// pipeline decides what the partitions deliver, batch after batch.
+func (c *Curator) pipeline(ctx context.Context, in <-chan delivery) {
 	batches := make(chan []*item, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(batches)
-		c.read(ctx, it, batches)
+		c.read(ctx, in, batches)
 	}()
 	for b := range batches {
 		c.handle(ctx, b)
 	}
 	wg.Wait()
-	return nil
 }
 
-// read gathers messages into batches, prepares each and hands it on,
-// until ctx ends.
-func (c *Curator) read(ctx context.Context, it jetstream.MessagesContext, out chan<- []*item) {
-	var msgs []jetstream.Msg
-	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return
-			}
-			c.log.Warn("curation: read ingest", "err", err)
-			continue
-		}
-		msgs = append(msgs, msg)
-		meta, err := msg.Metadata()
-		if len(msgs) < batchSize && err == nil && meta.NumPending > 0 {
-			continue
-		}
+// delivery is one ingest message from a partition this node holds.
+type delivery struct {
+	msg jetstream.Msg
+	// pending is how many more messages its partition had then.
+	pending uint64
+	// seq is its ingest stream sequence.
+	seq uint64
+	// done is called once the message is acknowledged or given back.
+	done func()
+}
+
+// read gathers deliveries into batches, prepares each and hands it on,
+// until ctx ends. A batch takes what is there (up to batchSize), and waits
+// a moment for more while a partition says more are coming, or while the
+// stream sequences since the last batch have a gap (a message of another
+// partition may be on its way). Each batch is decided in the order of the
+// ingest stream, so posts published together (one webhook call) reach
+// screens in their order whatever their authors' partitions.
+func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*item) {
+	// At start, posts that waited in the stream are read by every partition
+	// at once: wait until the partitions are all running, so the first
+	// batches hold them in order rather than whichever partition came first.
+	for !c.Started() {
 		select {
-		case out <- c.prepare(msgs):
 		case <-ctx.Done():
-			return // the batch is redelivered after AckWait
+			return
+		case <-time.After(20 * time.Millisecond):
 		}
-		msgs = nil
 	}
+	var last uint64 // the highest stream sequence batched so far
+	for {
+		var batch []delivery
+		select {
+		case d := <-in:
+			batch = append(batch, d)
+		case <-ctx.Done():
+			return
+		}
+		var gapUntil time.Time
+	gather:
+		for len(batch) < batchSize {
+			select {
+			case d := <-in:
+				batch = append(batch, d)
+				continue
+			default:
+			}
+			wait := time.Duration(0)
+			switch {
+			case batch[len(batch)-1].pending > 0:
+				wait = 2 * time.Millisecond
+			case gapUntil.IsZero() && hasGap(batch, last):
+				gapUntil = time.Now().Add(gapWait)
+				fallthrough
+			case !gapUntil.IsZero():
+				wait = time.Until(gapUntil)
+			}
+			if wait <= 0 {
+				break
+			}
+			select {
+			case d := <-in:
+				batch = append(batch, d)
+			case <-time.After(wait):
+				break gather
+			case <-ctx.Done():
+				return // the batch is redelivered after AckWait
+			}
+		}
+		slices.SortStableFunc(batch, func(a, b delivery) int { return cmp.Compare(a.seq, b.seq) })
+		last = max(last, batch[len(batch)-1].seq)
+		select {
+		case out <- c.prepare(batch):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// gapWait is the longest a batch waits for the messages missing between
+// the last batch and its own: on a cluster most gaps are other nodes'
+// partitions, and cost this much latency once a batch.
+const gapWait = 10 * time.Millisecond
+
+// hasGap reports whether some stream sequence after last and before the
+// batch's highest is not in the batch.
+func hasGap(batch []delivery, last uint64) bool {
+	var top uint64
+	have := make(map[uint64]bool, len(batch))
+	for _, d := range batch {
+		have[d.seq] = true
+		top = max(top, d.seq)
+	}
+	if top <= last {
+		return false
+	}
+	if top-last > uint64(len(have)) {
+		return true
+	}
+	for s := last + 1; s < top; s++ {
+		if !have[s] {
+			return true
+		}
+	}
+	return false
 }
 
 // item is one ingest message on its way through curation.
 type item struct {
 	msg  jetstream.Msg
+	done func()
 	post post.Post
 	// fed are the streams the post's source feeds.
 	fed []*Policy
@@ -153,16 +262,14 @@ type item struct {
 // prepare decodes and enriches a batch, on every core: this is most of
 // curation's CPU, and each post's is independent of the others'.
 // Undecodable messages are terminated and left out.
-func (c *Curator) prepare(msgs []jetstream.Msg) []*item {
-	items := make([]*item, len(msgs))
-	parallel(len(msgs), c.workers, func(i int) {
-		m := msgs[i]
-		it := &item{msg: m}
-		var err error
-		if it.post, err = bus.DecodePost(m.Data()); err != nil || it.post.ID == "" {
-			c.undecoded.Inc()
-			c.log.Warn("curation: dropping undecodable ingest message", "subject", m.Subject(), "err", err)
-			_ = m.Term()
+func (c *Curator) prepare(batch []delivery) []*item {
+	items := make([]*item, len(batch))
+	parallel(len(batch), c.workers, func(i int) {
+		d := batch[i]
+		it := &item{msg: d.msg, done: d.done}
+		if !c.decode(d.msg, &it.post) {
+			_ = d.msg.Term()
+			d.done()
 			return
 		}
 		if !it.post.Deleted {
@@ -174,6 +281,18 @@ func (c *Curator) prepare(msgs []jetstream.Msg) []*item {
 		items[i] = it
 	})
 	return slices.DeleteFunc(items, func(it *item) bool { return it == nil })
+}
+
+// decode reads an ingest message's post, counting and logging one that is
+// not a post.
+func (c *Curator) decode(m jetstream.Msg, p *post.Post) bool {
+	var err error
+	if *p, err = bus.DecodePost(m.Data()); err != nil || p.ID == "" {
+		c.undecoded.Inc()
+		c.log.Warn("curation: dropping undecodable ingest message", "subject", m.Subject(), "err", err)
+		return false
+	}
+	return true
 }
 
 // pending is one decision waiting to be stored: its event, encoded (both
@@ -207,7 +326,9 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 		c.log.Warn("curation: storing decisions failed; will retry", "err", err)
 		for _, it := range items {
 			_ = it.msg.NakWithDelay(time.Second)
+			it.done()
 		}
+		c.shareTexts(ctx)
 		return
 	}
 	for _, w := range work {
@@ -219,7 +340,9 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 		if err := it.msg.Ack(); err != nil && ctx.Err() == nil {
 			c.log.Warn("curation: ack", "err", err)
 		}
+		it.done()
 	}
+	c.shareTexts(ctx)
 }
 
 // seenKeys lists the pairs a batch may decide: a post's in the streams its
@@ -238,6 +361,10 @@ func (c *Curator) seenKeys(items []*item) []string {
 		if !it.post.Deleted {
 			for _, pol := range it.fed {
 				add(pol.Stream.ID, it.post.ID)
+				if k := GoneKey(pol.Stream.ID, it.post.ID); !have[k] {
+					have[k] = true
+					keys = append(keys, k)
+				}
 			}
 			continue
 		}
@@ -305,8 +432,8 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 	var out []pending
 	now := c.now().UTC()
 	for _, pol := range it.fed {
-		key := SeenKey(pol.Stream.ID, p.ID)
-		if seen[key] || !decided.claim(key) {
+		key, gone := SeenKey(pol.Stream.ID, p.ID), GoneKey(pol.Stream.ID, p.ID)
+		if seen[key] || seen[gone] || decided.has(gone) || !decided.claim(key) {
 			c.duplicates.Inc()
 			continue
 		}
@@ -329,8 +456,16 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 
 // takedown handles a post deleted at its source: every stream that decided
 // the post gets a remove event, so it leaves every screen; the streams its
-// source feeds that have not seen it yet mark it seen, so a copy arriving
-// late is never shown.
+// source feeds that have not decided it yet mark it gone (GoneKey), so a
+// copy arriving late is never decided.
+//
+// Every partition reads every takedown (bus.TakedownSubject: a takedown
+// does not name its author), so it is handled once per partition: the
+// remove events carry one message id, which JetStream stores once, and the
+// partition of the post's author, which reads the takedown in order with
+// the post, makes sure the post ends off screens. Another partition may
+// handle the takedown before the post's own partition decides the post;
+// the post is then never decided, as if its takedown had come first.
 func (c *Curator) takedown(p *post.Post, seen map[string]bool, decided *claims) []pending {
 	var work []pending
 	fed := map[string]bool{}
@@ -338,10 +473,12 @@ func (c *Curator) takedown(p *post.Post, seen map[string]bool, decided *claims) 
 		fed[pol.Stream.ID] = true
 	}
 	for _, s := range c.streams.All() {
-		key := SeenKey(s.ID, p.ID)
-		before := !decided.claim(key) || seen[key]
+		key, gone := SeenKey(s.ID, p.ID), GoneKey(s.ID, p.ID)
+		if !decided.claim("takedown." + key) {
+			continue // another partition's copy of this takedown, in this batch
+		}
 		switch {
-		case before:
+		case decided.has(key) || seen[key]:
 			e := &bus.Event{Kind: bus.EventRemove, Stream: s.ID, PostID: p.ID,
 				Reason: "deleted at its source", Actor: "source:" + p.Source, At: c.now().UTC()}
 			msg, err := e.Msg("takedown." + key)
@@ -350,7 +487,8 @@ func (c *Curator) takedown(p *post.Post, seen map[string]bool, decided *claims) 
 			}
 			work = append(work, pending{event: e, msg: msg, seenKey: key})
 		case fed[s.ID]:
-			work = append(work, pending{seenKey: key})
+			decided.claim(gone)
+			work = append(work, pending{seenKey: gone})
 		}
 	}
 	return work
@@ -411,6 +549,13 @@ func (d *claims) claim(key string) bool {
 	return true
 }
 
+// has reports whether key was claimed.
+func (d *claims) has(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.m[key]
+}
+
 // authorHash spreads authors over the workers.
 func authorHash(p *post.Post) uint64 {
 	h := fnv.New64a()
@@ -449,4 +594,12 @@ func parallel(n, workers int, fn func(i int)) {
 func SeenKey(stream, postID string) string {
 	sum := sha256.Sum256([]byte(postID))
 	return stream + "." + hex.EncodeToString(sum[:16])
+}
+
+// GoneKey is the chorus_seen key marking a post deleted at its source
+// before a stream decided it: the stream never decides it, and the post's
+// takedown writes no remove event for it.
+func GoneKey(stream, postID string) string {
+	sum := sha256.Sum256([]byte(postID))
+	return stream + ".gone." + hex.EncodeToString(sum[:16])
 }

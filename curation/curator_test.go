@@ -154,10 +154,15 @@ func TestCuratorTakedowns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := collect(t, conn, 6)
-	want := "vip/webhook:1=hold vip/webhook:1=remove vip/webhook:3=hold wall/webhook:1=approve wall/webhook:1=remove wall/webhook:3=approve"
-	if summary(got) != want {
-		t.Fatalf("events\n got %s\nwant %s", summary(got), want)
+	got := allEvents(t, conn)
+	// The takedown of webhook:1 is read by every partition: the post's own
+	// reads it after the post (decided, then removed); another may handle
+	// it first, and then the post is never decided. Either way it is not
+	// on screens, and webhook:2 is never decided.
+	shown := "vip/webhook:1=hold vip/webhook:1=remove vip/webhook:3=hold wall/webhook:1=approve wall/webhook:1=remove wall/webhook:3=approve"
+	overtaken := "vip/webhook:3=hold wall/webhook:3=approve"
+	if summary(got) != shown && summary(got) != overtaken {
+		t.Fatalf("events\n got %s\nwant %s\n  or %s", summary(got), shown, overtaken)
 	}
 	for _, e := range got {
 		if e.Kind == bus.EventRemove && (e.Reason != "deleted at its source" || e.Actor != "source:hook") {
@@ -175,7 +180,8 @@ func TestCuratorBatchKeepsOrder(t *testing.T) {
 	conn := bustest.Open(t)
 	now := time.Now()
 	var posts []post.Post
-	want := map[string]string{} // stream/post -> kinds in order, "," joined
+	want := map[string]string{}    // stream/post -> kinds in order, "," joined
+	overtaken := map[string]bool{} // may also have no events at all
 	decide := func(p post.Post, wall string) {
 		posts = append(posts, p)
 		if wall != "" {
@@ -188,10 +194,13 @@ func TestCuratorBatchKeepsOrder(t *testing.T) {
 			Text: fmt.Sprintf("post number %d from a fan", i), Author: post.Author{Handle: fmt.Sprintf("fan%d", i)}}
 		decide(p, "approve")
 		if i%100 == 50 {
-			// Deleted right after it was posted, in the same batch.
+			// Deleted right after it was posted: decided then removed, or
+			// (its takedown handled first by another partition) never
+			// decided.
 			posts = append(posts, post.Takedown("webhook", p.ID, "hook", now))
 			want["wall/"+p.ID] += ",remove"
 			want["vip/"+p.ID] += ",remove"
+			overtaken["wall/"+p.ID], overtaken["vip/"+p.ID] = true, true
 		}
 		if i%100 == 70 {
 			// Deleted before it arrives: never decided.
@@ -216,13 +225,9 @@ func TestCuratorBatchKeepsOrder(t *testing.T) {
 	if _, err := conn.PublishPosts(t.Context(), posts); err != nil {
 		t.Fatal(err)
 	}
-	total := 0
-	for _, kinds := range want {
-		total += strings.Count(kinds, ",") + 1
-	}
 	startCurator(t, conn)
 	got := map[string]string{}
-	for _, e := range collect(t, conn, total) {
+	for _, e := range allEvents(t, conn) {
 		key := e.Stream + "/" + e.PostID
 		if got[key] != "" {
 			got[key] += ","
@@ -230,7 +235,7 @@ func TestCuratorBatchKeepsOrder(t *testing.T) {
 		got[key] += string(e.Kind)
 	}
 	for key, kinds := range want {
-		if got[key] != kinds {
+		if got[key] != kinds && (got[key] != "" || !overtaken[key]) {
 			t.Errorf("%s: events %q, want %q", key, got[key], kinds)
 		}
 	}
@@ -239,11 +244,22 @@ func TestCuratorBatchKeepsOrder(t *testing.T) {
 			t.Errorf("%s: unexpected events %q", key, kinds)
 		}
 	}
-	// Once every ingest message is acknowledged, nothing more was written.
+}
+
+// allEvents waits until curation has acknowledged every ingest message and
+// returns every event on the stream.
+func allEvents(t *testing.T, conn *bus.Conn) []bus.Event {
+	t.Helper()
 	waitAcked(t, conn)
-	if last, err := conn.LastEventSeq(t.Context()); err != nil || last != uint64(total) {
-		t.Errorf("%d events on the stream (%v), want %d", last, err, total)
+	last, err := conn.LastEventSeq(t.Context())
+	if err != nil {
+		t.Fatal(err)
 	}
+	got := collect(t, conn, int(last))
+	if len(got) != int(last) {
+		t.Fatalf("read %d events of %d", len(got), last)
+	}
+	return got
 }
 
 // waitAcked waits until curation has acknowledged every ingest message.
@@ -251,12 +267,8 @@ func waitAcked(t *testing.T, conn *bus.Conn) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		cons, err := conn.JS.Consumer(t.Context(), bus.IngestStream, Durable)
-		if err == nil {
-			info, err := cons.Info(t.Context())
-			if err == nil && info.NumAckPending == 0 && info.NumPending == 0 {
-				return
-			}
+		if curated(t.Context(), conn) {
+			return
 		}
 		select {
 		case <-t.Context().Done():
@@ -265,4 +277,16 @@ func waitAcked(t *testing.T, conn *bus.Conn) {
 		}
 	}
 	t.Fatal("curation did not acknowledge every ingest message")
+}
+
+// curated says whether every curation consumer exists and has
+// acknowledged everything.
+func curated(ctx context.Context, conn *bus.Conn) bool {
+	for _, name := range Consumers() {
+		if _, err := conn.JS.Consumer(ctx, bus.IngestStream, name); err != nil {
+			return false
+		}
+	}
+	n, err := Behind(ctx, conn.JS)
+	return err == nil && n == 0
 }

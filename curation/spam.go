@@ -47,6 +47,9 @@ type spamCheck struct {
 	// byAuthor holds each author's recent post times, oldest first.
 	byAuthor map[uint64][]int64
 	rateFIFO []stamp
+	// outbox holds the texts remembered since the last drain, for the
+	// other curation nodes (at most recentTexts).
+	outbox []recentText
 }
 
 type recentText struct {
@@ -148,11 +151,44 @@ func (s *spamCheck) remember(p *post.Post, toks []string, now time.Time) (string
 			}
 		}
 		s.add(recentText{hash: near, author: aKey, at: at})
+		if len(s.outbox) < recentTexts {
+			s.outbox = append(s.outbox, recentText{hash: near, author: aKey, at: at})
+		}
 		if dup {
 			return "spam: nearly the same text as another author's recent post", true
 		}
 	}
 	return "", false
+}
+
+// drain returns the texts remembered since the last drain.
+func (s *spamCheck) drain() []recentText {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.outbox
+	s.outbox = nil
+	return out
+}
+
+// learn remembers texts another curation node decided, so a near-duplicate
+// of them decided here is caught too.
+func (s *spamCheck) learn(texts []recentText) {
+	if !s.on || s.nearDistance < 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range texts {
+		s.add(t)
+	}
+}
+
+// memory is how far back the spam memory looks (0 when it is off).
+func (s *spamCheck) memory() time.Duration {
+	if !s.on {
+		return 0
+	}
+	return max(s.window, s.rateWindow)
 }
 
 func (s *spamCheck) add(t recentText) {

@@ -2,6 +2,7 @@ package curation
 
 import (
 	"sync"
+	"time"
 
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/post"
@@ -154,4 +155,15 @@ func (s *Streams) BannedIn(p *post.Post) []string {
 		}
 	}
 	return out
+}
+
+// spamWindow is the longest time any stream's spam memory looks back.
+func (s *Streams) spamWindow() time.Duration {
+	var w time.Duration
+	for _, st := range s.All() {
+		if pol, ok := s.Policy(st.ID); ok {
+			w = max(w, pol.spam.memory())
+		}
+	}
+	return w
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chorus-wall/chorus/connectors/demo"
+	"github.com/chorus-wall/chorus/curation"
 )
 
 const (
@@ -282,15 +283,11 @@ func (s *server) proc() (procStats, error) {
 // clockTicks is USER_HZ, the unit of /proc CPU times (100 on Linux).
 const clockTicks = 100
 
-// curationLag is how many ingest messages curation has not acknowledged,
-// and the ingest stream's last sequence.
+// curationLag is how many ingest messages curation has not acknowledged
+// (over its partitions' consumers, or the one consumer of an older
+// Chorus), and the ingest stream's last sequence.
 func (s *server) curationLag(ctx context.Context) (lag, last uint64, err error) {
-	cons, err := s.js.Consumer(ctx, "CHORUS_INGEST", "curation")
-	if err != nil {
-		return 0, 0, err
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
+	if lag, err = curation.Behind(ctx, s.js); err != nil {
 		return 0, 0, err
 	}
 	stream, err := s.js.Stream(ctx, "CHORUS_INGEST")
@@ -301,7 +298,7 @@ func (s *server) curationLag(ctx context.Context) (lag, last uint64, err error) 
 	if err != nil {
 		return 0, 0, err
 	}
-	return sinfo.State.LastSeq - info.AckFloor.Stream, sinfo.State.LastSeq, nil
+	return lag, sinfo.State.LastSeq, nil
 }
 
 // eventsLast is the events stream's last sequence.

@@ -275,7 +275,9 @@ func (a *App) curate(ctx context.Context) error {
 			return err
 		}
 	}
-	return curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg).Run(ctx)
+	c := curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg)
+	c.Leases = a.cluster
+	return c.Run(ctx)
 }
 
 // loadEnricher builds the detector, or gives up when ctx ends first: a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -75,20 +76,28 @@ func (a *App) notReady() []string {
 	return missing
 }
 
-// servedBy names the role this node needs to answer a request ("" when
-// every node answers it).
-func servedBy(method, path string) string {
+// servedBy names the roles of which this node needs one to answer a
+// request (none: every node answers it). Screens (websockets and the pages
+// that open them) need display; a stream's public reads (snapshot, cards,
+// feeds, profiles) need display or api, which both hold the display state;
+// the rest of the API and the console need api.
+func servedBy(method, path string) []string {
+	screens := []string{config.RoleDisplay}
+	reads := []string{config.RoleDisplay, config.RoleAPI}
+	admin := []string{config.RoleAPI}
 	switch {
-	case strings.HasPrefix(path, "/wall/"), strings.HasPrefix(path, "/ws/streams/"), strings.HasPrefix(path, "/feeds/"),
+	case strings.HasPrefix(path, "/wall/"), strings.HasPrefix(path, "/ws/streams/"),
 		strings.HasPrefix(path, "/embed"), strings.HasPrefix(path, "/overlay/"):
-		return config.RoleDisplay
+		return screens
+	case strings.HasPrefix(path, "/feeds/"):
+		return reads
 	case path == "/login", path == "/console", strings.HasPrefix(path, "/console/"), path == "/ws/console",
 		strings.HasPrefix(path, "/debug/pprof"):
-		return config.RoleAPI
+		return admin
 	}
 	rest, ok := strings.CutPrefix(path, "/api/v1/")
 	if !ok || rest == "streams" || strings.HasPrefix(rest, "ingest/") {
-		return ""
+		return nil
 	}
 	// A stream's public reads: /streams/{id}, /streams/{id}/posts,
 	// /cards.html and /profiles/{name} (reading; changing one is admin).
@@ -97,13 +106,13 @@ func servedBy(method, path string) string {
 	if parts[0] == "streams" && public {
 		switch {
 		case len(parts) == 2:
-			return ""
+			return nil
 		case len(parts) == 3 && (parts[2] == "posts" || parts[2] == "cards.html"),
 			len(parts) == 4 && parts[2] == "profiles":
-			return config.RoleDisplay
+			return reads
 		}
 	}
-	return config.RoleAPI
+	return admin
 }
 
 // serveRoles answers 421 Misdirected Request, naming this node's roles,
@@ -112,11 +121,12 @@ func servedBy(method, path string) string {
 func (a *App) serveRoles(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if need := servedBy(r.Method, r.URL.Path); need != "" && !a.has(need) {
-			return echo.NewHTTPError(http.StatusMisdirectedRequest,
-				fmt.Sprintf("this node (%s) does not serve this: it needs the %s role, and this node's roles are %s",
-					a.cfg.Node, need, a.cfg.Roles.String()))
+		need := servedBy(r.Method, r.URL.Path)
+		if len(need) == 0 || slices.ContainsFunc(need, a.has) {
+			return next(c)
 		}
-		return next(c)
+		return echo.NewHTTPError(http.StatusMisdirectedRequest,
+			fmt.Sprintf("this node (%s) does not serve this: it needs the %s role, and this node's roles are %s",
+				a.cfg.Node, strings.Join(need, " or "), a.cfg.Roles.String()))
 	}
 }

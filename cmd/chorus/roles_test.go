@@ -110,13 +110,13 @@ func TestServedBy(t *testing.T) {
 		{"GET", "/api/v1/streams/wall", ""},
 		{"GET", "/wall/wall", "display"},
 		{"GET", "/ws/streams/wall", "display"},
-		{"GET", "/feeds/wall.atom", "display"},
+		{"GET", "/feeds/wall.atom", "display,api"},
 		{"GET", "/embed.js", "display"},
 		{"GET", "/overlay/wall", "display"},
-		{"GET", "/api/v1/streams/wall/posts", "display"},
-		{"OPTIONS", "/api/v1/streams/wall/posts", "display"},
-		{"GET", "/api/v1/streams/wall/cards.html", "display"},
-		{"GET", "/api/v1/streams/wall/profiles/default", "display"},
+		{"GET", "/api/v1/streams/wall/posts", "display,api"},
+		{"OPTIONS", "/api/v1/streams/wall/posts", "display,api"},
+		{"GET", "/api/v1/streams/wall/cards.html", "display,api"},
+		{"GET", "/api/v1/streams/wall/profiles/default", "display,api"},
 		{"PUT", "/api/v1/streams/wall/profiles/default", "api"},
 		{"GET", "/api/v1/streams/wall/profiles", "api"},
 		{"GET", "/api/v1/streams/wall/queue", "api"},
@@ -128,7 +128,7 @@ func TestServedBy(t *testing.T) {
 		{"GET", "/ws/console", "api"},
 		{"GET", "/debug/pprof/heap", "api"},
 	} {
-		if got := servedBy(tt.method, tt.path); got != tt.want {
+		if got := strings.Join(servedBy(tt.method, tt.path), ","); got != tt.want {
 			t.Errorf("%s %s: served by %q, want %q", tt.method, tt.path, got, tt.want)
 		}
 	}

@@ -1,0 +1,415 @@
+package curation
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/cluster"
+	"github.com/chorus-wall/chorus/post"
+)
+
+// Several curation nodes share the work by partition: the ingest stream is
+// split into bus.IngestPartitions by author (bus.RouteSubject), each
+// partition has its own durable consumer, and each partition is decided by
+// one node at a time, the one holding its lease. So every post of an
+// author is decided by one node, in order, and the per-author spam memory
+// (repeated texts, rate caps) holds across nodes. When a partition moves
+// (a node stops, dies or joins), its new node first replays the partition's
+// recent decided posts into its spam memory, then goes on from the
+// consumer's acknowledgement floor. Near-duplicates across authors span
+// partitions: every node shares the fingerprints of the texts it decides
+// with the others (core NATS, best effort), which remember them too.
+
+// Leases share the partitions among the curation nodes (cluster.Cluster).
+type Leases interface {
+	Hold(ctx context.Context, w cluster.Work) error
+	// Leases says who holds each piece of a kind of work.
+	Leases(kind string) map[string]cluster.Lease
+	// Name is this node's name.
+	Name() string
+}
+
+// Started reports whether curation has started: every partition is held by
+// a node, and the ones this node holds are being read (without Leases:
+// every partition is being read here). It stays true once it is.
+func (c *Curator) Started() bool {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	if c.started {
+		return true
+	}
+	var leases map[string]cluster.Lease
+	if c.Leases != nil {
+		leases = c.Leases.Leases(PartitionKind)
+	}
+	for _, id := range PartitionIDs() {
+		if c.Leases == nil || leases[id].Node == c.Leases.Name() {
+			if !c.running[id] {
+				return false
+			}
+		} else if _, held := leases[id]; !held {
+			return false
+		}
+	}
+	c.started = true
+	return true
+}
+
+// PartitionKind names curation partitions in the leases bucket:
+// work.curation.p00 and so on.
+const PartitionKind = "curation"
+
+// PartitionIDs names every partition, p00 to p15.
+func PartitionIDs() []string {
+	ids := make([]string, bus.IngestPartitions)
+	for p := range ids {
+		ids[p] = fmt.Sprintf("p%02d", p)
+	}
+	return ids
+}
+
+// ConsumerName is the durable consumer of partition id ("curation-p07").
+func ConsumerName(id string) string { return Durable + "-" + id }
+
+// Consumers names every consumer curation reads: the partitions' and the
+// one of unpartitioned posts.
+func Consumers() []string {
+	names := []string{Durable}
+	for _, id := range PartitionIDs() {
+		names = append(names, ConsumerName(id))
+	}
+	return names
+}
+
+// Behind is how many ingest messages curation has not acknowledged yet,
+// over every consumer.
+func Behind(ctx context.Context, js jetstream.JetStream) (uint64, error) {
+	var n uint64
+	for _, name := range Consumers() {
+		cons, err := js.Consumer(ctx, bus.IngestStream, name)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n += info.NumPending + uint64(info.NumAckPending)
+	}
+	return n, nil
+}
+
+func consumerConfig(name string, filter ...string) jetstream.ConsumerConfig {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   "Curation",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxAckPending: 4 * batchSize,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if len(filter) == 1 {
+		cfg.FilterSubject = filter[0]
+	} else {
+		cfg.FilterSubjects = filter
+	}
+	return cfg
+}
+
+// partitionNumber reads "p07".
+func partitionNumber(id string) (int, error) {
+	p, err := strconv.Atoi(strings.TrimPrefix(id, "p"))
+	if err != nil || p < 0 || p >= bus.IngestPartitions {
+		return 0, fmt.Errorf("curation: no partition %q", id)
+	}
+	return p, nil
+}
+
+// handOverWait bounds how long a partition that stops waits for the
+// messages it delivered to be decided before it lets go.
+const handOverWait = 10 * time.Second
+
+// runPartition decides one partition until ctx ends: it warms the spam
+// memory with the partition's recent posts, then delivers its messages to
+// the pipeline. Once ctx ends it waits until what it delivered is decided
+// (or the pipeline stopped), so the next node starts after them.
+func (c *Curator) runPartition(ctx context.Context, id string, in chan<- delivery, pipeline <-chan struct{}) {
+	p, err := partitionNumber(id)
+	if err != nil {
+		c.log.Error(err.Error())
+		return
+	}
+	var cons jetstream.Consumer
+	for attempt := 0; ; attempt++ {
+		cons, err = c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, consumerConfig(ConsumerName(id), bus.PartitionFilter(p)...))
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		c.log.Warn("curation: partition consumer; retrying", "partition", id, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(min(time.Second<<min(attempt, 5), 30*time.Second)):
+		}
+	}
+	c.warm(ctx, id, p, cons)
+	it, err := cons.Messages(jetstream.PullMaxMessages(batchSize))
+	if err != nil {
+		c.log.Warn("curation: partition consumer", "partition", id, "err", err)
+		return
+	}
+	c.runMu.Lock()
+	c.running[id] = true
+	c.runMu.Unlock()
+	defer func() {
+		c.runMu.Lock()
+		delete(c.running, id)
+		c.runMu.Unlock()
+	}()
+	var inflight sync.WaitGroup
+	defer func() {
+		it.Stop()
+		done := make(chan struct{})
+		go func() { inflight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-pipeline:
+		case <-time.After(handOverWait):
+		}
+	}()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+			c.log.Warn("curation: read ingest", "partition", id, "err", err)
+			continue
+		}
+		var pending, seq uint64
+		if meta, err := msg.Metadata(); err == nil {
+			pending, seq = meta.NumPending, meta.Sequence.Stream
+		}
+		inflight.Add(1)
+		select {
+		case in <- delivery{msg: msg, pending: pending, seq: seq, done: inflight.Done}:
+		case <-ctx.Done():
+			inflight.Done()
+			return // redelivered after AckWait
+		}
+	}
+}
+
+// Warming up: at most warmPosts posts, read for at most warmTime.
+const (
+	warmPosts = 100_000
+	warmTime  = 15 * time.Second
+)
+
+// warm replays the partition's posts of the spam windows that were decided
+// before (up to the consumer's acknowledgement floor) through the streams'
+// policies, so their memory of repeated texts and rates is as if this node
+// had decided them. The decisions are not written again.
+func (c *Curator) warm(ctx context.Context, id string, p int, cons jetstream.Consumer) {
+	window := c.streams.spamWindow()
+	info, err := cons.Info(ctx)
+	if err != nil || window == 0 || info.AckFloor.Stream == 0 {
+		return
+	}
+	floor := info.AckFloor.Stream
+	started := time.Now()
+	since := started.Add(-window)
+	start := uint64(1)
+	// The newest warmPosts of this partition lie within about that many
+	// times the partitions of the stream's last messages.
+	if back := uint64(warmPosts * bus.IngestPartitions); floor > back {
+		start = floor - back
+	}
+	ctx, cancel := context.WithTimeout(ctx, warmTime)
+	defer cancel()
+	oc, err := c.conn.JS.OrderedConsumer(ctx, bus.IngestStream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: bus.PartitionFilter(p), DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
+	})
+	if err != nil {
+		c.log.Warn("curation: could not warm the spam memory", "partition", id, "err", err)
+		return
+	}
+	replayed := 0
+	for replayed < warmPosts {
+		msg, err := oc.Next(jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			break // nothing more, or the time is up
+		}
+		meta, err := msg.Metadata()
+		if err != nil || meta.Sequence.Stream > floor {
+			break
+		}
+		if meta.Timestamp.Before(since) {
+			continue
+		}
+		po, err := bus.DecodePost(msg.Data())
+		if err != nil || po.Deleted {
+			continue
+		}
+		fed := c.streams.Fed(po.Source)
+		if len(fed) == 0 {
+			continue
+		}
+		if c.enricher != nil {
+			c.enricher.Enrich(&po)
+		}
+		for _, pol := range fed {
+			pol.Decide(&po, meta.Timestamp)
+		}
+		replayed++
+	}
+	if replayed > 0 {
+		c.log.Info("curation: spam memory warmed with the partition's recent posts", "partition", id,
+			"posts", replayed, "took", time.Since(started).Round(time.Millisecond))
+	}
+}
+
+// route moves posts published without a partition (by an integrator, or an
+// older Chorus during an upgrade) to their partition, then acknowledges
+// them. Every curation node reads the one shared consumer.
+func (c *Curator) route(ctx context.Context) error {
+	var cons jetstream.Consumer
+	var err error
+	for attempt := 0; ; attempt++ {
+		cons, err = c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, consumerConfig(Durable, bus.UnpartitionedSubjects))
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		c.log.Warn("curation: consumer of unpartitioned posts; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(min(time.Second<<min(attempt, 5), 30*time.Second)):
+		}
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(batchSize))
+	if err != nil {
+		return fmt.Errorf("curation: consumer: %w", err)
+	}
+	defer it.Stop()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			c.log.Warn("curation: read unpartitioned posts", "err", err)
+			continue
+		}
+		var p post.Post
+		if !c.decode(msg, &p) {
+			_ = msg.Term()
+			continue
+		}
+		id := msg.Headers().Get(jetstream.MsgIDHeader)
+		if id == "" {
+			id = p.ID
+		}
+		// Its own message id: the post's would be taken for a replay.
+		routed := &nats.Msg{Subject: bus.RouteSubject(&p), Data: msg.Data(), Header: nats.Header{}}
+		routed.Header.Set(jetstream.MsgIDHeader, id+"#routed")
+		if _, err := c.conn.PublishAll(ctx, []*nats.Msg{routed}); err != nil {
+			_ = msg.NakWithDelay(time.Second)
+			continue
+		}
+		_ = msg.Ack()
+	}
+}
+
+// textsSubject carries the near-duplicate fingerprints each curation node
+// shares with the others.
+const textsSubject = "chorus.curation.texts"
+
+// instanceHeader names the curator that shared fingerprints.
+const instanceHeader = "Chorus-Curator"
+
+// sharedTexts are one batch's fingerprints, by stream.
+type sharedTexts map[string][][3]uint64
+
+// shareTexts sends the other nodes the fingerprints of the texts decided
+// since the last call. Best effort: a lost message only lets a
+// near-duplicate from another partition through.
+func (c *Curator) shareTexts(ctx context.Context) {
+	out := sharedTexts{}
+	for _, s := range c.streams.All() {
+		pol, ok := c.streams.Policy(s.ID)
+		if !ok {
+			continue
+		}
+		for _, t := range pol.spam.drain() {
+			out[s.ID] = append(out[s.ID], [3]uint64{t.hash, t.author, uint64(t.at)})
+		}
+	}
+	if len(out) == 0 || ctx.Err() != nil {
+		return
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		return
+	}
+	msg := &nats.Msg{Subject: textsSubject, Data: data, Header: nats.Header{}}
+	msg.Header.Set(instanceHeader, c.instance)
+	_ = c.conn.NC.PublishMsg(msg)
+}
+
+// share remembers the fingerprints other nodes share, until ctx ends.
+func (c *Curator) share(ctx context.Context) error {
+	sub, err := c.conn.NC.Subscribe(textsSubject, func(m *nats.Msg) {
+		if m.Header.Get(instanceHeader) == c.instance {
+			return
+		}
+		var in sharedTexts
+		if json.Unmarshal(m.Data, &in) != nil {
+			return
+		}
+		for stream, texts := range in {
+			pol, ok := c.streams.Policy(stream)
+			if !ok {
+				continue
+			}
+			learned := make([]recentText, 0, len(texts))
+			for _, t := range texts {
+				learned = append(learned, recentText{hash: t[0], author: t[1], at: int64(t[2])})
+			}
+			pol.spam.learn(learned)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("curation: share texts: %w", err)
+	}
+	<-ctx.Done()
+	_ = sub.Unsubscribe()
+	return nil
+}
+
+func newInstance() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
