@@ -5,8 +5,8 @@
 #   docker run -p 8080:8080 -v chorus-data:/data chorus serve --demo
 #
 # Not built by CI (its machines run no Docker daemon); TestDockerfile in
-# deploy/ checks its stages, user and build command, and builds the binary
-# the way its first stage does to check it is static.
+# deploy/ checks its stages, its user, its Go version against go.mod, and
+# that every package builds with cgo off (so the binary is static).
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

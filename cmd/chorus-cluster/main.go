@@ -140,7 +140,7 @@ func runCluster(ctx context.Context, o options, out io.Writer) error {
 		nodes = append(nodes, n)
 	}
 	for _, n := range nodes {
-		if err := n.waitReady(ctx); err != nil {
+		if err := n.waitReady(ctx, time.Minute); err != nil {
 			return err
 		}
 	}
@@ -241,9 +241,9 @@ func startNode(o nodeOptions, out io.Writer) (*node, error) {
 	return n, nil
 }
 
-// waitReady waits for the node's /readyz.
-func (n *node) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(60 * time.Second)
+// waitReady waits for the node's /readyz, for at most within.
+func (n *node) waitReady(ctx context.Context, within time.Duration) error {
+	deadline := time.Now().Add(within)
 	for {
 		select {
 		case <-n.done:
@@ -259,7 +259,7 @@ func (n *node) waitReady(ctx context.Context) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after 60s; see %s", n.name, n.logPath)
+			return fmt.Errorf("%s not ready after %s; see %s", n.name, within, n.logPath)
 		}
 	}
 }
