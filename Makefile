@@ -13,7 +13,7 @@ DURATION ?= 20s
 SCREENS  ?= 5000
 HISTORY  ?= 1000000
 
-.PHONY: run build test bench clean cluster
+.PHONY: run build test test-cluster bench clean cluster
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/chorus
@@ -29,6 +29,10 @@ cluster: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -timeout 12m ./...
+
+# The cluster scenarios alone (they are part of make test too).
+test-cluster:
+	$(GO) test -race -timeout 10m -v -run 'TestCluster|TestReplicasWarning' ./cmd/chorus-cluster
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -266,7 +266,7 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 	}
 	streams[1].AllowMsgSchedules = true
 	for _, cfg := range streams {
-		err := c.withReplicas(opts.Replicas, "stream "+cfg.Name, func(r int) error {
+		err := c.withReplicas(ctx, opts.Replicas, "stream "+cfg.Name, func(r int) error {
 			cfg.Replicas = r
 			_, err := js.CreateOrUpdateStream(ctx, cfg)
 			if err != nil && cfg.AllowMsgSchedules && !tooFewServers(err) {
@@ -298,7 +298,7 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 	}
 	for _, b := range buckets {
 		b.cfg.Storage = jetstream.FileStorage
-		err := c.withReplicas(opts.Replicas, "bucket "+b.cfg.Bucket, func(r int) error {
+		err := c.withReplicas(ctx, opts.Replicas, "bucket "+b.cfg.Bucket, func(r int) error {
 			b.cfg.Replicas = r
 			kv, err := js.CreateOrUpdateKeyValue(ctx, b.cfg)
 			*b.kv = kv

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -22,7 +23,22 @@ const (
 	errCodeNoPeers          jetstream.ErrorCode = 10005 // no suitable peers for placement
 	errCodeInsufficient     jetstream.ErrorCode = 10023 // insufficient resources
 	errCodeReplicasNotInNon jetstream.ErrorCode = 10074 // replicas > 1 not supported in non-clustered mode
+	errCodeNoLeader         jetstream.ErrorCode = 10008 // JetStream system temporarily unavailable
 )
+
+// setupPatience bounds how long a start waits for a slow cluster to make
+// its streams and buckets.
+const setupPatience = time.Minute
+
+// slowAnswer reports whether err is a timeout, or a cluster that has no
+// JetStream leader yet: worth asking again.
+func slowAnswer(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeNoLeader {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
+}
 
 // tooFewServers reports whether err says the cluster cannot place that many
 // copies of a stream.
@@ -41,9 +57,17 @@ func tooFewServers(err error) bool {
 // withReplicas calls create with want copies and, while the cluster cannot
 // place that many, with one fewer, warning about it: Chorus runs with less
 // redundancy rather than not at all, and the next start asks for want again.
-func (c *Conn) withReplicas(want int, what string, create func(replicas int) error) error {
+func (c *Conn) withReplicas(ctx context.Context, want int, what string, create func(replicas int) error) error {
+	// A cluster that just started (or is busy) may answer late: asked
+	// again, for up to setupPatience, before the start fails.
+	deadline := time.Now().Add(setupPatience)
 	for r := want; ; r-- {
 		err := create(r)
+		for err != nil && ctx.Err() == nil && slowAnswer(err) && time.Now().Before(deadline) {
+			c.log.Warn("NATS answered late while making a stream or bucket; asking again", "what", what, "err", err)
+			time.Sleep(time.Second)
+			err = create(r)
+		}
 		if err == nil {
 			if r < want {
 				c.log.Warn("the NATS cluster cannot hold nats.replicas copies: made with fewer; add JetStream servers, the next start asks for nats.replicas again",

@@ -131,6 +131,8 @@ func runCluster(ctx context.Context, o options, out io.Writer) error {
 	defer func() {
 		stopNodes(nodes, out)
 	}()
+	// The first node makes the streams and buckets; the others start once
+	// it is ready.
 	for i := range 3 {
 		n, err := startNode(nodeOptions{binary: o.binary, dir: o.dir, name: fmt.Sprintf("node-%d", i+1), port: o.port + i,
 			roles: o.roles[i], config: cfgPath, demo: o.config == "", natsURL: nc.URL()}, out)
@@ -138,10 +140,12 @@ func runCluster(ctx context.Context, o options, out io.Writer) error {
 			return err
 		}
 		nodes = append(nodes, n)
-	}
-	for _, n := range nodes {
-		if err := n.waitReady(ctx, time.Minute); err != nil {
-			return err
+		if i == 0 || i == 2 {
+			for _, n := range nodes {
+				if err := n.waitReady(ctx, 2*time.Minute); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	fmt.Fprintf(out, "\nThree Chorus nodes are ready:\n")
