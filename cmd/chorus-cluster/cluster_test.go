@@ -63,16 +63,17 @@ func TestMain(m *testing.M) {
 const (
 	testToken  = "cluster-admin-token-0123456789"
 	testSecret = "cluster-webhook-secret-0123456789"
-	// leaseTTL is short so that takeovers are quick (production uses 15s),
-	// but long enough for renewals on a busy test machine.
-	leaseTTL = 5 * time.Second
+	// leaseTTL is shorter than production's 15s so that takeovers are
+	// quick, but long enough for renewals on a busy test machine (the NATS
+	// servers run in this process, under the race detector).
+	leaseTTL = 10 * time.Second
 )
 
 // clusterConfig is every node's config; the feed URL is filled in.
 const clusterConfig = `
 admin_token: ` + testToken + `
 log_level: info
-nats: {replicas: 3, lease_ttl: 5s}
+nats: {replicas: 3, lease_ttl: 10s}
 limits:
   webhook: {per_second: 1000, burst: 1000}
 sources:
@@ -178,11 +179,11 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// waitFor retries cond until it holds, failing after a minute (the machine
-// running the tests may be slow; nothing here takes that long).
+// waitFor retries cond until it holds, failing after two minutes (the
+// machine running the tests may be slow; nothing here takes that long).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
