@@ -83,6 +83,7 @@ func TestConsole(t *testing.T) {
 	t.Run("HostilePosts", func(t *testing.T) { testHostilePosts(t, app) })
 	t.Run("ViewerCannotAct", func(t *testing.T) { testViewerCannotAct(t, app) })
 	t.Run("BigQueue", func(t *testing.T) { testBigQueue(t, app) })
+	t.Run("OwnerPages", func(t *testing.T) { testOwnerPages(t, app) })
 	t.Run("Looks", func(t *testing.T) { testLooks(t, app) })
 }
 
@@ -640,5 +641,63 @@ func testBigQueue(t *testing.T, app *testApp) {
 			t.Errorf("an image comes from %q, not through Chorus's media proxy", src)
 		}
 	}
+	w.Check(t)
+}
+
+// submit submits the form sel as its submit button would.
+func submit(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	if !bt.Eval[bool](t, ctx, fmt.Sprintf(`(() => { const f = document.querySelector(%q); f.requestSubmit(); return true; })()`, sel)) {
+		t.Fatalf("submit %s", sel)
+	}
+}
+
+// testOwnerPages: an owner adds a user and creates and revokes an API key
+// from the console. A refused name is said on the page; the key's secret is
+// shown once, works, is never shown again, and stops working when revoked.
+func testOwnerPages(t *testing.T, app *testApp) {
+	ctx := bt.Tab(t)
+	w := bt.Watch(t, ctx)
+	signIn(t, ctx, app, "olivia", "/console/users")
+	bt.WaitJS(t, ctx, "the users", `document.querySelectorAll('.view-users tbody tr[data-name]').length >= 5`)
+	form := `.view-users > form`
+	setValue(t, ctx, form+` .field[data-key="name"] input`, "Not A Name!")
+	setValue(t, ctx, form+` .field[data-key="password"] input`, testPassword)
+	submit(t, ctx, form)
+	bt.WaitJS(t, ctx, "the refused name said", `Array.from(document.querySelectorAll('.view-users > form .field-error:not([hidden]), .view-users > form .error:not([hidden])')).some((e) => /name/i.test(e.textContent))`)
+	setValue(t, ctx, form+` .field[data-key="name"] input`, "tess")
+	setValue(t, ctx, form+` .field[data-key="role"] select`, "viewer")
+	submit(t, ctx, form)
+	bt.WaitJS(t, ctx, "tess in the list", `(document.querySelector('.view-users tr[data-name="tess"] td') || {}).textContent === 'viewer'`)
+	if body := mustBody(t, app, "/api/v1/users"); !strings.Contains(body, `"tess"`) {
+		t.Errorf("the users API does not list tess: %s", body)
+	}
+
+	bt.Navigate(t, ctx, app.base+"/console/keys")
+	bt.WaitJS(t, ctx, "the keys page", `!!document.querySelector('.view-keys > form')`)
+	setValue(t, ctx, `.view-keys > form .field[data-key="name"] input`, "scoreboard")
+	setValue(t, ctx, `.view-keys > form .field[data-key="role"] select`, "moderator")
+	submit(t, ctx, `.view-keys > form`)
+	bt.WaitJS(t, ctx, "the secret shown", `(document.querySelector('.view-keys .secret:not([hidden]) code') || {}).textContent?.length > 20`)
+	secret := bt.Eval[string](t, ctx, `document.querySelector('.view-keys .secret code').textContent`)
+	asKey := func() int {
+		req := mustReq(http.MethodGet, app.base+"/api/v1/streams/two/queue?limit=1")
+		req.Header.Set("Authorization", "Bearer "+secret)
+		code, _ := do(t, req)
+		return code
+	}
+	if code := asKey(); code != http.StatusOK {
+		t.Fatalf("the new key answered %d, want 200", code)
+	}
+	bt.Navigate(t, ctx, app.base+"/console/keys")
+	bt.WaitJS(t, ctx, "the key listed", `!!document.querySelector('.view-keys tr[data-name="scoreboard"]')`)
+	if bt.Eval[bool](t, ctx, fmt.Sprintf(`document.body.textContent.includes(%q)`, secret)) {
+		t.Error("the key's secret is shown again after a reload")
+	}
+	bt.Eval[bool](t, ctx, `(document.querySelector('.view-keys tr[data-name="scoreboard"] button').click(), true)`)
+	bt.WaitJS(t, ctx, "the revoke confirmation", `document.getElementById('confirm').open`)
+	bt.Do(t, ctx, chromedp.Click(chromedp.CSS("#confirm-ok")))
+	bt.WaitJS(t, ctx, "the key gone from the list", `!document.querySelector('.view-keys tr[data-name="scoreboard"]')`)
+	waitFor(t, "the revoked key refused", func() bool { return asKey() == http.StatusUnauthorized })
 	w.Check(t)
 }
