@@ -40,6 +40,16 @@ type fakeChorus struct {
 	wsStatus   int            // when set, websocket upgrades are refused with it
 	auto       bool
 	httpHits   int
+	// profile is the "profile" of GET .../profiles/{name}; nil answers 404.
+	profile map[string]any
+	// allowed are the origins that get CORS headers and may open websockets
+	// (besides the server's own).
+	allowed []string
+	// older are posts older than the snapshot's, newest first, for
+	// GET .../posts?before=.
+	older []map[string]any
+	// requests counts requests by path, to see what a page asked for.
+	requests map[string]int
 }
 
 // fakeConn is one websocket the wall opened.
@@ -55,8 +65,10 @@ func newFakeChorus(t *testing.T) *fakeChorus {
 	f := &fakeChorus{
 		conns: make(chan *fakeConn, 64),
 		info:  map[string]any{"id": "wall", "title": "Test wall", "moderation": "auto", "display_limit": 60},
-		snap:  snapshot(0, false),
-		auto:  true,
+		snap:     snapshot(0, false),
+		auto:     true,
+		profile:  map[string]any{},
+		requests: map[string]int{},
 	}
 	mux := http.NewServeMux()
 	pages := static.FS()
@@ -83,6 +95,31 @@ func newFakeChorus(t *testing.T) *fakeChorus {
 		files.ServeHTTP(w, r)
 	})
 	mux.Handle("GET /demo/media/", demo.MediaHandler())
+	mux.HandleFunc("GET /embed.js", func(w http.ResponseWriter, r *http.Request) {
+		data, err := fs.ReadFile(pages, "embed.js")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", static.ContentType("embed.js"))
+		w.Write(data)
+	})
+	mux.HandleFunc("GET /embed/{id}", page("embed.html"))
+	mux.HandleFunc("GET /api/v1/streams/wall/profiles/{name}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		prof := f.profile
+		f.mu.Unlock()
+		if prof == nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such profile"})
+			return
+		}
+		computed := map[string]any{"font_family": "", "logo_src": ""}
+		if logo, _ := prof["logo"].(string); logo != "" {
+			computed["logo_src"] = logo
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"stream": "wall", "name": r.PathValue("name"), "stored": len(prof) > 0,
+			"revision": 1, "profile": prof, "computed": computed})
+	})
 	mux.HandleFunc("GET /api/v1/streams/wall", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		info := f.info
@@ -96,8 +133,25 @@ func newFakeChorus(t *testing.T) *fakeChorus {
 	mux.HandleFunc("GET /api/v1/streams/wall/posts", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.httpHits++
-		status, snap, retry := f.snapStatus, f.snap, f.retryAfter
+		status, snap, retry, older := f.snapStatus, f.snap, f.retryAfter, f.older
 		f.mu.Unlock()
+		if before := r.URL.Query().Get("before"); before != "" {
+			all := append(append([]map[string]any{}, snap["posts"].([]map[string]any)...), older...)
+			var page []map[string]any
+			found := false
+			for _, p := range all {
+				if found && len(page) < 20 {
+					page = append(page, p)
+				}
+				found = found || p["id"] == before
+			}
+			if page == nil {
+				page = []map[string]any{}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"type": "page", "seq": snap["seq"], "posts": page,
+				"more": len(page) == 20 && page[len(page)-1]["id"] != all[len(all)-1]["id"]})
+			return
+		}
 		if status == http.StatusServiceUnavailable {
 			if retry != "" {
 				w.Header().Set("Retry-After", retry)
@@ -110,7 +164,10 @@ func newFakeChorus(t *testing.T) *fakeChorus {
 		}
 		writeJSON(w, status, snap)
 	})
-	upgrader := websocket.Upgrader{}
+	upgrader := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool {
+		origin := r.Header.Get("Origin")
+		return origin == "" || origin == "http://"+r.Host || f.allows(origin)
+	}}
 	mux.HandleFunc("GET /ws/streams/wall", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		refuse, auto, snap := f.wsStatus, f.auto, f.snap
@@ -143,7 +200,16 @@ func newFakeChorus(t *testing.T) *fakeChorus {
 		<-c.done
 		ws.Close()
 	})
-	f.srv = httptest.NewServer(mux)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.requests[r.URL.Path]++
+		f.mu.Unlock()
+		if origin := r.Header.Get("Origin"); origin != "" && f.allows(origin) && strings.HasPrefix(r.URL.Path, "/api/") {
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Set("Vary", "Origin")
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -152,6 +218,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// allows reports whether origin is one of the allowed origins.
+func (f *fakeChorus) allows(origin string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, a := range f.allowed {
+		if a == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// hits returns how often path was asked for.
+func (f *fakeChorus) hits(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests[path]
 }
 
 // set changes what the server answers, under its lock.

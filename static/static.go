@@ -6,6 +6,8 @@
 // APIs.
 package static
 
+//go:generate go run ./bundle/embedgen web/assets web/embed.js
+
 import (
 	"embed"
 	"io/fs"

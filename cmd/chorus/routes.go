@@ -68,6 +68,8 @@ func (a *App) routes() *echo.Echo {
 	}
 	get("/", pages.file("index.html"))
 	get("/wall/:id", pages.file("wall.html"))
+	get("/embed/:id", pages.file("embed.html"), a.access.Framable)
+	get("/embed.js", pages.widget())
 	get("/assets/*", pages.assets())
 	get("/media/:sig/:url", a.media.Serve)
 	if a.hasSourceType("demo") {
@@ -320,6 +322,22 @@ func (p *pageHandlers) file(name string) echo.HandlerFunc {
 		p.revalidate(h, name)
 		http.ServeContent(c.Response(), c.Request(), name, time.Time{}, bytes.NewReader(data))
 		return nil
+	}
+}
+
+// widget serves embed.js, the script brands load from their own pages: any
+// site may load it (it does nothing without a stream that allows the site).
+func (p *pageHandlers) widget() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		data, err := fs.ReadFile(p.files, "embed.js")
+		if err != nil {
+			return err
+		}
+		h := c.Response().Header()
+		h.Set("Cache-Control", "public, max-age=300")
+		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		h.Set("Access-Control-Allow-Origin", "*")
+		return c.Blob(http.StatusOK, static.ContentType("embed.js"), data)
 	}
 }
 

@@ -11,6 +11,7 @@ package browsertest
 
 import (
 	"context"
+	_ "embed"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,6 +128,14 @@ func CloseShared() {
 		shared.stop()
 		shared.browser, shared.stop = nil, nil
 	}
+}
+
+// Run runs a test binary's tests and then stops the Chromium that Tab
+// shares: func TestMain(m *testing.M) { os.Exit(browsertest.Run(m)) }.
+func Run(m *testing.M) int {
+	code := m.Run()
+	CloseShared()
+	return code
 }
 
 // Watcher records what no page of ours may ever cause: dialogs, uncaught
@@ -298,4 +307,54 @@ func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	}
 	t.Logf("screenshot: %s", path)
 	return path
+}
+
+//go:embed axe/axe.min.js
+var axeSource string
+
+// AxeVersion is the vendored axe-core's version (see axe/README.md).
+const AxeVersion = "4.14.1"
+
+// Axe runs axe-core's WCAG 2.0, 2.1 and 2.2 A and AA rules (and best
+// practices) on the page, inside open shadow roots too, limited to the
+// elements matching include (a CSS selector; "" for the whole page), and
+// returns each violation as "rule (impact): help: targets". The script is
+// evaluated through the DevTools protocol, so the page's CSP does not apply
+// to it and the page never loads it.
+func Axe(t *testing.T, ctx context.Context, include string) []string {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axeSource+";true")); err != nil {
+		t.Fatalf("load axe-core: %v", err)
+	}
+	ctxArg := "document"
+	if include != "" {
+		ctxArg = "{ include: [[" + jsString(include) + "]] }"
+	}
+	expr := `(async () => {
+	  const r = await axe.run(` + ctxArg + `, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] });
+	  return r.violations.map((v) => v.id + ' (' + v.impact + '): ' + v.help + ': ' + v.nodes.slice(0, 5).map((n) => JSON.stringify(n.target) + ' ' + (n.failureSummary || '').replace(/\s+/g, ' ')).join(' | '));
+	})()`
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe: %v", err)
+	}
+	return v
+}
+
+func jsString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }

@@ -156,6 +156,23 @@ export class PostList {
     return this._posts.has(p.id) || repinned;
   }
 
+  /**
+   * append puts older posts (a page loaded with "load more", newest first)
+   * after the ones held, raising the limit to make room for them (up to
+   * max). Posts already held are skipped. It returns how many it added.
+   */
+  append(posts) {
+    let added = 0;
+    for (const p of Array.isArray(posts) ? posts : []) {
+      if (!isPost(p) || this._posts.has(p.id) || this._order.length >= this.max) continue;
+      this._posts.set(p.id, this._entry(p));
+      this._order.push(p.id);
+      added++;
+    }
+    if (added) this._limit = Math.min(this.max, Math.max(this._limit, this._order.length));
+    return added;
+  }
+
   /** update replaces a held post where it is; a post not held is ignored. */
   update(p, pins) {
     const repinned = this.setPins(pins);

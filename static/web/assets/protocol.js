@@ -106,6 +106,8 @@ export class StreamClient {
    * @param {string|URL} [options.base]  the Chorus server; default: this page's
    * @param {number} [options.limit]  posts asked of the HTTP snapshot; default:
    *   the stream's display_limit
+   * @param {string} [options.token]  a viewer token for a private stream: added
+   *   as ?token= to the websocket and every API URL
    * @param {boolean} [options.watchPage]  reconnect on online/visible (default true)
    * @param {string} [options.socketPath]  another websocket that speaks these
    *   messages (the console's feed, "/ws/console"): it is opened instead of
@@ -125,6 +127,7 @@ export class StreamClient {
     this._limit = this._fixedLimit ?? DEFAULT_LIMIT;
     this._watchPage = options.watchPage !== false;
     this._socketPath = typeof options.socketPath === "string" ? options.socketPath : null;
+    this._token = typeof options.token === "string" && options.token ? options.token : "";
 
     this._listeners = new Map();
     this._running = false;
@@ -240,7 +243,27 @@ export class StreamClient {
   // ---- websocket ------------------------------------------------------------
 
   _url(path) {
-    return new URL(path, this._base);
+    const u = new URL(path, this._base);
+    if (this._token) u.searchParams.set("token", this._token);
+    return u;
+  }
+
+  /**
+   * url returns an absolute URL on the Chorus server for path (with the
+   * viewer token, if any), for pages that load more from the same API.
+   * @param {string} path
+   */
+  url(path) {
+    return this._url(path).href;
+  }
+
+  /**
+   * get fetches path from the Chorus server as JSON data: no cookies, no
+   * cache, the viewer token added. It returns the Response.
+   * @param {string} path
+   */
+  get(path) {
+    return this._get(path);
   }
 
   _wsURL() {
