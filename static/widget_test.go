@@ -24,6 +24,13 @@ body { font-size: 40px !important; }
 .spacer { display: block !important; height: 3000px !important; padding: 0 !important; margin: 0 !important; }
 `
 
+// plainCSS is an ordinary brand page around the widget.
+const plainCSS = `body { margin: 0; padding: 24px; font-family: system-ui, sans-serif; background: #f4f4f6; color: #111; }
+body.dark { background: #101014; color: #eee; }
+h1 { margin: 0 0 16px; font-size: 28px; }
+p { margin: 16px 0 0; }
+`
+
 // brandSite is a brand's own site on another origin than Chorus: a page
 // with the widget snippet, a hostile stylesheet, and a CSP that allows
 // Chorus and nothing else, so any request elsewhere is a CSP violation the
@@ -41,6 +48,10 @@ func newBrandSite(t *testing.T, chorus string) *brandSite {
 			w.Header().Set("Content-Type", "text/css")
 			fmt.Fprint(w, hostileCSS)
 			return
+		case "/plain.css":
+			w.Header().Set("Content-Type", "text/css")
+			fmt.Fprint(w, plainCSS)
+			return
 		case "/favicon.ico":
 			http.NotFound(w, r)
 			return
@@ -57,7 +68,7 @@ func newBrandSite(t *testing.T, chorus string) *brandSite {
 		}
 		css := `<link rel="stylesheet" href="/brand.css">`
 		if q.Get("plain") != "" {
-			css = ""
+			css = `<link rel="stylesheet" href="/plain.css">`
 		}
 		fmt.Fprintf(w, `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -48,6 +48,9 @@ const ANNOUNCE_EVERY_MS = 30_000;
 const TIME_REFRESH_MS = 30_000;
 const PAGE_SIZE = 20;
 const IN_VIEW_MARGIN = "300px 0px";
+const SCALE_FROM_PX = 2400; // wider widgets scale up ...
+const SCALE_BASE_PX = 1600; // ... as if this wide ...
+const MAX_SCALE = 2.5; // ... at most this much
 
 const isOn = (v) => v !== null && !/^(0|off|false|no)$/i.test(v.trim());
 
@@ -207,6 +210,18 @@ export function defineChorusWall(options) {
       this._shadow.append(widget);
       this._ui = { widget, head, logo, headline, mark, body, empty, moreRow, more, slate, live };
       more.addEventListener("click", () => this._loadMore());
+      // On a very wide box (a 4K screen at one device pixel per CSS pixel)
+      // everything scales up, so cards read as they do on a desktop.
+      if (typeof ResizeObserver === "function") {
+        new ResizeObserver(() => this._scale()).observe(this);
+      }
+    }
+
+    _scale() {
+      const w = this.clientWidth;
+      const z = w > SCALE_FROM_PX ? Math.min(MAX_SCALE, w / SCALE_BASE_PX) : 1;
+      const v = z === 1 ? "" : z.toFixed(3);
+      if (this._ui.widget.style.zoom !== v) this._ui.widget.style.zoom = v;
     }
 
     // _reserve sets the widget's height before anything loads: the height
