@@ -44,6 +44,15 @@ func TestFSHoldsEveryPageAndAsset(t *testing.T) {
 		"assets/audit.js",
 		"assets/sources.js",
 		"assets/people.js",
+		"assets/pace.js",
+		"assets/profile.js",
+		"assets/layouts.js",
+		"assets/widget.js",
+		"assets/widget.css",
+		"assets/embed-page.js",
+		"assets/embed.css",
+		"embed.html",
+		"embed.js",
 	} {
 		data, err := fs.ReadFile(files, name)
 		if err != nil {
@@ -143,6 +152,20 @@ func scripts(t *testing.T) []string {
 		t.Fatalf("no scripts found: %v", err)
 	}
 	return names
+}
+
+// TestBundleUsesNoHTMLSinks: the widget bundle (built from the modules)
+// keeps to the same rules.
+func TestBundleUsesNoHTMLSinks(t *testing.T) {
+	data, err := fs.ReadFile(FS(), "embed.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "DOMParser", "srcdoc", "eval(", "new Function"} {
+		if strings.Contains(string(data), sink) {
+			t.Errorf("embed.js uses %s", sink)
+		}
+	}
 }
 
 // TestScriptsUseNoHTMLSinks keeps post content out of the HTML parser: every

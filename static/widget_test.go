@@ -29,6 +29,11 @@ const plainCSS = `body { margin: 0; padding: 24px; font-family: system-ui, sans-
 body.dark { background: #101014; color: #eee; }
 h1 { margin: 0 0 16px; font-size: 28px; }
 p { margin: 16px 0 0; }
+/* The room each layout takes, held before embed.js arrives (the README's rule). */
+chorus-wall { display: block; min-height: 40rem; }
+chorus-wall[layout="carousel"] { min-height: 27rem; }
+chorus-wall[layout="ticker"] { min-height: 4.75rem; }
+chorus-wall[layout="spotlight"] { min-height: 30rem; }
 `
 
 // brandSite is a brand's own site on another origin than Chorus: a page

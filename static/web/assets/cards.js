@@ -147,6 +147,9 @@ function handleText(handle) {
  *   tab with rel="noopener noreferrer")
  * @property {number} [maxText]  code points of text shown (default 1500)
  * @property {number} [maxMedia]  images shown per post (1 to 4)
+ * @property {"any"|"site"} [images]  "site" loads images only from base's
+ *   origin (a widget on a brand's page: every picture through Chorus's media
+ *   proxy, never from another host); "any" (the default) any safe URL
  * @property {string} [locale]  for times; default: the browser's
  * @property {(card: HTMLElement) => void} [onResize]  called when a card
  *   changed shape after it was built (an image failed and was dropped)
@@ -170,6 +173,20 @@ export function createRenderer(options = {}) {
   const maxMedia = Math.max(1, Math.min(MAX_MEDIA, Number(options.maxMedia) || MAX_MEDIA));
   const { rtf, dtf, nf } = options.locale ? formatters(options.locale) : defaultFormatters;
   const onResize = typeof options.onResize === "function" ? options.onResize : () => {};
+  const siteOnly = options.images === "site";
+  const siteOrigin = siteOnly ? new URL(String(base), doc.baseURI).origin : "";
+
+  // imageURL is a safe URL for an image, or null; with images: "site", only
+  // one on the Chorus site.
+  function imageURL(value) {
+    const u = safeURL(value, base);
+    if (!u || !siteOnly) return u;
+    try {
+      return new URL(u).origin === siteOrigin ? u : null;
+    } catch {
+      return null;
+    }
+  }
 
   function make(tag, className, text) {
     const el = doc.createElement(tag);
@@ -201,11 +218,11 @@ export function createRenderer(options = {}) {
 
   function buildAvatar(author, fallbackKey) {
     const box = make("div", "avatar");
-    box.style.backgroundColor = `hsl(${hue(str(author.id) || str(author.handle) || fallbackKey)} 45% 38%)`;
+    box.style.backgroundColor = `hsl(${hue(str(author.id) || str(author.handle) || fallbackKey)} 45% 32%)`; // white initials at 4.5:1 or more
     const ini = make("span", "initials", initials(str(author.name), str(author.handle)));
     ini.setAttribute("aria-hidden", "true");
     box.append(ini);
-    const src = safeURL(author.avatar_url, base);
+    const src = imageURL(author.avatar_url);
     if (src) {
       const img = image(src, "");
       img.addEventListener("error", () => img.remove(), { once: true });
@@ -241,10 +258,10 @@ export function createRenderer(options = {}) {
       const kind = str(m.kind) || "image";
       const src =
         kind === "video"
-          ? safeURL(m.preview_url, base)
+          ? imageURL(m.preview_url)
           : multi
-            ? safeURL(m.preview_url, base) || safeURL(m.url, base)
-            : safeURL(m.url, base) || safeURL(m.preview_url, base);
+            ? imageURL(m.preview_url) || imageURL(m.url)
+            : imageURL(m.url) || imageURL(m.preview_url);
       if (src) items.push({ m, kind, src });
     }
     if (items.length === 0) return null;

@@ -27,13 +27,11 @@
 // ctx: { document, pace() (ms), replay() (bool), reduced() (bool),
 //        hold(reason, on) (the pacer's), label (the feed's accessible name) }
 
-import { Masonry } from "./masonry.js";
+import { Masonry, afterGlides } from "./masonry.js";
 
 export const FEED_LAYOUTS = Object.freeze(["masonry", "grid", "list"]);
 
-const MOVE_MS = 600;
 const FADE_MS = 450;
-const EASE = "cubic-bezier(0.2, 0.7, 0.2, 1)";
 
 function make(doc, tag, className, text) {
   const el = doc.createElement(tag);
@@ -101,42 +99,42 @@ export function createLayout(kind, ctx) {
     case "spotlight":
       return new SpotlightLayout(ctx);
     case "grid":
+      return new GridLayout(ctx);
     case "list":
-      return new FlowLayout(ctx, kind);
+      return new MasonryLayout(ctx, "list");
     default:
-      return new MasonryLayout(ctx);
+      return new MasonryLayout(ctx, "masonry");
   }
 }
 
 // ---- masonry -----------------------------------------------------------------
 
+// Masonry (and list: one column of it) positions cards with transforms, so
+// a new post at the top moves the others without a layout shift.
 class MasonryLayout {
-  constructor(ctx) {
-    this.kind = "masonry";
+  constructor(ctx, kind) {
+    this.kind = kind;
     this.ctx = ctx;
     const doc = ctx.document;
-    this.el = make(doc, "div", "layout layout-masonry");
+    this.el = make(doc, "div", `layout layout-${kind}`);
     this.feed = make(doc, "div", "posts");
     this.feed.setAttribute("role", "feed");
     this.feed.setAttribute("aria-label", ctx.label);
     this.el.append(this.feed);
     this._cols = 1;
-    this.masonry = new Masonry(this.feed, {
-      columns: () => this._cols,
-      feed: () => this._cols < 2,
-      fit: "grow",
-    });
+    this.masonry = new Masonry(this.feed, { columns: () => this._cols, fit: "grow" });
     this._resize = new ResizeObserver(() => this._fit());
     this._resize.observe(this.el);
     watchHolds(this.el, ctx.hold);
   }
 
-  // _fit picks the column count from the width: columns of at least 17rem.
+  // _fit picks the column count from the width: columns of at least 17rem
+  // (one for a list).
   _fit() {
     const w = this.el.clientWidth;
     if (!w) return;
     const rem = Number.parseFloat(getComputedStyle(this.ctx.document.documentElement).fontSize) || 16;
-    const n = Math.max(1, Math.min(6, Math.floor((w + rem) / (17 * rem + rem))));
+    const n = this.kind === "list" ? 1 : Math.max(1, Math.min(6, Math.floor((w + rem) / (17 * rem + rem))));
     if (n !== this._cols) {
       this._cols = n;
     }
@@ -165,57 +163,143 @@ class MasonryLayout {
   }
 }
 
-// ---- grid and list -----------------------------------------------------------
+// ---- grid --------------------------------------------------------------------
 
-class FlowLayout {
-  constructor(ctx, kind) {
-    this.kind = kind;
+// parseTime reads a CSS time ("0.9s", "900ms") in milliseconds.
+function parseTime(value, fallback) {
+  const m = /^\s*(-?[\d.]+)(ms|s)\s*$/.exec(value || "");
+  if (!m) return fallback;
+  const n = Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+// GridLayout: equal cells in rows of one height, newest first. Cards are
+// positioned with transforms (no layout shift): a card that stays in its
+// row glides along it; a new card, or one that moves to another row, waits
+// invisible while the others glide, then fades in where it belongs, so no
+// card ever crosses another.
+class GridLayout {
+  constructor(ctx) {
+    this.kind = "grid";
     this.ctx = ctx;
     const doc = ctx.document;
-    this.el = make(doc, "div", `layout layout-${kind}`);
-    this.feed = make(doc, "div", "posts");
+    this.el = make(doc, "div", "layout layout-grid");
+    this.feed = make(doc, "div", "posts chorus-masonry");
     this.feed.setAttribute("role", "feed");
     this.feed.setAttribute("aria-label", ctx.label);
     this.el.append(this.feed);
+    this._rows = new Map(); // card -> the row it was placed in
+    this._waiting = []; // cards that fade in when the glides end
+    this._wave = 0;
+    this._fadeTimer = 0;
+    this._movingUntil = 0;
+    this._frame = 0;
+    this._width = 0;
+    this._resize = new ResizeObserver(() => this._queue());
+    this._resize.observe(this.el);
     watchHolds(this.el, ctx.hold);
   }
 
-  // show reorders the cards; a card that stays in its row glides to its new
-  // place, others (new ones, ones that wrap to another row) fade in where
-  // they land, so no card crosses another.
+  _queue() {
+    if (!this._frame) this._frame = requestAnimationFrame(() => {
+      this._frame = 0;
+      this._place();
+    });
+  }
+
   show(els) {
-    const before = new Map();
-    for (const el of this.feed.children) before.set(el, el.getBoundingClientRect());
     order(this.feed, els);
     numberCards(els);
-    if (this.ctx.reduced()) return;
+    for (const el of els) this._resize.observe(el);
+    this._place();
+  }
+
+  _place() {
+    const box = this.feed;
+    const w = box.clientWidth;
+    if (!w) return;
+    const cs = getComputedStyle(box);
+    const gap = Number.parseFloat(cs.rowGap) || 0;
+    const rem = Number.parseFloat(getComputedStyle(this.ctx.document.documentElement).fontSize) || 16;
+    const cols = Math.max(1, Math.floor((w + gap) / (17 * rem + gap)));
+    const colW = (w - gap * (cols - 1)) / cols;
+    const els = Array.from(box.children).filter((el) => el.classList.contains("card"));
+    const instant = Math.abs(w - this._width) > 0.5;
+    this._width = w;
     for (const el of els) {
-      const a = before.get(el);
-      const b = el.getBoundingClientRect();
-      if (!a) {
-        el.animate([{ opacity: 0 }, { opacity: 1 }], { duration: FADE_MS, easing: "ease-out", delay: before.size ? MOVE_MS / 2 : 0, fill: "backwards" });
-        continue;
-      }
-      const dx = a.left - b.left;
-      const dy = a.top - b.top;
-      if (Math.abs(dx) < 0.5 && Math.abs(dy) < 0.5) continue;
-      if (Math.abs(a.top - b.top) < 1 || this.kind === "list") {
-        el.animate([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: "none" }], { duration: MOVE_MS, easing: EASE });
-      } else {
-        el.animate([{ opacity: 0 }, { opacity: 1 }], { duration: FADE_MS, easing: "ease-out", delay: MOVE_MS / 2, fill: "backwards" });
-      }
+      const width = `${Math.floor(colW)}px`;
+      if (el.style.width !== width) el.style.width = width;
+      el.style.minHeight = "";
+    }
+    const heights = els.map((el) => el.offsetHeight);
+    const move = parseTime(cs.getPropertyValue("--chorus-move"), 900);
+    const fade = parseTime(cs.getPropertyValue("--chorus-fade"), 600);
+    let y = 0;
+    const waiting = [];
+    let moved = false;
+    if (instant) box.classList.add("instant");
+    for (let start = 0; start < els.length; start += cols) {
+      const row = els.slice(start, start + cols);
+      const rowH = Math.max(...heights.slice(start, start + cols));
+      row.forEach((el, c) => {
+        el.style.minHeight = `${rowH}px`; // cells of a row are one height
+        const tf = `translate(${Math.round(c * (colW + gap))}px, ${Math.round(y)}px)`;
+        const r = start / cols;
+        const before = this._rows.get(el);
+        if (!instant && (before === undefined || before !== r || el.classList.contains("entering"))) {
+          el.classList.add("entering");
+          waiting.push(el);
+        } else if (el.style.transform && el.style.transform !== tf) {
+          moved = true;
+        }
+        el.style.transform = tf;
+        this._rows.set(el, r);
+      });
+      y += rowH + gap;
+    }
+    for (const el of this._rows.keys()) if (!el.isConnected) this._rows.delete(el);
+    const height = `${Math.max(0, Math.ceil(y - gap))}px`;
+    if (box.style.height !== height) box.style.height = height;
+    void box.offsetHeight;
+    if (instant) box.classList.remove("instant");
+    // Entering cards fade in once every glide (this one's, or one still
+    // running from before) has really ended.
+    const now = performance.now();
+    this._movingUntil = Math.max(this._movingUntil, now + (moved ? move : 0) + (waiting.length ? fade : 0));
+    if (waiting.length) {
+      for (const el of waiting) if (!this._waiting.includes(el)) this._waiting.push(el);
+      const wave = ++this._wave;
+      const reveal = () => {
+        if (wave !== this._wave) return;
+        clearTimeout(this._fadeTimer);
+        this._fadeTimer = 0;
+        for (const el of this._waiting) el.classList.remove("entering");
+        this._waiting = [];
+      };
+      clearTimeout(this._fadeTimer);
+      this._fadeTimer = setTimeout(reveal, move + 1000);
+      afterGlides(box).then(reveal);
     }
   }
 
   replace(oldEl, newEl) {
+    newEl.style.transform = oldEl.style.transform;
+    newEl.style.width = oldEl.style.width;
+    const row = this._rows.get(oldEl);
+    if (row !== undefined) this._rows.set(newEl, row);
     oldEl.replaceWith(newEl);
+    this._resize.unobserve(oldEl);
+    this._queue();
   }
 
   settled() {
-    return !this.feed.getAnimations({ subtree: true }).length;
+    return !this._fadeTimer && !this._frame && performance.now() >= this._movingUntil;
   }
 
   destroy() {
+    cancelAnimationFrame(this._frame);
+    clearTimeout(this._fadeTimer);
+    this._resize.disconnect();
     this.el.remove();
   }
 }
@@ -319,12 +403,19 @@ class CarouselLayout {
     const anchor = t.scrollLeft > 0 ? Array.from(t.children).find((el) => el.offsetLeft + el.offsetWidth > t.scrollLeft) : null;
     const before = anchor ? anchor.offsetLeft : 0;
     const known = new Set(Array.from(t.children));
-    order(t, els);
-    numberCards(els);
-    if (anchor && anchor.isConnected) t.scrollLeft += anchor.offsetLeft - before;
-    if (!this.ctx.reduced()) {
-      for (const el of els) if (!known.has(el) && known.size) el.animate([{ opacity: 0 }, { opacity: 1 }], { duration: FADE_MS, easing: "ease-out" });
+    if (!known.size) {
+      order(t, els);
+    } else {
+      // Cards that left go; new ones come next, right after the last card
+      // in view, so nothing in view moves.
+      const want = new Set(els);
+      for (const el of Array.from(t.children)) if (!want.has(el)) el.remove();
+      const edge = t.scrollLeft + t.clientWidth;
+      const after = Array.from(t.children).find((el) => el.offsetLeft >= edge - 1);
+      for (const el of els) if (!known.has(el)) t.insertBefore(el, after || null);
     }
+    numberCards(Array.from(t.children));
+    if (anchor && anchor.isConnected) t.scrollLeft += anchor.offsetLeft - before;
   }
 
   replace(oldEl, newEl) {

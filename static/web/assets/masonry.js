@@ -68,6 +68,16 @@ function keepOrdered(list, index) {
   return keep;
 }
 
+/**
+ * afterGlides resolves when every transform transition under container that
+ * runs now has finished (or was cancelled).
+ * @param {HTMLElement} container
+ */
+export function afterGlides(container) {
+  const running = container.getAnimations({ subtree: true }).filter((a) => a.transitionProperty === "transform");
+  return Promise.all(running.map((a) => a.finished.catch(() => {}))).then(() => {});
+}
+
 export class Masonry {
   /**
    * @param {HTMLElement} container  holds the cards; position: relative

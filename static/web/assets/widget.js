@@ -284,6 +284,7 @@ export function defineChorusWall(options) {
       loadProfile(client, (this.getAttribute("profile") || "default").trim()).then((doc) => {
         if (this._session !== session) return;
         this._applyProfile(session, doc);
+        this._syncState(session);
         this._listen(session);
         session.pacer.start();
         client.start();
@@ -304,6 +305,8 @@ export function defineChorusWall(options) {
       clearTimeout(s.timer);
       clearTimeout(s.announceTimer);
       clearInterval(s.clock);
+      s.moreObserver?.disconnect();
+      this._ui.widget.classList.remove("has-more");
       s.layout?.destroy();
       for (const { el } of s.cards.values()) el.remove();
       this._ui.empty.hidden = true;
@@ -362,6 +365,7 @@ export function defineChorusWall(options) {
         document: this.ownerDocument,
         base: origin + "/",
         links: "new-tab",
+        images: "site",
         fields: { ...p.fields },
         onResize: () => this._schedule(s),
       });
@@ -374,8 +378,18 @@ export function defineChorusWall(options) {
         label: "Posts",
       });
       ui.widget.dataset.layout = layout;
+      ui.widget.classList.toggle("has-more", s.loadMore);
       this._reserve();
       ui.body.prepend(s.layout.el);
+      if (s.loadMore && s.layout.feed) {
+        // "Load more" follows the bottom of the cards by a transform, so
+        // the feed growing moves nothing in the page's layout.
+        s.moreObserver = new ResizeObserver(() => {
+          const f = s.layout.feed;
+          ui.moreRow.style.transform = `translateY(${Math.round(f.offsetTop + f.offsetHeight)}px)`;
+        });
+        s.moreObserver.observe(s.layout.feed);
+      }
     }
 
     _listen(s) {
@@ -458,11 +472,13 @@ export function defineChorusWall(options) {
       if (!paused) this._schedule(s);
     }
 
+    // _release shows a post the pacer let through, at once: the pacer's
+    // cadence is the screen's.
     _release(s, post) {
       if (!s.list.add(post)) return;
       s.fresh++;
       this._announce(s);
-      this._schedule(s);
+      this._render(s);
     }
 
     // _replay brings the oldest post shown (not pinned) back to the top.
