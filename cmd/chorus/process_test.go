@@ -19,15 +19,14 @@ import (
 )
 
 // TestMain lets a test start this binary as a real chorus process: with
-// CHORUS_TEST_AS_CHORUS=1 it runs main instead of the tests.
+// CHORUS_TEST_AS_CHORUS=1 it runs main instead of the tests. Browser tests
+// share one Chromium (browsertest.Run).
 func TestMain(m *testing.M) {
 	if os.Getenv("CHORUS_TEST_AS_CHORUS") == "1" {
 		main()
 		return
 	}
-	code := m.Run()
-	bt.CloseShared()
-	os.Exit(code)
+	os.Exit(bt.Run(m))
 }
 
 // process is a chorus command running as its own OS process.
