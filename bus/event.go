@@ -42,6 +42,23 @@ const (
 	// EventOrderPins sets the order in which a stream's pinned posts are
 	// shown; Pins lists post ids, first shown first.
 	EventOrderPins EventKind = "order_pins"
+	// On-air events drive broadcast overlays: air puts PostID on air,
+	// air_next the next post of the on-air queue, air_clear takes it off.
+	// With Advance set, the next post goes on air by itself every Advance
+	// (a repeating schedule on the events stream, see AirMsgs).
+	EventAir      EventKind = "air"
+	EventAirNext  EventKind = "air_next"
+	EventAirClear EventKind = "air_clear"
+)
+
+// ActorSchedule is the actor of the air_next events an auto-advance
+// schedule writes.
+const ActorSchedule = "schedule"
+
+// MinAdvance and MaxAdvance bound an on-air auto-advance interval.
+const (
+	MinAdvance = 2 * time.Second
+	MaxAdvance = time.Hour
 )
 
 // MaxPins is how many pinned posts a curated stream's screens keep: one
@@ -89,6 +106,9 @@ type Event struct {
 	Author string `json:"author,omitempty"`
 	// Pins is the pin order of an order_pins event.
 	Pins []string `json:"pins,omitempty"`
+	// Advance is the auto-advance interval of air and air_next events (0:
+	// none; an air_next written by the schedule keeps the running one).
+	Advance time.Duration `json:"advance,omitempty"`
 	// Actor is "curation" for automatic decisions, else who acted.
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`
@@ -183,4 +203,57 @@ func (c *Conn) ReleaseMsg(e Event, key string, at time.Time) (*nats.Msg, error) 
 	m.Header.Set(jetstream.ScheduleTargetHeader, EventSubject(e.Stream, string(EventRelease)))
 	m.Header.Set(jetstream.MsgIDHeader, "schedule."+key)
 	return m, nil
+}
+
+// Headers that purge a schedule (nats.go names no constants for them).
+const (
+	scheduleNextHeader = "Nats-Schedule-Next"
+	schedulerHeader    = "Nats-Scheduler"
+)
+
+// airScheduleSubject holds a stream's on-air auto-advance schedule (one per
+// stream: a new one replaces it).
+func airScheduleSubject(stream string) string { return eventsPrefix + stream + ".schedule.air" }
+
+// AirMsgs returns the messages that write e, an air, air_next or air_clear
+// event, publishing them in order (PublishAll). With e.Advance set it adds
+// a repeating schedule that writes an air_next event every e.Advance,
+// replacing any running one; without, e carries the headers that purge a
+// running schedule, so a producer's air, next or clear stops auto-advance.
+// Every node's display sees the same events in the same order, so every
+// overlay shows the same post, and a restart keeps the schedule.
+func (c *Conn) AirMsgs(e Event) ([]*nats.Msg, error) {
+	switch e.Kind {
+	case EventAir, EventAirNext, EventAirClear:
+	default:
+		return nil, fmt.Errorf("bus: %s is not an on-air event", e.Kind)
+	}
+	if e.Advance != 0 && (e.Kind == EventAirClear || e.Advance < MinAdvance || e.Advance > MaxAdvance) {
+		return nil, fmt.Errorf("bus: advance %s must be from %s to %s (and none with clear)", e.Advance, MinAdvance, MaxAdvance)
+	}
+	if e.Advance != 0 && !c.Schedules {
+		return nil, errors.New("bus: auto-advance needs a NATS server that schedules messages (2.12+)")
+	}
+	m, err := e.Msg("")
+	if err != nil {
+		return nil, err
+	}
+	if !c.Schedules {
+		return []*nats.Msg{m}, nil
+	}
+	subject := airScheduleSubject(e.Stream)
+	if e.Advance == 0 {
+		m.Header.Set(scheduleNextHeader, "purge")
+		m.Header.Set(schedulerHeader, subject)
+		return []*nats.Msg{m}, nil
+	}
+	next := Event{Kind: EventAirNext, Stream: e.Stream, Actor: ActorSchedule, Reason: "auto-advance"}
+	data, err := json.Marshal(next)
+	if err != nil {
+		return nil, fmt.Errorf("bus: encode auto-advance: %w", err)
+	}
+	s := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
+	s.Header.Set(jetstream.ScheduleHeader, "@every "+e.Advance.String())
+	s.Header.Set(jetstream.ScheduleTargetHeader, EventSubject(e.Stream, string(EventAirNext)))
+	return []*nats.Msg{m, s}, nil
 }

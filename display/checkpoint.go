@@ -34,6 +34,17 @@ type checkpoint struct {
 	Hidden  []string          `json:"hidden,omitempty"`
 	Gone    map[string]uint64 `json:"gone,omitempty"`
 	Paused  bool              `json:"paused,omitempty"`
+	// Air is the on-air state (added in the same version: absent in older
+	// checkpoints, which had none).
+	Air *airCheckpoint `json:"air,omitempty"`
+}
+
+// airCheckpoint is the on-air state of a checkpoint.
+type airCheckpoint struct {
+	ID      string        `json:"id,omitempty"`
+	At      time.Time     `json:"at,omitzero"`
+	Advance time.Duration `json:"advance,omitempty"`
+	Aired   []string      `json:"aired,omitempty"`
 }
 
 const checkpointVersion = 1
@@ -53,6 +64,9 @@ func (s *state) checkpoint(stream string, now time.Time) *checkpoint {
 	}
 	for _, id := range slices.Sorted(maps.Keys(s.pending)) {
 		c.Pending = append(c.Pending, s.pending[id])
+	}
+	if s.air.id != "" || s.air.advance != 0 || len(s.air.aired) > 0 {
+		c.Air = &airCheckpoint{ID: s.air.id, At: s.air.at, Advance: s.air.advance, Aired: slices.Clone(s.air.aired)}
 	}
 	return c
 }
@@ -94,6 +108,12 @@ func (c *checkpoint) restore() *state {
 		st.hidden[a] = true
 	}
 	maps.Copy(st.gone, c.Gone)
+	if c.Air != nil {
+		st.air = air{id: c.Air.ID, at: c.Air.At, advance: c.Air.Advance, aired: slices.Clone(c.Air.Aired)}
+		if len(st.air.aired) > maxAired {
+			st.air.aired = st.air.aired[len(st.air.aired)-maxAired:]
+		}
+	}
 	return st
 }
 

@@ -81,7 +81,9 @@ const RetryAfter = "2"
 
 // Posts answers GET /api/v1/streams/:id/posts?limit=N with the snapshot,
 // at most config.MaxDisplayLimit posts, or 503 with Retry-After while the
-// state is loading.
+// state is loading. With ?before=ID it answers a page of the posts after ID
+// in screen order (pinned ones left out): {"type":"page","seq","posts",
+// "more"}; 404 when ID is not among the posts the state holds.
 func (h *Handlers) Posts(c echo.Context) error {
 	stream, err := h.stream(c)
 	if err != nil {
@@ -98,6 +100,25 @@ func (h *Handlers) Posts(c echo.Context) error {
 		limit = min(n, config.MaxDisplayLimit)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if before, paged := c.QueryParams()["before"]; paged {
+		// A page of older posts, for a widget's "load more".
+		id := ""
+		if len(before) > 0 {
+			id = before[0]
+		}
+		if id == "" || len(id) > 512 {
+			return echo.NewHTTPError(http.StatusBadRequest, "before must be the id of a post the stream shows (the oldest one a page has)")
+		}
+		page, found, ok := h.Hub.PostsBefore(stream.ID, id, limit)
+		if !ok {
+			c.Response().Header().Set("Retry-After", RetryAfter)
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "the display is loading its state; retry in "+RetryAfter+" s")
+		}
+		if !found {
+			return echo.NewHTTPError(http.StatusNotFound, "post "+id+" is not among the stream's recent posts; start again from the newest")
+		}
+		return c.JSON(http.StatusOK, page)
+	}
 	snap, ok := h.Hub.Posts(stream.ID, limit)
 	if !ok {
 		c.Response().Header().Set("Retry-After", RetryAfter)

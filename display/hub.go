@@ -430,6 +430,60 @@ func (h *Hub) Posts(stream string, limit int) (Snapshot, bool) {
 	return st.snapshotOf(limit), true
 }
 
+// PostsBefore returns a page of the stream's posts older than before (a
+// post id screens show; "" for the newest), at most limit, in the order
+// screens show them, pinned posts left out. ok is false while the state is
+// loading, found false when the state holds no post before.
+func (h *Hub) PostsBefore(stream, before string, limit int) (page Page, found, ok bool) {
+	if !h.IsReady() {
+		return Page{}, false, false
+	}
+	st := h.state(stream)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	posts, more, found := st.older(before, limit)
+	return Page{Type: TypePage, Seq: st.seq, Posts: posts, More: more}, found, true
+}
+
+// Shown reports whether a post is on the stream's screens now (approved,
+// held by the state, its author not hidden); known is false while the
+// state is loading.
+func (h *Hub) Shown(stream, postID string) (shown, known bool) {
+	if !h.IsReady() {
+		return false, false
+	}
+	st := h.state(stream)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	i := st.find(postID)
+	return i >= 0 && st.shown(st.posts[i]), true
+}
+
+// OnAir returns what the stream's broadcast overlays show once this node
+// has applied seq, or when ctx ends (then as it stands): the post on air,
+// or nil.
+func (h *Hub) OnAir(ctx context.Context, stream string, seq uint64) *OnAir {
+	for {
+		h.mu.Lock()
+		applied, wait := h.applied, h.advanced
+		h.mu.Unlock()
+		if applied >= seq {
+			break
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	st := h.state(stream)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.onAir()
+}
+
 // Close disconnects every client with "going away" and waits for their
 // goroutines, or until ctx ends.
 func (h *Hub) Close(ctx context.Context) error {

@@ -11,6 +11,8 @@
 package display
 
 import (
+	"time"
+
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -31,7 +33,21 @@ const (
 	TypeControl  = "control"
 	// TypePins carries only a new pin order.
 	TypePins = "pins"
+	// TypeAir says what broadcast overlays show: OnAir, or nothing (off air).
+	TypeAir = "air"
+	// TypePage is the answer to GET .../posts?before=: older posts.
+	TypePage = "page"
 )
+
+// OnAir is the post broadcast overlays show, the same on every node.
+type OnAir struct {
+	Post *Item `json:"post"`
+	// At is when it went on air.
+	At time.Time `json:"at"`
+	// AdvanceMS, when set, is the auto-advance interval: the next post goes
+	// on air by itself this many milliseconds after At.
+	AdvanceMS int64 `json:"advance_ms,omitempty"`
+}
 
 // Message is one server-to-client message. seq is the events stream's
 // sequence, the same on every node.
@@ -44,6 +60,8 @@ type Message struct {
 	// Pins is set (possibly empty) when the message changes which posts
 	// are pinned or their order: the pinned ids, first shown first.
 	Pins []string `json:"pins,omitzero"`
+	// OnAir is an air message's post on air; absent when it goes off air.
+	OnAir *OnAir `json:"on_air,omitempty"`
 }
 
 // Snapshot is the whole state of a stream: the pinned posts in pin order,
@@ -54,4 +72,16 @@ type Snapshot struct {
 	Posts  []*Item  `json:"posts"`
 	Pins   []string `json:"pins"`
 	Paused bool     `json:"paused"`
+	// OnAir is the post broadcast overlays show, absent when none.
+	OnAir *OnAir `json:"on_air,omitempty"`
+}
+
+// Page is a page of older posts (GET .../posts?before=ID): the posts after
+// ID in the order screens show them, pinned ones left out (screens have
+// them). More says whether older ones follow.
+type Page struct {
+	Type  string  `json:"type"`
+	Seq   uint64  `json:"seq"`
+	Posts []*Item `json:"posts"`
+	More  bool    `json:"more"`
 }

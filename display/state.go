@@ -54,6 +54,8 @@ type state struct {
 	dirty bool
 	// evictedPins counts pins dropped by maxPins.
 	evictedPins int
+	// air is what broadcast overlays show.
+	air air
 
 	// snap is the last encoded snapshot, of snapLimit posts.
 	snap      *encoded
@@ -110,6 +112,7 @@ func (s *state) apply(e bus.Event) *Message {
 		}
 		gone := s.posts[i]
 		s.removeAt(i)
+		s.dropOnAir(e.PostID)
 		pinsChanged := s.dropPin(e.PostID)
 		if s.hidden[gone.AuthorKey()] {
 			return nil
@@ -130,6 +133,9 @@ func (s *state) apply(e bus.Event) *Message {
 		}
 		if hide {
 			s.hidden[e.Author] = true
+			if i := s.find(s.air.id); i >= 0 && s.posts[i].AuthorKey() == e.Author {
+				s.dropOnAir(s.air.id)
+			}
 		} else {
 			delete(s.hidden, e.Author)
 		}
@@ -152,6 +158,7 @@ func (s *state) apply(e bus.Event) *Message {
 				return false
 			}
 			s.dropPin(it.ID)
+			s.dropOnAir(it.ID)
 			s.forget(it.ID, e.Seq)
 			delete(s.held, it.ID)
 			return true
@@ -160,6 +167,8 @@ func (s *state) apply(e bus.Event) *Message {
 	case bus.EventPause, bus.EventResume:
 		s.paused = e.Kind == bus.EventPause
 		return &Message{Type: TypeControl, Seq: e.Seq, Action: string(e.Kind)}
+	case bus.EventAir, bus.EventAirNext, bus.EventAirClear:
+		return s.applyAir(e)
 	}
 	return nil
 }
@@ -470,7 +479,7 @@ func (s *state) snapshotOf(limit int) Snapshot {
 			pins = append(pins, it.ID)
 		}
 	}
-	return Snapshot{Type: TypeSnapshot, Seq: s.seq, Posts: posts, Pins: pins, Paused: s.paused}
+	return Snapshot{Type: TypeSnapshot, Seq: s.seq, Posts: posts, Pins: pins, Paused: s.paused, OnAir: s.onAir()}
 }
 
 // snapshot returns the encoded snapshot of at most limit posts, cached

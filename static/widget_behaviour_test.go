@@ -79,13 +79,18 @@ func TestWidgetPacing(t *testing.T) {
 			if queued > 12 {
 				t.Errorf("%d posts wait in the queue; it keeps at most the widget's 12", queued)
 			}
+			// One a second. The observer notes an insertion when the task
+			// that made it ends, which a loaded machine can delay, so one
+			// gap may look short; but two insertions never share half an
+			// interval, and three never share one.
 			inserts := bt.Eval[[][]any](t, ctx, `window.__inserts`)
+			at := func(i int) float64 { return inserts[i][0].(float64) }
 			for i := 1; i < len(inserts); i++ {
-				// One a second: a gap under 900 ms would be a second post
-				// in the interval (the 10% allow for a busy page's timers).
-				gap := inserts[i][0].(float64) - inserts[i-1][0].(float64)
-				if gap < 900 {
+				if gap := at(i) - at(i-1); gap < 500 {
 					t.Errorf("%s came %.0f ms after %s; the pace is one post a second", inserts[i][1], gap, inserts[i-1][1])
+				}
+				if i >= 2 && at(i)-at(i-2) < 1000 {
+					t.Errorf("%s, %s and %s came within %.0f ms; the pace is one post a second", inserts[i-2][1], inserts[i-1][1], inserts[i][1], at(i)-at(i-2))
 				}
 			}
 			if overlaps := bt.Eval[[]string](t, ctx, `window.__overlaps`); len(overlaps) > 0 {
