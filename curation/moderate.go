@@ -48,6 +48,9 @@ type Moderator struct {
 	// whether that is known (the display has caught up), so pausing a
 	// paused stream answers changed:false.
 	Paused func(stream string) (paused, known bool)
+	// Broadcast, when set, checks that a post is on screen before it goes
+	// on air, and says what the overlays show after an on-air action.
+	Broadcast Broadcast
 }
 
 // NewModerator returns a moderator writing to conn.

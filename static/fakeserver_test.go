@@ -63,8 +63,8 @@ type fakeConn struct {
 func newFakeChorus(t *testing.T) *fakeChorus {
 	t.Helper()
 	f := &fakeChorus{
-		conns: make(chan *fakeConn, 64),
-		info:  map[string]any{"id": "wall", "title": "Test wall", "moderation": "auto", "display_limit": 60},
+		conns:    make(chan *fakeConn, 64),
+		info:     map[string]any{"id": "wall", "title": "Test wall", "moderation": "auto", "display_limit": 60},
 		snap:     snapshot(0, false),
 		auto:     true,
 		profile:  map[string]any{},

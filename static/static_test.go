@@ -53,6 +53,9 @@ func TestFSHoldsEveryPageAndAsset(t *testing.T) {
 		"assets/embed.css",
 		"embed.html",
 		"embed.js",
+		"overlay.html",
+		"assets/overlay.js",
+		"assets/overlay.css",
 	} {
 		data, err := fs.ReadFile(files, name)
 		if err != nil {

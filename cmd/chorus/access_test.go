@@ -67,6 +67,10 @@ var policy = map[string]need{
 	"PUT /api/v1/streams/:id/pins":                     modStream,
 	"POST /api/v1/streams/:id/pause":                   modStream,
 	"POST /api/v1/streams/:id/resume":                  modStream,
+	"GET /api/v1/streams/:id/air":                      readStream,
+	"POST /api/v1/streams/:id/air":                     modStream,
+	"POST /api/v1/streams/:id/air/next":                modStream,
+	"POST /api/v1/streams/:id/air/clear":               modStream,
 	"GET /api/v1/streams/:id/settings":                 readStream,
 	"PUT /api/v1/streams/:id/settings":                 createIt,
 	"PATCH /api/v1/streams/:id/settings":               createIt,
@@ -91,7 +95,7 @@ var policy = map[string]need{
 
 // public routes need no credential.
 var public = []string{
-	"GET /", "GET /wall/:id", "GET /assets/*", "GET /media/:sig/:url", "GET /demo/media/*",
+	"GET /", "GET /wall/:id", "GET /embed/:id", "GET /embed.js", "GET /overlay/:id", "GET /assets/*", "GET /media/:sig/:url", "GET /demo/media/*",
 	"GET /healthz", "GET /readyz", "GET /ws/streams/:id",
 	"GET /api/v1/streams", "GET /api/v1/streams/:id", "GET /api/v1/streams/:id/posts",
 	"GET /api/v1/streams/:id/cards.html", "GET /feeds/:file", "GET /api/v1/streams/:id/profiles/:name",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -199,6 +200,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if a.has(config.RoleAPI) {
 		a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
 		a.moderator.Paused = a.paused
+		a.moderator.Broadcast = broadcastView{a.hub}
 	}
 	a.runner = connectors.NewRunner(a.sources, a.conn, a.log, a.reg)
 	a.runner.Leases, a.runner.Remake = a.cluster, a.remake
@@ -430,4 +432,17 @@ func (c cursors) Get(ctx context.Context, key string) ([]byte, error) {
 
 func (c cursors) Put(ctx context.Context, key string, value []byte) error {
 	return c.app.conn.PutCursor(ctx, key, value)
+}
+
+// broadcastView answers the moderator's on-air questions from the display.
+type broadcastView struct{ hub *display.Hub }
+
+func (b broadcastView) Shown(stream, postID string) (bool, bool) { return b.hub.Shown(stream, postID) }
+
+func (b broadcastView) OnAir(ctx context.Context, stream string, seq uint64) json.RawMessage {
+	data, err := json.Marshal(b.hub.OnAir(ctx, stream, seq))
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return data
 }

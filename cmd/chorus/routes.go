@@ -70,6 +70,7 @@ func (a *App) routes() *echo.Echo {
 	get("/wall/:id", pages.file("wall.html"))
 	get("/embed/:id", pages.file("embed.html"), a.access.Framable)
 	get("/embed.js", pages.widget())
+	get("/overlay/:id", pages.file("overlay.html"))
 	get("/assets/*", pages.assets())
 	get("/media/:sig/:url", a.media.Serve)
 	if a.hasSourceType("demo") {
@@ -146,6 +147,10 @@ func (a *App) routes() *echo.Echo {
 	admin(http.MethodPut, "/streams/:id/pins", moderator, mod.OrderPins)
 	admin(http.MethodPost, "/streams/:id/pause", moderator, mod.Control("pause"))
 	admin(http.MethodPost, "/streams/:id/resume", moderator, mod.Control("resume"))
+	admin(http.MethodGet, "/streams/:id/air", viewer, mod.OnAirNow)
+	admin(http.MethodPost, "/streams/:id/air", moderator, mod.AirAction("air"))
+	admin(http.MethodPost, "/streams/:id/air/next", moderator, mod.AirAction("next"))
+	admin(http.MethodPost, "/streams/:id/air/clear", moderator, mod.AirAction("clear"))
 	admin(http.MethodGet, "/streams/:id/settings", viewer, mod.GetSettings)
 	admin(http.MethodPut, "/streams/:id/settings", creator, mod.PutSettings)
 	admin(http.MethodPatch, "/streams/:id/settings", creator, mod.PutSettings)

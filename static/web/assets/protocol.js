@@ -32,7 +32,7 @@
 //
 // Use:
 //   const client = new StreamClient("summit", { base: "https://chorus.example" });
-//   client.on("snapshot", ({ seq, posts, pins, paused, via }) => ...);
+//   client.on("snapshot", ({ seq, posts, pins, paused, onAir, via }) => ...);
 //   client.on("add", ({ seq, post, pins }) => ...); // also "update"; pins only when the message has them
 //   client.on("remove", ({ seq, id, pins }) => ...);
 //   client.on("pins", ({ seq, pins }) => ...);    // only the pin order changed
@@ -415,6 +415,9 @@ export class StreamClient {
         if (typeof msg.action === "string") this._emit("control", { seq, action: msg.action });
         else console.warn("chorus: ignoring a control without an action");
         break;
+      case "air":
+        this._emit("air", { seq, onAir: isObject(msg.on_air) ? msg.on_air : null });
+        break;
       default:
       // a type this client does not know: "message" listeners may
     }
@@ -444,7 +447,8 @@ export class StreamClient {
     this._staleOffers = 0;
     if (msg.posts.length > 0) this._delivered = true;
     const pins = isPins(msg.pins) ? msg.pins : msg.pins === null ? null : undefined;
-    this._emit("snapshot", { seq, posts: msg.posts, pins, paused: msg.paused === true, via });
+    const onAir = isObject(msg.on_air) ? msg.on_air : null;
+    this._emit("snapshot", { seq, posts: msg.posts, pins, paused: msg.paused === true, onAir, via });
     this._emit("message", msg);
     if (seq !== null) this._seq = seq;
     return true;
