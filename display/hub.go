@@ -255,7 +255,12 @@ func (h *Hub) Apply(b bus.Batch) {
 		st := h.state(e.Stream)
 		limit := h.limit(e.Stream)
 		// A live event is kept for resuming by this node's clock, whatever
-		// the stored time says.
+		// the stored time says. An event without a time of its own (an
+		// auto-advance schedule's) takes the stored one first, as a
+		// replayed one does: the same on every node.
+		if e.At.IsZero() {
+			e.At = e.Stored
+		}
 		e.Stored = time.Time{}
 		st.mu.Lock()
 		h.applyEvent(st, e, limit, time.Now())

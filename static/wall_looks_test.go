@@ -235,3 +235,47 @@ func TestWallBranding(t *testing.T) {
 	checkLooks(t, ctx, "header-off", len(posts))
 	w.Check(t)
 }
+
+// TestWallAppliesAProfile: ?profile= (or a stored default) gives the wall a
+// brand's look: colours, header text, no Chorus mark, card fields, how many
+// posts, and posts in the profile's language first.
+func TestWallAppliesAProfile(t *testing.T) {
+	ctx := bt.New(t)
+	f := newFakeChorus(t)
+	posts := demoPosts(t, 20)
+	for i, p := range posts {
+		p["lang"] = "en"
+		if i == 14 || i == 17 { // two older posts, beyond the 8 newest
+			p["lang"] = "ja"
+		}
+	}
+	f.set(func(f *fakeChorus) {
+		f.snap = snapshot(1, false, posts...)
+		f.profile = map[string]any{
+			"theme": "light", "colors": map[string]any{"accent": "#e11d48", "card": "rgb(255, 251, 235)", "background": "url(x)"},
+			"header": "Live from the summit", "show_mark": false, "posts": 8, "language": "ja",
+			"fields": map[string]any{"avatar": false, "handle": true, "network": false, "time": true, "media": true, "counts": false},
+		}
+	})
+	w := bt.Watch(t, ctx)
+	bt.Emulate(t, ctx, bt.Desktop)
+	openWall(t, ctx, f, "?profile=lobby")
+	bt.WaitJS(t, ctx, "posts", `window.chorusWall.posts().length === 8`)
+	bt.WaitJS(t, ctx, "the wall at rest", settledJS)
+	checks := map[string]string{
+		"the header text":           `document.getElementById('wall-title').textContent === 'Live from the summit'`,
+		"no Chorus mark":            `document.documentElement.dataset.mark === 'off'`,
+		"light theme":               `document.documentElement.dataset.theme === 'light'`,
+		"the card colour":           `getComputedStyle(document.querySelector('#posts > .card')).backgroundColor === 'rgb(255, 251, 235)'`,
+		"no CSS from a bad colour":  `document.documentElement.style.getPropertyValue('--chorus-bg') === ''`,
+		"no avatars, no badges":     `!document.querySelector('#posts .avatar, #posts .network')`,
+		"Japanese posts come first": `(() => { const ids = window.chorusWall.posts(); const langs = ids.map((id) => document.querySelector('[data-id="' + id + '"] .text').getAttribute('lang')); return langs.length === 8 && langs[0] === 'ja' && langs[1] === 'ja' && langs.slice(2).every((l) => l === 'en'); })()`,
+	}
+	for what, cond := range checks {
+		if !bt.Eval[bool](t, ctx, cond) {
+			t.Errorf("%s: false: %s", what, cond)
+		}
+	}
+	bt.Screenshot(t, ctx, "profile")
+	w.Check(t)
+}

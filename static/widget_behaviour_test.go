@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
 	bt "github.com/chorus-wall/chorus/static/browsertest"
 )
 
@@ -259,5 +262,72 @@ func TestWidgetDoesNotShiftThePage(t *testing.T) {
 		}
 		c.close(1000, "next layout")
 	}
+	w.Check(t)
+}
+
+// TestWidgetProfileAndLoadMore: the stream's profile sets the layout, the
+// look and the fields; the visitor's browser language (navigator.languages,
+// never sent anywhere) puts posts in that language first; "load more" shows
+// the older posts the widget holds, then asks Chorus for older ones with
+// ?before=, until there are no more.
+func TestWidgetProfileAndLoadMore(t *testing.T) {
+	ctx := bt.New(t)
+	f := newFakeChorus(t)
+	b := newBrandSite(t, f.srv.URL)
+	posts := variedPosts("p", 30)
+	for i, p := range posts {
+		p["lang"] = "en"
+		if i == 20 || i == 25 {
+			p["lang"] = "pt-BR"
+		}
+	}
+	older := variedPosts("q", 25) // older than every post of the snapshot
+	f.set(func(f *fakeChorus) {
+		f.snap = snapshot(4, false, posts...)
+		f.older = older
+		f.allowed = []string{b.srv.URL}
+		f.profile = map[string]any{
+			"layout": "list", "theme": "dark", "colors": map[string]any{"accent": "#f97316"}, "header": "Summit live",
+			"show_mark": false, "posts": 10, "prefer_visitor_language": true,
+			"fields": map[string]any{"avatar": false, "handle": false, "network": true, "time": true, "media": true, "counts": false},
+		}
+	})
+	w := bt.Watch(t, ctx)
+	bt.Emulate(t, ctx, bt.Desktop)
+	// A visitor whose browser prefers Portuguese.
+	if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: "Mozilla/5.0 Chorus test", AcceptLanguage: "pt-BR,pt;q=0.9"}); err != nil {
+		t.Fatal(err)
+	}
+	openBrand(t, ctx, b, `profile="lobby"`, "&plain=1")
+	bt.WaitJS(t, ctx, "posts", widgetJS(`w.chorus.posts().length === 10`))
+	bt.WaitJS(t, ctx, "at rest", widgetSettledJS)
+	checks := map[string]string{
+		"the profile's layout":    widgetJS(`w.chorus.layout() === 'list'`),
+		"the profile's theme":     widgetJS(`w.getAttribute('theme') === 'dark'`),
+		"the profile's accent":    widgetJS(`getComputedStyle(root.querySelector('.widget')).getPropertyValue('--chorus-accent').trim() === '#f97316'`),
+		"the header, no mark":     widgetJS(`root.querySelector('.headline').textContent === 'Summit live' && root.querySelector('.mark').hidden`),
+		"no avatars, no handles":  widgetJS(`!root.querySelector('.avatar, .handle')`),
+		"Portuguese posts first":  widgetJS(`w.chorus.posts()[0] === 'p10' && w.chorus.posts()[1] === 'p5'`),
+		"the page's own language": `navigator.languages[0] === 'pt-BR'`,
+	}
+	for what, cond := range checks {
+		if !bt.Eval[bool](t, ctx, cond) {
+			t.Errorf("%s: false: %s (posts %v)", what, cond, bt.Eval[[]string](t, ctx, widgetJS(`w.chorus.posts()`)))
+		}
+	}
+	more := widgetJS(`(root.querySelector('.more').click(), true)`)
+	// First the twenty posts it holds beyond the ten shown...
+	bt.Eval[bool](t, ctx, more)
+	bt.WaitJS(t, ctx, "the held posts", widgetJS(`w.chorus.posts().length === 30`))
+	if n := f.hits("/api/v1/streams/wall/posts"); n != 0 {
+		t.Errorf("the widget asked Chorus for %d pages while it held posts to show", n)
+	}
+	// ... then older ones from Chorus, a page of 20, then the last 5.
+	bt.Eval[bool](t, ctx, more)
+	bt.WaitJS(t, ctx, "a page of older posts", widgetJS(`w.chorus.posts().length === 50 && w.chorus.posts().includes('q25')`))
+	bt.Eval[bool](t, ctx, more)
+	bt.WaitJS(t, ctx, "the last older posts", widgetJS(`w.chorus.posts().length === 55 && w.chorus.posts().includes('q1')`))
+	bt.WaitJS(t, ctx, "no more to load", widgetJS(`root.querySelector('.more-row').hidden`))
+	bt.Screenshot(t, ctx, "profile-list")
 	w.Check(t)
 }

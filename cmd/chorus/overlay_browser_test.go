@@ -7,6 +7,8 @@ import (
 	"image/png"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -109,8 +111,20 @@ func TestOverlayOnAir(t *testing.T) {
 		t.Fatalf("air answered %v", out)
 	}
 	both("on air", "webhook:a1")
-	bt.Screenshot(t, first, "lower-third")
-	bt.Screenshot(t, second, "full-frame")
+	lower := bt.Screenshot(t, first, "lower-third")
+	full := bt.Screenshot(t, second, "full-frame")
+	if dir := os.Getenv("CHORUS_DOCS_SCREENSHOTS"); dir != "" {
+		// The README's pictures (on a transparent frame).
+		for from, to := range map[string]string{lower: "overlay-lower-third.png", full: "overlay-full-frame.png"} {
+			data, err := os.ReadFile(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	// Transparent around the card: a corner pixel has alpha 0.
 	for i, ctx := range []context.Context{first, second} {

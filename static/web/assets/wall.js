@@ -19,7 +19,9 @@
 //     next frame (at most 250 ms later).
 //
 // URL options: ?theme=light|dark|auto, ?columns=1..8, ?mark=off (no Chorus mark
-// or name anywhere), ?header=off (no header at all).
+// or name anywhere), ?header=off (no header at all), ?profile=NAME (a display
+// profile; a stored default applies without it), ?token= (a private stream's
+// viewer token).
 //
 // Test hook: window.chorusWall = { posts(), seq(), state(), settled() }.
 
@@ -27,6 +29,7 @@ import { StreamClient, STATUS, displayLimit } from "./protocol.js";
 import { PostList, MAX_POSTS } from "./posts.js";
 import { createRenderer } from "./cards.js";
 import { Masonry } from "./masonry.js";
+import { loadProfile, lookTokens, applyTokens, preferredLanguages, byLanguage, recentEnough, parseDuration } from "./profile.js";
 
 const CURSOR_IDLE_MS = 3000;
 const TIME_REFRESH_MS = 30_000;
@@ -54,7 +57,9 @@ const cards = new Map(); // id -> { el, key }
 const wall = { paused: false, unavailable: false, conn: STATUS.RECONNECTING };
 let client = null;
 
-const renderer = createRenderer({ document, links: "none", onResize: () => masonry.update() });
+let renderer = createRenderer({ document, links: "none", onResize: () => masonry.update() });
+// What a display profile asks of the wall (see applyProfile).
+const look = { limit: 0, maxAge: 0, langs: [], header: "" };
 const shape = { columns: 4, feed: false }; // set by fitScreen
 const masonry = new Masonry(ui.posts, { columns: () => shape.columns, feed: () => shape.feed, fit: "clip" });
 
@@ -84,6 +89,7 @@ function setPaused(paused) {
 }
 
 function setTitle(title) {
+  if (look.header) title = look.header;
   ui.title.textContent = title;
   ui.slateTitle.textContent = title;
   document.title = `${title} \u00B7 Chorus`;
@@ -134,7 +140,10 @@ function render() {
   renderFrame = 0;
   renderTimer = 0;
 
-  const ids = list.ids();
+  const recent = recentEnough(look.maxAge);
+  let ids = list.ids().filter((id) => recent(list.get(id).post));
+  ids = byLanguage(ids, (id) => list.get(id).post.lang, look.langs, (id) => list.isPinned(id));
+  if (look.limit) ids = ids.slice(0, look.limit); // the profile's posts, chosen after the languages
   const want = new Set(ids);
   for (const [id, card] of cards) {
     if (!want.has(id)) {
@@ -201,7 +210,7 @@ function fitScreen() {
 // ---- the stream -------------------------------------------------------------
 
 function connect(id) {
-  client = new StreamClient(id);
+  client = new StreamClient(id, { token: params.get("token") || "" });
   client.on("snapshot", ({ posts, pins, paused }) => {
     list.reset(posts, pins);
     dropStaleCards();
@@ -238,6 +247,35 @@ function connect(id) {
     syncState();
   });
   client.start();
+}
+
+// applyProfile applies a display profile named with ?profile=, or a stored
+// default (the built-in default is the widgets' look: the wall keeps its own
+// until one is stored). URL options win over it.
+async function applyProfile(id) {
+  const named = params.get("profile");
+  const doc = await loadProfile(new StreamClient(id, { token: params.get("token") || "" }), named || "default");
+  if (!doc.loaded || (!named && !doc.stored)) return;
+  const p = doc.profile;
+  if (!params.get("theme")) root.dataset.theme = p.theme;
+  applyTokens(root.style, lookTokens(p, doc.fontFamily));
+  if (!p.show_mark && params.get("mark") === null) root.dataset.mark = "off";
+  if (doc.logoSrc) {
+    const logo = document.createElement("img");
+    logo.className = "logo";
+    logo.alt = "";
+    logo.referrerPolicy = "no-referrer";
+    logo.src = doc.logoSrc;
+    ui.header.insertBefore(logo, ui.title);
+  }
+  look.header = p.header;
+  look.limit = Math.min(p.posts, MAX_POSTS);
+  look.maxAge = parseDuration(p.max_age) || 0;
+  look.langs = preferredLanguages(p);
+  renderer = createRenderer({ document, links: "none", fields: { ...p.fields }, onResize: () => masonry.update() });
+  // The calm between layout steps is the pace, less the glide and the fade.
+  const pace = parseDuration(p.pace);
+  if (pace) root.style.setProperty("--chorus-hold", `${Math.max(0, pace - 1500) / 1000}s`);
 }
 
 // ---- kiosk niceties ---------------------------------------------------------
@@ -314,7 +352,12 @@ function start() {
   }
   setTitle(id);
   syncState();
-  connect(id);
+  applyProfile(id)
+    .catch((err) => console.warn("chorus wall: cannot apply the display profile", err))
+    .finally(() => {
+      setTitle(id);
+      connect(id);
+    });
 }
 
 try {

@@ -251,7 +251,8 @@ export function defineChorusWall(options) {
       const session = {
         client,
         stream,
-        list: new PostList({ max: MAX_POSTS }),
+        list: new PostList({ limit: MAX_POSTS, max: MAX_POSTS }),
+        limit: 20,
         cards: new Map(), // id -> { el, key }
         shownIds: [],
         layout: null,
@@ -349,11 +350,12 @@ export function defineChorusWall(options) {
       ui.head.hidden = !doc.logoSrc && !p.header && !p.show_mark;
 
       const limit = Number.parseInt(attr("limit") || "", 10);
-      s.list.limit = Number.isInteger(limit) && limit > 0 ? Math.min(limit, MAX_POSTS) : Math.min(p.posts, MAX_POSTS);
-      s.pageSize = s.list.limit;
+      // The list holds all the stream sends; the widget shows `limit` of
+      // them, chosen after the language order.
+      s.limit = Number.isInteger(limit) && limit > 0 ? Math.min(limit, MAX_POSTS) : Math.min(p.posts, MAX_POSTS);
       const pace = parseDuration(attr("pace"));
       s.pacer.pace = pace !== null && pace >= 1000 ? pace : parseDuration(p.pace) || 4000;
-      s.pacer.max = s.list.limit;
+      s.pacer.max = s.limit;
       s.replay = attr("replay") !== null ? isOn(attr("replay")) : p.replay;
       s.pacer.replay = s.replay && FEED_LAYOUTS.includes(layout);
       s.maxAge = parseDuration(p.max_age) || 0;
@@ -525,6 +527,7 @@ export function defineChorusWall(options) {
       const recent = recentEnough(s.maxAge);
       let ids = s.list.ids().filter((id) => recent(s.list.get(id).post));
       ids = byLanguage(ids, (id) => s.list.get(id).post.lang, s.langs, (id) => s.list.isPinned(id));
+      ids = ids.slice(0, s.limit);
       const want = new Set(ids);
       for (const [id, card] of s.cards) {
         if (!want.has(id)) {
@@ -567,13 +570,22 @@ export function defineChorusWall(options) {
         ui.empty.hidden = false;
         ui.empty.textContent = "This stream isn\u2019t available.";
       } else ui.empty.textContent = "Posts will appear here.";
-      ui.moreRow.hidden = !s.loadMore || s.exhausted || s.shownIds.length === 0 || s.list.size >= MAX_POSTS;
+      ui.moreRow.hidden = !s.loadMore || s.exhausted || s.shownIds.length === 0 || s.limit >= MAX_POSTS;
     }
 
-    // _loadMore asks for the posts before the oldest one held.
+    // _loadMore shows more of the posts held, or asks for the posts before
+    // the oldest one held.
     async _loadMore() {
       const s = this._session;
       if (!s || s.loadingMore) return;
+      const held = s.list.ids().length;
+      if (held > s.shownIds.length) {
+        const more = Math.min(PAGE_SIZE, held - s.shownIds.length);
+        s.limit = Math.min(MAX_POSTS, s.limit + more);
+        this._ui.live.textContent = more === 1 ? "1 more post" : `${more} more posts`;
+        this._render(s);
+        return;
+      }
       const order = s.list.ids().filter((id) => !s.list.isPinned(id));
       const oldest = order[order.length - 1];
       if (!oldest) return;
@@ -588,6 +600,7 @@ export function defineChorusWall(options) {
         const data = await res.json();
         const posts = data && Array.isArray(data.posts) ? data.posts : [];
         const added = s.list.append(posts);
+        s.limit = Math.min(MAX_POSTS, s.limit + added);
         if (!added || data.more === false) s.exhausted = true;
         this._ui.live.textContent = added === 1 ? "1 more post" : `${added} more posts`;
       } catch (err) {
