@@ -25,7 +25,7 @@
 //
 // Test hook: window.chorusOverlay = { onAir(), state(), seq() }.
 
-import { StreamClient } from "./protocol.js";
+import { StreamClient, STATUS } from "./protocol.js";
 import { createRenderer } from "./cards.js";
 import { loadProfile, lookTokens, applyTokens, parseDuration } from "./profile.js";
 
@@ -162,6 +162,13 @@ function connect(id) {
       show.paused = action === "pause";
       draw();
     }
+  });
+  // Nothing about the connection ever shows on air: a producer finds it in
+  // the browser source's console and in body[data-conn].
+  client.on("status", (status) => {
+    document.body.dataset.conn = status;
+    if (status === STATUS.PRIVATE) console.error(`chorus overlay: ${id} is private and refused this address's viewer token (?token=)`);
+    else if (status === STATUS.UNAVAILABLE) console.error(`chorus overlay: there is no stream ${id}`);
   });
   client.start();
 }

@@ -28,7 +28,11 @@
 //     posts show anyway; a live socket always wins over that snapshot;
 //   - it never delivers an empty world by accident: a snapshot without a
 //     posts array is refused, and a stream that disappears (404) is reported
-//     as "unavailable" only while nothing was delivered yet.
+//     as "unavailable", or one that refuses the viewer token (401) as
+//     "private", only while nothing was delivered yet;
+//   - a private stream's viewer token (options.token, from the page's
+//     ?token= or the widget's token attribute) goes with the websocket and
+//     every API call, as ?token=.
 //
 // Use:
 //   const client = new StreamClient("summit", { base: "https://chorus.example" });
@@ -38,7 +42,7 @@
 //   client.on("pins", ({ seq, pins }) => ...);    // only the pin order changed
 //   client.on("control", ({ seq, action }) => ...); // "pause", "resume", ...
 //   client.on("message", (msg) => ...);           // every message applied, any type
-//   client.on("status", (status) => ...);         // "live" | "reconnecting" | "unavailable"
+//   client.on("status", (status) => ...);         // "live" | "reconnecting" | "unavailable" | "private"
 //   client.on("info", (stream) => ...);           // GET /api/v1/streams/{id}
 //   client.on("stale", ({ seq, last }) => ...);   // an older snapshot was refused
 //   client.start(); ... client.stop();
@@ -50,6 +54,7 @@ export const STATUS = Object.freeze({
   LIVE: "live", // the websocket is open
   RECONNECTING: "reconnecting", // connecting or waiting to retry (also before the first connection)
   UNAVAILABLE: "unavailable", // the stream does not exist and nothing was shown
+  PRIVATE: "private", // the stream needs a viewer token (none, or a bad one) and nothing was shown
 });
 
 const BACKOFF_FIRST_MS = 2000; // the first retry waits 1-2 s
@@ -229,7 +234,7 @@ export class StreamClient {
    * think the network is back; it still honours the server's Retry-After.
    */
   reconnectNow() {
-    if (!this._running || this._ws || this._status === STATUS.UNAVAILABLE) return;
+    if (!this._running || this._ws || this._waiting()) return;
     this._attempt = 0;
     if (Date.now() < this._retryAt) {
       clearTimeout(this._retryTimer);
@@ -277,7 +282,7 @@ export class StreamClient {
   _connect() {
     clearTimeout(this._retryTimer);
     this._retryTimer = 0;
-    if (!this._running || this._ws || this._status === STATUS.UNAVAILABLE) return;
+    if (!this._running || this._ws || this._waiting()) return;
     let sock;
     try {
       sock = new this._WebSocket(this._wsURL());
@@ -328,7 +333,7 @@ export class StreamClient {
   }
 
   _scheduleReconnect() {
-    if (this._retryTimer || !this._running || this._status === STATUS.UNAVAILABLE) return;
+    if (this._retryTimer || !this._running || this._waiting()) return;
     const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this._attempt);
     this._attempt = Math.min(this._attempt + 1, 16);
     const delay = Math.max(base / 2 + (this._random() * base) / 2, this._retryAt - Date.now());
@@ -475,7 +480,7 @@ export class StreamClient {
     this._lastHTTP = Date.now();
     try {
       const res = await this._get(`/api/v1/streams/${encodeURIComponent(this.stream)}/posts?limit=${this._limit}`);
-      if (res.status === 404) {
+      if (res.status === 404 || res.status === 401) {
         this._loadInfo();
         return;
       }
@@ -504,14 +509,15 @@ export class StreamClient {
     let retry = INFO_RETRY_MS;
     try {
       const res = await this._get(`/api/v1/streams/${encodeURIComponent(this.stream)}`);
-      if (res.status === 404) {
+      if (res.status === 404 || res.status === 401) {
         if (!this._delivered) {
-          this._becomeUnavailable();
+          this._becomeUnavailable(res.status === 401 ? STATUS.PRIVATE : STATUS.UNAVAILABLE);
           retry = UNAVAILABLE_RETRY_MS;
           return;
         }
-        // Posts were delivered: keep them rather than go dark mid-event.
-        throw new Error("stream not found");
+        // Posts were delivered: keep them rather than go dark mid-event
+        // (a viewer token that expired keeps the screen as it is).
+        throw new Error(res.status === 401 ? "the viewer token was refused" : "stream not found");
       }
       if (res.status === 503 || res.status === 429) this._noteRetryAfter(res);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -521,8 +527,8 @@ export class StreamClient {
       if (this._fixedLimit === null) this._limit = displayLimit(info);
       retry = 0;
       this._emit("info", info);
-      if (this._status === STATUS.UNAVAILABLE) {
-        this._setStatus(STATUS.RECONNECTING); // the stream exists again
+      if (this._waiting()) {
+        this._setStatus(STATUS.RECONNECTING); // the stream exists again, or lets this screen in
         this._attempt = 0;
         this._connect();
       }
@@ -534,10 +540,16 @@ export class StreamClient {
     }
   }
 
-  _becomeUnavailable() {
+  _becomeUnavailable(status) {
     clearTimeout(this._retryTimer);
     this._retryTimer = 0;
     this._closeSocket(1000, "stream not available");
-    this._setStatus(STATUS.UNAVAILABLE);
+    this._setStatus(status);
+  }
+
+  // _waiting reports whether the stream is missing or closed to this
+  // screen: no websocket is tried until a look-up finds it open.
+  _waiting() {
+    return this._status === STATUS.UNAVAILABLE || this._status === STATUS.PRIVATE;
   }
 }

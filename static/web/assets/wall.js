@@ -48,13 +48,15 @@ const ui = {
   slate: $("slate"),
   slateTitle: $("slate-title"),
   unavailable: $("unavailable"),
+  unavailableTitle: $("unavailable-title"),
+  unavailableText: $("unavailable-text"),
   status: $("status"),
 };
 const params = new URLSearchParams(location.search);
 
 const list = new PostList({ max: MAX_POSTS }); // the display limit arrives with the stream
 const cards = new Map(); // id -> { el, key }
-const wall = { paused: false, unavailable: false, conn: STATUS.RECONNECTING };
+const wall = { paused: false, unavailable: "", conn: STATUS.RECONNECTING }; // unavailable: "", "unavailable" or "private"
 let client = null;
 
 let renderer = createRenderer({ document, links: "none", onResize: () => masonry.update() });
@@ -66,7 +68,7 @@ const masonry = new Masonry(ui.posts, { columns: () => shape.columns, feed: () =
 // ---- screen state -----------------------------------------------------------
 
 function stateName() {
-  if (wall.unavailable) return "unavailable";
+  if (wall.unavailable) return wall.unavailable;
   if (wall.paused) return "paused";
   return wall.conn;
 }
@@ -81,7 +83,7 @@ function setPaused(paused) {
   if (wall.paused === paused) return;
   wall.paused = paused;
   // Everything goes, or comes back, at once.
-  ui.slate.hidden = !paused || wall.unavailable;
+  ui.slate.hidden = !paused || wall.unavailable !== "";
   ui.header.hidden = paused;
   ui.main.hidden = paused;
   syncState();
@@ -95,9 +97,19 @@ function setTitle(title) {
   document.title = `${title} \u00B7 Chorus`;
 }
 
-function setUnavailable(on) {
-  if (wall.unavailable === on) return;
-  wall.unavailable = on;
+// UNAVAILABLE_TEXT is what the wall says when it cannot show its stream.
+const UNAVAILABLE_TEXT = {
+  [STATUS.UNAVAILABLE]: ["This wall isn\u2019t available", "Check the wall\u2019s address, or ask the event team."],
+  [STATUS.PRIVATE]: ["This wall is private", "Its address needs a valid viewer token. Ask the event team for the screen\u2019s link."],
+};
+
+// setUnavailable shows why the wall cannot show its stream (STATUS.UNAVAILABLE
+// or STATUS.PRIVATE), or with "" hides that page.
+function setUnavailable(why) {
+  if (wall.unavailable === why) return;
+  const on = why !== "";
+  wall.unavailable = why;
+  if (on) [ui.unavailableTitle.textContent, ui.unavailableText.textContent] = UNAVAILABLE_TEXT[why];
   ui.unavailable.hidden = !on;
   ui.slate.hidden = on || !wall.paused;
   ui.header.hidden = on || wall.paused;
@@ -238,11 +250,11 @@ function connect(id) {
     scheduleRender();
   });
   client.on("status", (status) => {
-    if (status === STATUS.UNAVAILABLE) {
-      setUnavailable(true);
+    if (status === STATUS.UNAVAILABLE || status === STATUS.PRIVATE) {
+      setUnavailable(status);
       return;
     }
-    setUnavailable(false);
+    setUnavailable("");
     wall.conn = status;
     syncState();
   });

@@ -264,6 +264,7 @@ export function defineChorusWall(options) {
         frame: 0,
         timer: 0,
         paused: false,
+        unavailable: "", // or why the stream cannot be shown: "unavailable", "private"
         conn: STATUS.RECONNECTING,
         title: stream,
         fresh: 0,
@@ -320,7 +321,7 @@ export function defineChorusWall(options) {
     }
 
     _syncState(s) {
-      if (s.unavailable) this._setState("unavailable");
+      if (s.unavailable) this._setState(s.unavailable);
       else if (s.paused) this._setState("paused");
       else this._setState(s.conn);
     }
@@ -430,7 +431,7 @@ export function defineChorusWall(options) {
         s.layout?.el.querySelector('[role="feed"]')?.setAttribute("aria-label", `Posts from ${title}`);
       });
       c.on("status", (status) => {
-        s.unavailable = status === STATUS.UNAVAILABLE;
+        s.unavailable = status === STATUS.UNAVAILABLE || status === STATUS.PRIVATE ? status : "";
         if (!s.unavailable) s.conn = status;
         this._syncState(s);
         if (s.unavailable) this._render(s);
@@ -568,7 +569,7 @@ export function defineChorusWall(options) {
       ui.empty.hidden = s.shownIds.length > 0 || s.snapshots === 0;
       if (s.unavailable && !s.shownIds.length) {
         ui.empty.hidden = false;
-        ui.empty.textContent = "This stream isn\u2019t available.";
+        ui.empty.textContent = s.unavailable === STATUS.PRIVATE ? "This stream is private: it needs a valid viewer token." : "This stream isn\u2019t available.";
       } else ui.empty.textContent = "Posts will appear here.";
       ui.moreRow.hidden = !s.loadMore || s.exhausted || s.shownIds.length === 0 || s.limit >= MAX_POSTS;
     }
