@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -332,18 +333,54 @@ func (p *pageHandlers) file(name string) echo.HandlerFunc {
 
 // widget serves embed.js, the script brands load from their own pages: any
 // site may load it (it does nothing without a stream that allows the site).
+// Every visitor of a brand's page downloads it, so it is sent gzipped to
+// browsers that accept that (all do). Like every page and asset it is
+// revalidated before each use (Cache-Control: no-cache and its content
+// ETag, with "-gz" for the gzipped form), so a brand's visitors get a new
+// widget as soon as Chorus is upgraded. Both forms are made once.
 func (p *pageHandlers) widget() echo.HandlerFunc {
+	data, err := fs.ReadFile(p.files, "embed.js")
+	if err != nil {
+		panic("static: no embed.js: " + err.Error()) // a build defect, caught by every test
+	}
+	var zipped bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&zipped, gzip.BestCompression)
+	zw.Write(data)
+	zw.Close()
+	etag := p.etags["embed.js"]
+	zippedTag := strings.TrimSuffix(etag, `"`) + `-gz"`
 	return func(c echo.Context) error {
-		data, err := fs.ReadFile(p.files, "embed.js")
-		if err != nil {
-			return err
-		}
 		h := c.Response().Header()
-		h.Set("Cache-Control", "public, max-age=300")
 		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 		h.Set("Access-Control-Allow-Origin", "*")
-		return c.Blob(http.StatusOK, static.ContentType("embed.js"), data)
+		h.Set("Vary", "Accept-Encoding")
+		p.revalidate(h, "embed.js")
+		body := data
+		if acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
+			h.Set("Content-Encoding", "gzip")
+			h.Set("ETag", zippedTag)
+			body = zipped.Bytes()
+		}
+		if inm := c.Request().Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, h.Get("ETag")) {
+			return c.NoContent(http.StatusNotModified)
+		}
+		return c.Blob(http.StatusOK, static.ContentType("embed.js"), body)
 	}
+}
+
+// acceptsGzip reads an Accept-Encoding header: gzip (or *) listed without
+// q=0.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
+		return !strings.HasPrefix(q, "q=0") || strings.HasPrefix(q, "q=0.") && strings.Trim(q[len("q=0."):], "0") != ""
+	}
+	return false
 }
 
 // assets serves the files under assets/, never a directory listing.
