@@ -331,3 +331,82 @@ func TestWidgetProfileAndLoadMore(t *testing.T) {
 	bt.Screenshot(t, ctx, "profile-list")
 	w.Check(t)
 }
+
+// motionJS records, on every frame, whatever moves in the widget: running
+// animations and transitions in its shadow root (window.__motion), the
+// ticker's crawl (its track's transform) and a carousel scrolling over
+// several frames rather than stepping in one.
+const motionJS = `(() => {
+  const root = document.getElementById('w').shadowRoot;
+  window.__motion = [];
+  window.__steps = 0; // the ticker's first card changed, the carousel scrolled, the spotlight's post changed
+  let lastScroll = null, scrolling = 0, lastFirst = null;
+  const note = (what) => { if (window.__motion.length < 20) window.__motion.push(what); };
+  const tick = () => {
+    for (const a of root.getAnimations()) {
+      const d = a.effect && a.effect.getComputedTiming().duration;
+      if (a.playState === 'running' && d > 0) note((a.constructor.name || 'animation') + ' of ' + d + ' ms on ' + (a.effect.target ? a.effect.target.className : '?'));
+    }
+    const ticker = root.querySelector('.ticker-track');
+    if (ticker && ticker.style.transform) note('the ticker crawls: ' + ticker.style.transform);
+    const first = root.querySelector('.ticker-track > article, .stage > article');
+    if (first && lastFirst && first !== lastFirst) window.__steps++;
+    if (first) lastFirst = first;
+    const track = root.querySelector('.layout-carousel .track');
+    if (track) {
+      if (lastScroll !== null && track.scrollLeft !== lastScroll) {
+        scrolling++;
+        window.__steps++;
+        if (scrolling > 1) note('the carousel glides: scrollLeft ' + lastScroll + ' then ' + track.scrollLeft);
+      } else scrolling = 0;
+      lastScroll = track.scrollLeft;
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  return true;
+})()`
+
+// TestWidgetReducedMotion: with prefers-reduced-motion, no layout glides,
+// crawls or fades while new posts come in and the carousel and ticker go
+// round: they step instead.
+func TestWidgetReducedMotion(t *testing.T) {
+	ctx := bt.New(t)
+	f := newFakeChorus(t)
+	b := newBrandSite(t, f.srv.URL)
+	f.set(func(f *fakeChorus) {
+		f.allowed = []string{b.srv.URL}
+		f.auto = false
+	})
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bt.Emulate(t, ctx, bt.Desktop)
+	w := bt.Watch(t, ctx)
+	for _, layout := range widgetLayouts {
+		f.drain()
+		openBrand(t, ctx, b, `layout="`+layout+`" theme="light" limit="12" pace="1s" replay="on"`, "&plain=1")
+		if !bt.Eval[bool](t, ctx, `matchMedia('(prefers-reduced-motion: reduce)').matches`) {
+			t.Fatal("the browser does not report reduced motion")
+		}
+		c := f.accept(t)
+		c.send(t, snapshot(10, false, variedPosts("old", 10)...))
+		bt.WaitJS(t, ctx, layout+": the first posts", widgetJS(`w.chorus.posts().length === 10`))
+		bt.WaitJS(t, ctx, layout+": at rest", widgetSettledJS)
+		bt.Eval[bool](t, ctx, motionJS)
+		c.send(t, add(11, textPost("new1", "a first new post while motion is reduced #Summit26")))
+		c.send(t, add(12, textPost("new2", "a second new post while motion is reduced #Summit26")))
+		bt.WaitJS(t, ctx, layout+": the new posts shown", widgetJS(`w.chorus.posts().length === 12 && w.chorus.queued().length === 0`))
+		if layout == "carousel" || layout == "ticker" || layout == "spotlight" {
+			bt.WaitJS(t, ctx, layout+": a step round its posts", `window.__steps > 0`)
+		}
+		bt.WaitJS(t, ctx, layout+": at rest again", widgetSettledJS)
+		if motion := bt.Eval[[]string](t, ctx, `window.__motion`); len(motion) > 0 {
+			bt.Screenshot(t, ctx, "reduced-motion-"+layout)
+			t.Errorf("%s moves with reduced motion:\n%s", layout, strings.Join(motion, "\n"))
+		}
+	}
+	w.Check(t)
+}

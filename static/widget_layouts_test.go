@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	bt "github.com/chorus-wall/chorus/static/browsertest"
 )
 
@@ -114,9 +116,16 @@ func TestWidgetLayouts(t *testing.T) {
 					// Stop the crawl for a still picture.
 					bt.Eval[bool](t, ctx, widgetJS(`(root.querySelector('.layout-ticker .toggle').click(), true)`))
 				}
-				path := bt.Screenshot(t, ctx, name)
+				bt.Screenshot(t, ctx, name)
 				if docs != "" && vp.Name == "desktop" && theme == "light" {
-					copyFile(t, path, filepath.Join(docs, "widget-"+layout+".png"))
+					// The README's picture: the widget alone, as a brand's page shows it.
+					png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#w")))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(docs, "widget-"+layout+".png"), png, 0o644); err != nil {
+						t.Fatal(err)
+					}
 				}
 				if bad := bt.Eval[[]string](t, ctx, widgetLooksJS); len(bad) > 0 {
 					t.Errorf("%s:\n%s", name, strings.Join(bad, "\n"))
@@ -125,18 +134,4 @@ func TestWidgetLayouts(t *testing.T) {
 		}
 	}
 	w.Check(t)
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
