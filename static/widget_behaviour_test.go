@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	bt "github.com/chorus-wall/chorus/static/browsertest"
@@ -408,5 +409,73 @@ func TestWidgetReducedMotion(t *testing.T) {
 			t.Errorf("%s moves with reduced motion:\n%s", layout, strings.Join(motion, "\n"))
 		}
 	}
+	w.Check(t)
+}
+
+// TestWidgetCarouselHoldsForItsReader: while the pointer is over the
+// carousel, or the keyboard focus is in it, it neither advances nor lets a
+// new post in; when the reader leaves, the waiting post comes in.
+func TestWidgetCarouselHoldsForItsReader(t *testing.T) {
+	ctx := bt.New(t)
+	f := newFakeChorus(t)
+	b := newBrandSite(t, f.srv.URL)
+	f.set(func(f *fakeChorus) {
+		f.allowed = []string{b.srv.URL}
+		f.auto = false
+	})
+	bt.Emulate(t, ctx, bt.Desktop)
+	w := bt.Watch(t, ctx)
+	openBrand(t, ctx, b, `layout="carousel" theme="light" limit="12" pace="1s" replay="on"`, "&plain=1")
+	c := f.accept(t)
+	c.send(t, snapshot(10, false, variedPosts("old", 10)...))
+	bt.WaitJS(t, ctx, "the first posts", widgetJS(`w.chorus.posts().length === 10`))
+	bt.WaitJS(t, ctx, "at rest", widgetSettledJS)
+
+	// waitPageTime waits until ms of the page's time have passed: a
+	// carousel step (at least 5 s) and several paces fit in 6 s.
+	waitPageTime := func(what string, ms int) {
+		t.Helper()
+		bt.Eval[bool](t, ctx, fmt.Sprintf(`(window.__until = performance.now() + %d, true)`, ms))
+		bt.WaitJS(t, ctx, what, `performance.now() > window.__until`)
+	}
+	scrollJS := widgetJS(`root.querySelector('.layout-carousel .track').scrollLeft`)
+
+	// The pointer over the cards.
+	box := bt.Eval[[]float64](t, ctx, widgetJS(`(() => { const r = root.querySelector('.layout-carousel .track').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`))
+	bt.Do(t, ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0], box[1]))
+	start := bt.Eval[float64](t, ctx, scrollJS)
+	c.send(t, add(11, textPost("new1", "a post that waits while the pointer is over the carousel #Summit26")))
+	bt.WaitJS(t, ctx, "the new post queued", widgetJS(`w.chorus.queued().includes('new1')`))
+	waitPageTime("six seconds under the pointer", 6000)
+	if bt.Eval[bool](t, ctx, widgetJS(`w.chorus.posts().includes('new1')`)) {
+		t.Error("a new post came in under the pointer")
+	}
+	if now := bt.Eval[float64](t, ctx, scrollJS); now != start {
+		t.Errorf("the carousel moved under the pointer: scrollLeft %v, then %v", start, now)
+	}
+	bt.Do(t, ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 5, 5))
+	bt.WaitJS(t, ctx, "the post after the pointer left", widgetJS(`w.chorus.posts().includes('new1')`))
+	bt.WaitJS(t, ctx, "at rest", widgetSettledJS)
+
+	// The keyboard focus in the carousel, on its "previous" button (a
+	// background tab gets focus events only with focus emulation).
+	if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !bt.Eval[bool](t, ctx, widgetJS(`(root.querySelector('.layout-carousel .controls button').focus(), w.matches(':focus-within'))`)) {
+		t.Fatal("the carousel's buttons do not take the focus")
+	}
+	start = bt.Eval[float64](t, ctx, scrollJS)
+	c.send(t, add(12, textPost("new2", "a post that waits while a card has the focus #Summit26")))
+	bt.WaitJS(t, ctx, "the second post queued", widgetJS(`w.chorus.queued().includes('new2')`))
+	waitPageTime("six seconds with the focus", 6000)
+	if bt.Eval[bool](t, ctx, widgetJS(`w.chorus.posts().includes('new2')`)) {
+		t.Error("a new post came in while the carousel had the focus")
+	}
+	if now := bt.Eval[float64](t, ctx, scrollJS); now != start {
+		t.Errorf("the carousel moved while it had the focus: scrollLeft %v, then %v", start, now)
+	}
+	bt.Eval[bool](t, ctx, widgetJS(`(root.activeElement && root.activeElement.blur(), true)`))
+	bt.WaitJS(t, ctx, "the post after the focus left", widgetJS(`w.chorus.posts().includes('new2')`))
 	w.Check(t)
 }

@@ -99,17 +99,25 @@ func Tab(t *testing.T) context.Context {
 			shared.mu.Unlock()
 			t.Fatal(err)
 		}
-		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), options(path, dir)...)
-		bctx, cancelBrowser := chromedp.NewContext(actx)
-		if err := chromedp.Do(bctx); err != nil {
-			cancelBrowser()
-			cancelAlloc()
-			os.RemoveAll(dir)
-			shared.mu.Unlock()
-			t.Fatalf("start Chromium: %v", err)
+		// On a machine loaded by other builds Chromium now and then exits
+		// before it listens: it is tried three times.
+		for attempt := 1; shared.browser == nil; attempt++ {
+			actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), options(path, dir)...)
+			bctx, cancelBrowser := chromedp.NewContext(actx)
+			if err := chromedp.Do(bctx); err != nil {
+				cancelBrowser()
+				cancelAlloc()
+				if attempt < 3 {
+					t.Logf("Chromium did not start (attempt %d, trying again): %v", attempt, err)
+					continue
+				}
+				os.RemoveAll(dir)
+				shared.mu.Unlock()
+				t.Fatalf("start Chromium (%d attempts): %v", attempt, err)
+			}
+			shared.browser = bctx
+			shared.stop = func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(dir) }
 		}
-		shared.browser = bctx
-		shared.stop = func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(dir) }
 	}
 	browser := shared.browser
 	shared.mu.Unlock()
