@@ -20,10 +20,14 @@ func TestEmbedJSIsServedGzipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	get := func(header, value string) (*http.Response, []byte) {
+	// get asks for embed.js with headers (name, value, ...); the transport
+	// adds no Accept-Encoding of its own when one is given.
+	get := func(headers ...string) (*http.Response, []byte) {
 		t.Helper()
 		req := mustReq(http.MethodGet, a.base+"/embed.js")
-		req.Header.Set(header, value)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
 		resp, err := http.DefaultTransport.RoundTrip(req) // no transparent gzip
 		if err != nil {
 			t.Fatal(err)
@@ -62,8 +66,14 @@ func TestEmbedJSIsServedGzipped(t *testing.T) {
 	if etag == "" || zippedTag == "" || etag == zippedTag {
 		t.Fatalf("embed.js's ETags: %q as it is, %q gzipped; want two different ones", etag, zippedTag)
 	}
-	if resp, _ := get("If-None-Match", etag); resp.StatusCode != http.StatusNotModified {
+	if resp, _ := get("Accept-Encoding", "identity", "If-None-Match", etag); resp.StatusCode != http.StatusNotModified {
 		t.Fatalf("embed.js revalidated with its ETag: %d", resp.StatusCode)
+	}
+	if resp, _ := get("Accept-Encoding", "gzip", "If-None-Match", zippedTag); resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("gzipped embed.js revalidated with its ETag: %d", resp.StatusCode)
+	}
+	if resp, _ := get("Accept-Encoding", "gzip", "If-None-Match", etag); resp.StatusCode != http.StatusOK {
+		t.Fatalf("gzipped embed.js asked with the other form's ETag: %d, want the body", resp.StatusCode)
 	}
 }
 
