@@ -68,7 +68,7 @@ const cardsInShadowJS = `(async () => {
 // with rel="noopener noreferrer" only when asked and only to safe URLs, and
 // the kiosk renderer makes none.
 func TestCardsInAShadowRoot(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	w := bt.Watch(t, ctx)
 	openWall(t, ctx, f, "")

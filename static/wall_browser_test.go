@@ -105,7 +105,7 @@ func openWall(t *testing.T, ctx context.Context, f *fakeChorus, query string) {
 // drives itself (no automatic snapshot).
 func scriptedWall(t *testing.T) (context.Context, *fakeChorus, *bt.Watcher) {
 	t.Helper()
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	f.set(func(f *fakeChorus) { f.auto = false })
 	w := bt.Watch(t, ctx)
@@ -140,7 +140,7 @@ func itoa(i int) string {
 // frame: cards make room before a new one fades in, so no two visible cards
 // ever cover each other, and the wall comes to rest.
 func TestWallBurstNeverOverlapsCards(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	f.set(func(f *fakeChorus) { f.snap = snapshot(100, false, variedPosts("old", 16)...) })
 	w := bt.Watch(t, ctx)
@@ -179,7 +179,7 @@ func TestWallBurstNeverOverlapsCards(t *testing.T) {
 // its column; an older, shorter card never takes its room, neither after
 // the first layout nor after removals.
 func TestWallNeverRefillsAGapWithAnOlderPost(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	posts := variedPosts("p", 40)
 	f.set(func(f *fakeChorus) { f.snap = snapshot(50, false, posts...) })
@@ -212,7 +212,7 @@ func TestWallNeverRefillsAGapWithAnOlderPost(t *testing.T) {
 // TestWallScrollsOnAPhone: on a phone the wall is one column the visitor
 // can scroll through, not a fixed screen showing two cards.
 func TestWallScrollsOnAPhone(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	f.set(func(f *fakeChorus) { f.snap = snapshot(10, false, demoPosts(t, 20)...) })
 	w := bt.Watch(t, ctx)

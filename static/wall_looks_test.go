@@ -76,7 +76,7 @@ func TestWallLooks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("screenshots take a while")
 	}
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	w := bt.Watch(t, ctx)
 	for _, vp := range []bt.Viewport{bt.Phone, bt.Desktop, bt.UHD} {
@@ -166,7 +166,7 @@ func checkLooks(t *testing.T, ctx context.Context, name string, posts int) {
 // the header (?header=off), and restyle everything through theme.css's
 // custom properties, as a display profile will.
 func TestWallBranding(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	posts := demoPosts(t, 30)
 	posts[0]["pinned"] = true
@@ -240,7 +240,7 @@ func TestWallBranding(t *testing.T) {
 // brand's look: colours, header text, no Chorus mark, card fields, how many
 // posts, and posts in the profile's language first.
 func TestWallAppliesAProfile(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	posts := demoPosts(t, 20)
 	for i, p := range posts {

@@ -54,7 +54,7 @@ const insertionsJS = `(() => {
 func TestWidgetPacing(t *testing.T) {
 	for _, layout := range []string{"masonry", "grid"} {
 		t.Run(layout, func(t *testing.T) {
-			ctx := bt.New(t)
+			ctx := bt.Tab(t)
 			f := newFakeChorus(t)
 			b := newBrandSite(t, f.srv.URL)
 			f.set(func(f *fakeChorus) {
@@ -151,7 +151,7 @@ const hostileChecksJS = `((root) => {
 // TestWidgetNeverRunsHostileContent: in every layout, a post's markup,
 // URLs and fields stay text and never run.
 func TestWidgetNeverRunsHostileContent(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	b := newBrandSite(t, f.srv.URL)
 	f.set(func(f *fakeChorus) {
@@ -183,7 +183,7 @@ func TestWidgetNeverRunsHostileContent(t *testing.T) {
 // in both themes, shadow root included, and checks the feed pattern and
 // that every control is reachable with the keyboard.
 func TestWidgetAccessibility(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	b := newBrandSite(t, f.srv.URL)
 	f.set(func(f *fakeChorus) {
@@ -234,7 +234,7 @@ const clsJS = `(() => {
 // gives), posts arriving, images loading, paced insertions and replays
 // never move the page around the widget: a Cumulative Layout Shift of 0.
 func TestWidgetDoesNotShiftThePage(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	b := newBrandSite(t, f.srv.URL)
 	f.set(func(f *fakeChorus) {
@@ -272,7 +272,7 @@ func TestWidgetDoesNotShiftThePage(t *testing.T) {
 // the older posts the widget holds, then asks Chorus for older ones with
 // ?before=, until there are no more.
 func TestWidgetProfileAndLoadMore(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	b := newBrandSite(t, f.srv.URL)
 	posts := variedPosts("p", 30)
@@ -372,7 +372,7 @@ const motionJS = `(() => {
 // crawls or fades while new posts come in and the carousel and ticker go
 // round: they step instead.
 func TestWidgetReducedMotion(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	b := newBrandSite(t, f.srv.URL)
 	f.set(func(f *fakeChorus) {
@@ -416,7 +416,7 @@ func TestWidgetReducedMotion(t *testing.T) {
 // carousel, or the keyboard focus is in it, it neither advances nor lets a
 // new post in; when the reader leaves, the waiting post comes in.
 func TestWidgetCarouselHoldsForItsReader(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	b := newBrandSite(t, f.srv.URL)
 	f.set(func(f *fakeChorus) {

@@ -84,7 +84,7 @@ func TestWidgetLayouts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("screenshots take a while")
 	}
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	b := newBrandSite(t, f.srv.URL)
 	posts := widgetPosts(t)

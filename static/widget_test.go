@@ -114,7 +114,7 @@ const widgetSettledJS = `(() => { const w = document.getElementById('w'); return
 // not reach them, the widget's CSS does not reach the page, nothing loads
 // before the widget is in view, and nothing is asked of anyone but Chorus.
 func TestWidgetOnABrandPage(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	f := newFakeChorus(t)
 	b := newBrandSite(t, f.srv.URL)
 	posts := demoPosts(t, 12)

@@ -63,8 +63,8 @@ func TestOverlayOnAir(t *testing.T) {
 	waitFor(t, "posts on screen", func() bool { return len(snapshotIDs(t, app, "wall")) == 3 })
 
 	// Two overlays, in two tabs of the browser.
-	first := bt.New(t)
-	second := bt.New(t)
+	first := bt.Tab(t)
+	second := bt.Tab(t)
 	var watchers []*bt.Watcher
 	for i, ctx := range []context.Context{first, second} {
 		watchers = append(watchers, bt.Watch(t, ctx))

@@ -65,7 +65,7 @@ func TestPrivateStreamScreensWithAViewerToken(t *testing.T) {
 		t.Fatalf("air: %d %s", code, resp)
 	}
 
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	w := bt.Watch(t, ctx)
 
 	// The kiosk wall.

@@ -105,7 +105,7 @@ func frameURLs(t *testing.T, ctx context.Context) []string {
 // the widget's shadow root and in its iframe; the stream that does not
 // gives that site nothing: no posts, no frame.
 func TestWidgetOnAnAllowedAndADisallowedSite(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.Tab(t)
 	b := newBrandOrigin(t)
 	addr := freeAddr(t)
 	cfg := fmt.Sprintf("server: {addr: %q, public_url: \"http://%s\"}\n", addr, addr) +
