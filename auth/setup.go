@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chorus-wall/chorus/bus"
 )
 
 // The first owner is made with a setup code that a node prints in its
@@ -135,10 +137,10 @@ func (s *Store) RunSetup(ctx context.Context, show func(code string, expires tim
 	if err != nil {
 		return fmt.Errorf("auth: watch users: %w", err)
 	}
-	defer w.Stop()
+	defer bus.StopWatch(w)
 	var mine string
 	defer func() {
-		if mine != "" {
+		if mine != "" && s.opts.Connected() {
 			_ = s.kv.Purge(context.WithoutCancel(ctx), setupPrefix+digest(normalizeCode(mine)))
 		}
 	}()

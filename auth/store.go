@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chorus-wall/chorus/bus"
 )
 
 // Keys of the chorus_config bucket that auth owns. The bucket also holds
@@ -47,6 +49,10 @@ type Options struct {
 	// Now is the clock (time.Now when nil); tests move it.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Connected, when set, says whether NATS is reachable: a setup code
+	// is only withdrawn on the way out while it is, since the withdrawal
+	// would otherwise hold up the stop for its whole timeout.
+	Connected func() bool
 }
 
 // Store keeps users, API keys, sessions, setup codes and sign-ins in
@@ -84,6 +90,9 @@ func NewStore(kv jetstream.KeyValue, opts Options) *Store {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Connected == nil {
+		opts.Connected = func() bool { return true }
 	}
 	s := &Store{kv: kv, hasher: newHasher(opts.Params, opts.HashConcurrency), opts: opts, log: opts.Logger}
 	salt := make([]byte, opts.Params.SaltLen)
@@ -202,7 +211,7 @@ func (s *Store) scan(ctx context.Context, prefix string, fn func(key string, val
 	if err != nil {
 		return fmt.Errorf("auth: list %s: %w", prefix, err)
 	}
-	defer w.Stop()
+	defer bus.StopWatch(w)
 	for {
 		select {
 		case <-ctx.Done():

@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chorus-wall/chorus/bus"
 )
 
 // Member is a live node as the leases bucket describes it.
@@ -147,7 +149,7 @@ func (c *Cluster) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster: watch %s: %w", c.kv.Bucket(), err)
 	}
-	defer w.Stop()
+	defer bus.StopWatch(w)
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)

@@ -245,3 +245,55 @@ func TestAssign(t *testing.T) {
 		t.Fatal("no nodes: something assigned")
 	}
 }
+
+// A node stopped while NATS is unreachable stops at once: nothing it does
+// on the way out (leaving, releasing its leases, ending its watch) waits
+// for NATS. A NATS request made during an outage waits out its whole
+// timeout (5 s by default), so a stop that made one would not be done
+// within stopDeadline; one that makes none ends in milliseconds.
+func TestStopDuringOutage(t *testing.T) {
+	const stopDeadline = 4 * time.Second
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	conn, err := bus.Open(t.Context(), bus.Options{URL: ns.ClientURL(), Retention: time.Hour, LeaseTTL: ttl, Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.NC.Close()
+	c := cluster.New(conn.Leases, ttl, cluster.Options{Name: "a", Roles: []string{"connectors"}, Connected: conn.NC.IsConnected})
+	w := newWork(t, "s1", "s2")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runDone, holdDone := make(chan error, 1), make(chan error, 1)
+	go func() { runDone <- c.Run(ctx) }()
+	go func() {
+		holdDone <- c.Hold(ctx, cluster.Work{Kind: "source", Role: "connectors", IDs: w.ids, Run: w.run("a")})
+	}()
+	waitFor(t, "a to run both pieces", 10*time.Second, func() bool { return count(w.owners(), "a") == 2 })
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	waitFor(t, "the connection to notice the outage", 10*time.Second, func() bool { return !conn.NC.IsConnected() })
+	cancel()
+	deadline := time.After(stopDeadline)
+	for name, done := range map[string]chan error{"Run": runDone, "Hold": holdDone} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		case <-deadline:
+			t.Fatalf("%s did not return within %s of its context ending while NATS was down", name, stopDeadline)
+		}
+	}
+	if owners := w.owners(); len(owners) != 0 {
+		t.Fatalf("work still running after the stop: %v", owners)
+	}
+}

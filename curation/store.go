@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
 )
 
@@ -285,7 +286,7 @@ func (s *Store) Watch(ctx context.Context, loaded func()) error {
 	if err != nil {
 		return fmt.Errorf("curation: watch streams: %w", err)
 	}
-	defer w.Stop()
+	defer bus.StopWatch(w)
 	for {
 		select {
 		case <-ctx.Done():

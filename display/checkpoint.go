@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chorus-wall/chorus/bus"
 )
 
 // A checkpoint is one stream's display state as of an events sequence: all
@@ -191,7 +193,7 @@ func (cs *checkpoints) loadAll(ctx context.Context) (map[string]*checkpoint, err
 	if err != nil {
 		return nil, fmt.Errorf("display: read checkpoints: %w", err)
 	}
-	defer w.Stop()
+	defer bus.StopWatch(w)
 	out := map[string]*checkpoint{}
 	for {
 		select {

@@ -242,7 +242,13 @@ func (h *Hub) Run(ctx context.Context, conn *bus.Conn) error {
 	}
 	stopSaving()
 	wg.Wait()
-	// The last checkpoint: a clean restart replays nothing.
+	// The last checkpoint: a clean restart replays nothing. With NATS
+	// unreachable it cannot be written, and trying would hold up the stop
+	// for the write's whole timeout.
+	if !conn.NC.IsConnected() {
+		h.log.Warn("display: NATS is unreachable, so the last checkpoint is not written; a restart replays the events after the last one written")
+		return err
+	}
 	finalCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	h.saveCheckpoints(finalCtx, cp)

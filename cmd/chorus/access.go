@@ -22,6 +22,7 @@ const sweepEvery = 10 * time.Minute
 func (a *App) startAccounts(ctx context.Context) error {
 	a.accounts = auth.NewStore(a.conn.Config, auth.Options{
 		IdleTimeout: a.cfg.Auth.SessionIdle, MaxAge: a.cfg.Auth.SessionMaxAge, Logger: a.log,
+		Connected: a.conn.NC.IsConnected,
 	})
 	var sso *auth.SSO
 	if o := a.cfg.Auth.OIDC; o != nil {

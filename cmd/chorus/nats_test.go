@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strconv"
@@ -84,6 +85,34 @@ func TestNATSOutage(t *testing.T) {
 		}
 	}
 	t.Fatal("post after the outage never reached the screen")
+}
+
+// An operator who pulls the plug on NATS and then stops Chorus sees it
+// stop: no stage waits on NATS on its way out (its watches, the display's
+// last checkpoint, the setup code, the cluster's leases). A NATS request
+// made during an outage waits out its whole timeout (5 s), so a stop that
+// made even one would not be done within stopBudget; one that makes none
+// takes milliseconds.
+func TestStopDuringNATSOutage(t *testing.T) {
+	const stopBudget = 4 * time.Second
+	ns := startNATS(t, -1, t.TempDir())
+	app := startApp(t, t.TempDir(), testConfig+"nats: {url: \""+ns.ClientURL()+"\"}\n")
+	wall := app.dial(t, "wall", "")
+	next(t, wall)
+	if code, _ := app.push(t, `{"id":"before","text":"before the outage"}`); code != http.StatusAccepted {
+		t.Fatal("push before outage")
+	}
+	// The screen has the post, so the display has a checkpoint to write.
+	expect(t, wall, "add webhook:before")
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	waitStatus(t, app.base+"/readyz", http.StatusServiceUnavailable)
+	ctx, cancel := context.WithTimeout(context.Background(), stopBudget)
+	defer cancel()
+	if err := app.Stop(ctx); err != nil {
+		t.Fatalf("stop during the outage: %v", err)
+	}
 }
 
 // Two chorus processes on one NATS: a rule changed on one applies on the
