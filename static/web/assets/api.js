@@ -107,9 +107,10 @@ async function errorText(res) {
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
+ * @param {{headers?: Record<string, string>}} [extra]  more request headers (If-Match)
  */
-export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+export async function api(method, path, body, extra = {}) {
+  const headers = { Accept: "application/json", ...(extra.headers || {}) };
   if (method !== "GET" && method !== "HEAD") {
     const s = await whoami();
     if (s.csrf_token) headers[CSRF_HEADER] = s.csrf_token;

@@ -22,6 +22,7 @@ import { mountScreen } from "./screen.js";
 import { mountAudit } from "./audit.js";
 import { mountSettings, mountNewStream } from "./settings.js";
 import { mountSources } from "./sources.js";
+import { mountProfiles } from "./profiles.js";
 import { mountUsers, mountKeys, mountAccount } from "./people.js";
 
 const UNDO_MS = 10_000;
@@ -365,6 +366,7 @@ const TABS = {
   search: mountSearch,
   audit: mountAudit,
   settings: mountSettings,
+  profiles: mountProfiles,
 };
 
 function tabOf(pathname) {

@@ -98,6 +98,13 @@ export function defineChorusWall(options) {
       this._observer = null;
       this._reflecting = false;
       this._restartQueued = false;
+      // A draft set before embed.js defined the element is an own property
+      // hiding the accessor: take it over.
+      if (Object.prototype.hasOwnProperty.call(this, "draft")) {
+        const draft = this.draft;
+        delete this.draft;
+        this.draft = draft;
+      }
     }
 
     connectedCallback() {
@@ -130,6 +137,25 @@ export function defineChorusWall(options) {
       if (this._reflecting || before === after || !this._built) return;
       if (attr === "theme") this._reflectedTheme = undefined; // the page's own choice from now on
       if (attr === "height" || attr === "layout") this._reserve();
+      this._queueRestart();
+    }
+
+    /**
+     * draft is an unsaved profile (the "profile" object of a PUT) shown
+     * instead of the stored one: the console's live preview. Its font and
+     * logo need the server (font stack, media proxy), so the stored
+     * profile's stay. Setting it restarts the widget, as an attribute does.
+     */
+    get draft() {
+      return this._draft || null;
+    }
+
+    set draft(value) {
+      this._draft = value && typeof value === "object" && !Array.isArray(value) ? value : null;
+      if (this._built) this._queueRestart();
+    }
+
+    _queueRestart() {
       if (!this._started || this._restartQueued) return;
       this._restartQueued = true;
       queueMicrotask(() => {
@@ -283,8 +309,9 @@ export function defineChorusWall(options) {
       });
       this._session = session;
       this._setState("loading");
-      loadProfile(client, (this.getAttribute("profile") || "default").trim()).then((doc) => {
+      loadProfile(client, (this.getAttribute("profile") || "default").trim()).then((stored) => {
         if (this._session !== session) return;
+        const doc = this._draft ? { ...stored, profile: normalize(this._draft) } : stored;
         this._applyProfile(session, doc);
         this._syncState(session);
         this._listen(session);
