@@ -84,6 +84,7 @@ func TestConsole(t *testing.T) {
 	t.Run("ViewerCannotAct", func(t *testing.T) { testViewerCannotAct(t, app) })
 	t.Run("BigQueue", func(t *testing.T) { testBigQueue(t, app) })
 	t.Run("OwnerPages", func(t *testing.T) { testOwnerPages(t, app) })
+	t.Run("Profiles", func(t *testing.T) { testProfiles(t, app) })
 	t.Run("Looks", func(t *testing.T) { testLooks(t, app) })
 }
 
