@@ -35,10 +35,15 @@ func testProfiles(t *testing.T, app *testApp) {
 	if want := "true|Live from the lobby|list|#ff6600"; got != want {
 		t.Errorf("stored profile = %s, want %s", got, want)
 	}
+	if !bt.Eval[bool](t, ctx, `document.querySelector('.profile-list button[data-name="default"]').getAttribute('aria-pressed') === 'true'`) {
+		t.Error("the saved profile is not marked in the list")
+	}
+	ready := preview + `.shadowRoot.querySelector('.widget').dataset.state === 'live'`
+	bt.WaitJS(t, ctx, "the preview live", ready)
 	bt.Screenshot(t, ctx, "profiles-desktop")
 	bt.Emulate(t, ctx, bt.Phone)
 	bt.Navigate(t, ctx, app.base+"/console/streams/quiet/profiles")
-	bt.WaitJS(t, ctx, "the form on a phone", `!!document.getElementById('save-profile') && `+preview+`.shadowRoot.querySelector('.headline').textContent === 'Live from the lobby'`)
+	bt.WaitJS(t, ctx, "the form on a phone", `!!document.getElementById('save-profile') && `+preview+`.shadowRoot.querySelector('.headline').textContent === 'Live from the lobby' && `+ready)
 	bt.Screenshot(t, ctx, "profiles-phone")
 	w.Check(t)
 

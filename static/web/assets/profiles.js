@@ -98,7 +98,7 @@ class ProfileForm {
           "div",
           { className: "form-actions sticky" },
           h("button", { type: "submit", className: "btn primary", id: "save-profile" }, "Save profile"),
-          h("button", { type: "button", className: "btn danger quiet", id: "delete-profile", hidden: !this.revision, onclick: () => this.remove() }, this.name === "default" ? "Reset to the built-in look" : "Delete profile"),
+          h("button", { type: "button", className: "btn danger-quiet", id: "delete-profile", hidden: !this.revision, onclick: () => this.remove() }, this.name === "default" ? "Reset to the built-in look" : "Delete profile"),
           this.status,
         )
       : h("p", { className: "hint" }, "Changing a profile needs the manager role.");
@@ -199,7 +199,6 @@ class ProfileForm {
       this.revision = doc && doc.revision ? doc.revision : this.revision;
       if (this.deleteBtn) this.deleteBtn.hidden = false;
       this.status.textContent = `Saved (revision ${this.revision}). Screens using it change at their next start.`;
-      this.preview.draft = this.draft();
       this.onSaved(this.name);
     } catch (err) {
       this.status.textContent = "";
@@ -252,14 +251,15 @@ export function mountProfiles(app, main, { stream }) {
     try {
       const doc = await api("GET", path("streams", stream, "profiles", name));
       if (current !== name) return;
-      const form = new ProfileForm(app, stream, { ...doc, name }, { editable, onSaved: () => refresh(name), onDeleted: () => refresh("default") });
+      const form = new ProfileForm(app, stream, { ...doc, name }, { editable, onSaved: () => refresh(name, false), onDeleted: () => refresh("default") });
       clear(editor).append(form.el);
     } catch (err) {
       clear(editor).append(h("p", { className: "error" }, `The profile ${name} could not be loaded: ${err.message}`));
     }
   };
 
-  const refresh = async (show) => {
+  // refresh lists the profiles again and opens show (or only marks it).
+  const refresh = async (show, reopen = true) => {
     let names = ["default"];
     try {
       const data = await api("GET", path("streams", stream, "profiles"));
@@ -273,7 +273,7 @@ export function mountProfiles(app, main, { stream }) {
       h(
         "ul",
         { className: "chips" },
-        names.map((n) => h("li", {}, h("button", { type: "button", className: "chip", dataset: { name: n }, attrs: { "aria-pressed": "false" }, onclick: () => open(n) }, n))),
+        names.map((n) => h("li", {}, h("button", { type: "button", className: "btn chip", dataset: { name: n }, attrs: { "aria-pressed": "false" }, onclick: () => open(n) }, n))),
       ),
       editable
         ? h(
@@ -295,7 +295,8 @@ export function mountProfiles(app, main, { stream }) {
           )
         : null,
     );
-    await open(show);
+    if (reopen) await open(show);
+    else for (const b of list.querySelectorAll("button[data-name]")) b.setAttribute("aria-pressed", String(b.dataset.name === show));
   };
   refresh("default");
   return null;
