@@ -86,7 +86,9 @@ func StartLocalCluster(o LocalClusterOptions) (*LocalCluster, error) {
 
 // Start starts server i (again, after Stop: same ports, same storage).
 func (lc *LocalCluster) Start(i int) error {
-	ns, err := server.NewServer(lc.opts[i])
+	// Each start gets its own copy: a server adjusts the options it is
+	// given, and the stopped one's goroutines may still read theirs.
+	ns, err := server.NewServer(lc.opts[i].Clone())
 	if err != nil {
 		return fmt.Errorf("bus: local cluster server %d: %w", i+1, err)
 	}

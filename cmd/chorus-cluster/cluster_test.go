@@ -94,12 +94,34 @@ streams:
 
 // testCluster is a NATS cluster and the Chorus nodes on it.
 type testCluster struct {
-	t     *testing.T
-	nats  *bus.LocalCluster
-	dir   string
-	cfg   string
+	t    *testing.T
+	nats *bus.LocalCluster
+	dir  string
+	cfg  string
+	feed *feedServer
+
+	// nodes are read by the feed server's handlers too (to tell which
+	// node polls), so they are guarded.
+	mu    sync.Mutex
 	nodes map[string]*node
-	feed  *feedServer
+}
+
+// node returns the node named name (nil when there is none).
+func (c *testCluster) node(name string) *node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[name]
+}
+
+// allNodes returns every node started so far, by name.
+func (c *testCluster) allNodes() map[string]*node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]*node, len(c.nodes))
+	for name, n := range c.nodes {
+		out[name] = n
+	}
+	return out
 }
 
 func startTestCluster(t *testing.T) *testCluster {
@@ -119,7 +141,7 @@ func startTestCluster(t *testing.T) *testCluster {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			for name, n := range c.nodes {
+			for name, n := range c.allNodes() {
 				data, _ := os.ReadFile(n.logPath)
 				lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 				t.Logf("last lines of %s's log:\n%s", name, strings.Join(lines[max(0, len(lines)-60):], "\n"))
@@ -137,7 +159,9 @@ func (c *testCluster) start(name, roles string) *node {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.mu.Lock()
 	c.nodes[name] = n
+	c.mu.Unlock()
 	c.t.Cleanup(func() {
 		if !n.exited() {
 			_ = n.cmd.Process.Kill()
@@ -451,7 +475,7 @@ func (f *feedServer) nodeOf(remote string) string {
 	name := "unknown"
 	if inode != "" {
 		target := "socket:[" + inode + "]"
-		for nodeName, n := range f.c.nodes {
+		for nodeName, n := range f.c.allNodes() {
 			fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", n.cmd.Process.Pid))
 			for _, fd := range fds {
 				if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", n.cmd.Process.Pid, fd.Name())); l == target {
@@ -777,7 +801,7 @@ func TestCluster(t *testing.T) {
 		news := newScreen(t)
 		news.open(survivor, "news", 0)
 		news.ready()
-		killed := c.kill(c.nodes[holder])
+		killed := c.kill(c.node(holder))
 		waitFor(t, "another node polling the feed", func() bool {
 			for _, r := range c.feed.requestsSince(killed) {
 				if r.node == survivor.name {
