@@ -39,6 +39,9 @@ const (
 	// which nodes are alive. Every key expires LeaseTTL after its last
 	// write, so the work of a node that stops renewing falls free.
 	LeasesBucket = "chorus_leases"
+	// ErasuresBucket holds the authors erased (their keys hashed), whose
+	// new posts are refused, on every node.
+	ErasuresBucket = "chorus_erasures"
 
 	ingestPrefix = "chorus.ingest."
 	eventsPrefix = "chorus.events."
@@ -147,6 +150,8 @@ type Conn struct {
 
 	// LeaseTTL is the leases bucket's time to live.
 	LeaseTTL time.Duration
+	// Erasures is the chorus_erasures bucket.
+	Erasures jetstream.KeyValue
 
 	// Schedules reports whether the events stream can schedule messages
 	// (NATS 2.12+), which delayed approvals need.
@@ -295,6 +300,7 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 		// marker, which every node watching the bucket sees at once.
 		{&c.Leases, jetstream.KeyValueConfig{Bucket: LeasesBucket, Description: "Which node runs each source and curation partition; live nodes",
 			TTL: opts.LeaseTTL, LimitMarkerTTL: leaseMarkerTTL}},
+		{&c.Erasures, jetstream.KeyValueConfig{Bucket: ErasuresBucket, Description: "Authors erased, keys hashed: their posts are refused"}},
 	}
 	for _, b := range buckets {
 		b.cfg.Storage = jetstream.FileStorage

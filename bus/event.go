@@ -49,6 +49,16 @@ const (
 	EventAir      EventKind = "air"
 	EventAirNext  EventKind = "air_next"
 	EventAirClear EventKind = "air_clear"
+	// EventErase records that an author's posts were erased: Erased lists
+	// the author's keys, hashed, and the event carries no content. Index
+	// and display drop every post of those authors.
+	EventErase EventKind = "erase"
+	// EventPurge removes the posts listed in Posts whose retention ran
+	// out (Reason says which rule).
+	EventPurge EventKind = "purge"
+	// EventRights records a request for the right to use a post, its grant
+	// (with the author's reply as proof) or its revocation; see Rights.
+	EventRights EventKind = "rights"
 )
 
 // ActorSchedule is the actor of the air_next events an auto-advance
@@ -102,13 +112,23 @@ type Event struct {
 	// ShowAt delays an approval: screens show the post when its release
 	// event arrives, at or after ShowAt.
 	ShowAt time.Time `json:"show_at,omitzero"`
-	// Author is the author key of author events (see post.AuthorKey).
+	// Author is the author key of author events (see post.AuthorKey); of
+	// an erase event, the requested key hashed.
 	Author string `json:"author,omitempty"`
 	// Pins is the pin order of an order_pins event.
 	Pins []string `json:"pins,omitempty"`
 	// Advance is the auto-advance interval of air and air_next events (0:
 	// none; an air_next written by the schedule keeps the running one).
 	Advance time.Duration `json:"advance,omitempty"`
+	// Erased are every key of an erased author, hashed (erase events).
+	Erased []string `json:"erased,omitempty"`
+	// Posts are the ids of the posts a purge event removes.
+	Posts []string `json:"posts,omitempty"`
+	// Rights is what a rights event records.
+	Rights *Rights `json:"rights,omitempty"`
+	// IngestSeq is where a decided post is on the ingest stream, so that
+	// retention can delete it there too.
+	IngestSeq uint64 `json:"ingest_seq,omitempty"`
 	// Actor is "curation" for automatic decisions, else who acted.
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`
@@ -117,6 +137,41 @@ type Event struct {
 	Seq uint64 `json:"-"`
 	// Stored is when the events stream stored the event, set when read.
 	Stored time.Time `json:"-"`
+}
+
+// Rights states of a post in a stream (see Rights.State).
+const (
+	RightsRequested = "requested"
+	RightsGranted   = "granted"
+	RightsRevoked   = "revoked"
+)
+
+// Rights is a stream's right to use a post: asked for with a reply text
+// the author answers, granted with the author's reply as proof (or by a
+// moderator who has it), or revoked.
+type Rights struct {
+	State string `json:"state"`
+	// Text is the request a moderator copies or Chorus posts as a reply,
+	// e.g. "@ana Reply #YesChorusSummit to let us feature this".
+	Text string `json:"text,omitempty"`
+	// Hashtag is the consent hashtag the author's reply must carry.
+	Hashtag string `json:"hashtag,omitempty"`
+	// RequestURL is where the request was posted on the network, when
+	// Chorus posted it.
+	RequestURL string `json:"request_url,omitempty"`
+	// Proof is the author's reply that granted the rights (id, permalink,
+	// text, time), or a moderator's note.
+	Proof *Proof `json:"proof,omitempty"`
+}
+
+// Proof is what shows that the author granted the rights.
+type Proof struct {
+	PostID string    `json:"post_id,omitempty"`
+	URL    string    `json:"url,omitempty"`
+	Text   string    `json:"text,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+	// Note is a moderator's account of a grant made elsewhere (an email).
+	Note string `json:"note,omitempty"`
 }
 
 // ActorCuration marks decisions made by the curation pipeline itself.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -25,8 +26,12 @@ func (c *Conn) PublishPosts(ctx context.Context, posts []post.Post) (int, error)
 		}
 		msgs[i] = &nats.Msg{Subject: RouteSubject(&p), Data: data, Header: nats.Header{}}
 		id := p.ID
-		if p.Deleted {
+		switch {
+		case p.Deleted:
 			id += "#deleted" // a takedown must not be mistaken for a replay of its post
+		case p.IsEdit():
+			// Each version is stored once; an edit is not a replay.
+			id += "#edited@" + strconv.FormatInt(p.EditedAt.UnixNano(), 10)
 		}
 		msgs[i].Header.Set(jetstream.MsgIDHeader, id)
 	}

@@ -53,6 +53,11 @@ type Curator struct {
 	running map[string]bool
 	started bool
 
+	// Bans, when set before Run, are the erased authors: their posts are
+	// erased from the ingest stream unread (erased everywhere) or skipped
+	// for the streams they were erased from.
+	Bans Bans
+
 	decided    *prometheus.CounterVec
 	undecoded  prometheus.Counter
 	duplicates prometheus.Counter
@@ -254,6 +259,8 @@ func hasGap(batch []delivery, last uint64) bool {
 type item struct {
 	msg  jetstream.Msg
 	done func()
+	// seq is the message's place on the ingest stream.
+	seq  uint64
 	post post.Post
 	// fed are the streams the post's source feeds.
 	fed []*Policy
@@ -269,6 +276,11 @@ func (c *Curator) prepare(batch []delivery) []*item {
 		it := &item{msg: d.msg, done: d.done}
 		if !c.decode(d.msg, &it.post) {
 			_ = d.msg.Term()
+			d.done()
+			return
+		}
+		it.seq = d.seq
+		if c.erased(it) {
 			d.done()
 			return
 		}
@@ -437,10 +449,14 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 			c.duplicates.Inc()
 			continue
 		}
+		if c.Bans != nil && !c.Bans.Empty() && c.Bans.Banned(p, pol.Stream.ID) {
+			continue // erased from this stream
+		}
 		d := pol.Decide(p, now)
 		e := &bus.Event{
 			Kind: d.Kind, Stream: pol.Stream.ID, PostID: p.ID, Post: p, Reason: d.Reason, Filter: d.Filter, Rule: d.Rule,
 			Tags: d.Tags, Pinned: d.Pinned, Featured: d.Featured, Actor: bus.ActorCuration, At: now,
+			IngestSeq: it.seq,
 		}
 		if delay := pol.Stream.Delay.D(); d.Kind == bus.EventApprove && delay > 0 && c.conn.Schedules {
 			e.ShowAt = now.Add(delay).Truncate(time.Second).Add(time.Second)

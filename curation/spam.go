@@ -191,6 +191,16 @@ func (s *spamCheck) memory() time.Duration {
 	return max(s.window, s.rateWindow)
 }
 
+// reset forgets every recent post.
+func (s *spamCheck) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.texts, s.next = nil, 0
+	s.exact, s.exactFIFO = map[uint64]int64{}, nil
+	s.byAuthor, s.rateFIFO = map[uint64][]int64{}, nil
+	s.outbox = nil
+}
+
 func (s *spamCheck) add(t recentText) {
 	if len(s.texts) < recentTexts {
 		s.texts = append(s.texts, t)

@@ -20,6 +20,9 @@ type Applied struct {
 	// Streams lists every stream an event of the batch was about, posts
 	// or not (pause and resume change no post).
 	Streams []string
+	// Forgot is true when the batch deleted posts (an erasure, a purge):
+	// views holding posts should load them again.
+	Forgot bool
 }
 
 // applied describes a committed batch for OnApply.

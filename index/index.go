@@ -29,8 +29,9 @@ var seqKey = []byte("chorus.events_seq")
 // finds an index built under another version and rebuilds it from the
 // events stream. Version 1 (unrecorded) had no phrase positions and matched
 // hashtags, handles and networks only in lower case; version 2 had no
-// "why" (the rule, filter or person that decided).
-const schemaVersion = "3"
+// "why" (the rule, filter or person that decided); version 3 had no
+// "source" and "rights".
+const schemaVersion = "4"
 
 // schemaKey is where the index records the schemaVersion it was built under.
 var schemaKey = []byte("chorus.schema")
@@ -40,8 +41,9 @@ const BatchSize = 500
 
 // Index is the search index of every stream's posts.
 type Index struct {
-	idx bleve.Index
-	log *slog.Logger
+	idx  bleve.Index
+	log  *slog.Logger
+	path string
 
 	applied atomic.Uint64
 	ready   chan struct{}
@@ -54,6 +56,25 @@ type Index struct {
 	// OnApply, when set before Run, is called with what each batch
 	// changed once it is committed, on Run's goroutine: it must not block.
 	OnApply func(Applied)
+
+	// AuthorHash hashes an author key the way erase events name authors
+	// (privacy.Hasher); without it erase events cannot be applied.
+	AuthorHash func(authorKey string) string
+	// Banned, when set, says whether p's author is erased in stream: events
+	// carrying such a post are not applied (one written while an erasure
+	// runs must not bring the post back).
+	Banned func(p *post.Post, stream string) bool
+	// OnForget, when set, is called with the posts an erase or purge
+	// event removed, once the batch is committed (the media proxy forgets
+	// their pictures). It runs on Run's goroutine: it must not block long.
+	OnForget func([]post.Post)
+
+	// Compaction (compact.go): compactWanted is the last forgetting event
+	// a compaction was asked for, compacted the last one covered.
+	compactKick   chan struct{}
+	compactWanted uint64
+	compacted     uint64
+	compactDone   chan struct{}
 
 	lag       prometheus.Gauge
 	events    prometheus.Counter
@@ -70,10 +91,13 @@ func Open(path string, log *slog.Logger, reg prometheus.Registerer) (*Index, err
 		return nil, fmt.Errorf("index: open %s: %w", path, err)
 	}
 	x := &Index{
-		idx:      idx,
-		log:      log,
-		ready:    make(chan struct{}),
-		advanced: make(chan struct{}),
+		idx:         idx,
+		log:         log,
+		path:        path,
+		ready:       make(chan struct{}),
+		advanced:    make(chan struct{}),
+		compactKick: make(chan struct{}, 1),
+		compactDone: make(chan struct{}),
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "chorus_index_lag_events",
 			Help: "Events on the events stream not yet applied to the search index.",
@@ -192,8 +216,16 @@ func (x *Index) WaitApplied(ctx context.Context, seq uint64) error {
 // Ready is closed once the index has caught up with the events stream.
 func (x *Index) Ready() <-chan struct{} { return x.ready }
 
-// Run applies events from the one after the last applied until ctx ends.
+// Run applies events from the one after the last applied until ctx ends,
+// and compacts the index after erasures and purges.
 func (x *Index) Run(ctx context.Context, conn *bus.Conn) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		x.compactLoop(ctx)
+	}()
+	defer wg.Wait()
 	return conn.TailEvents(ctx, x.applied.Load()+1, BatchSize, x.skipped.Inc, func(b bus.Batch) error {
 		if err := x.Apply(b); err != nil {
 			return err
@@ -215,20 +247,33 @@ func (x *Index) Apply(b bus.Batch) error {
 	batch := x.idx.NewBatch()
 	docs := map[string]*current{}
 	var streams []string
+	var forgot []post.Post
+	forgetting := false
 	for _, e := range b.Events {
 		if !slices.Contains(streams, e.Stream) {
 			streams = append(streams, e.Stream)
+		}
+		if e.Post != nil && x.Banned != nil && x.Banned(e.Post, e.Stream) {
+			continue // an erased author's: never indexed, not even in the audit
 		}
 		if err := batch.Index(auditID(e.Seq), newAudit(e)); err != nil {
 			return fmt.Errorf("index: audit %d: %w", e.Seq, err)
 		}
 		var err error
+		var gone []post.Post
 		switch {
 		case e.Kind == bus.EventBanAuthor:
 			err = x.ban(e, docs)
+		case e.Kind == bus.EventErase:
+			gone, err = x.erase(batch, e, docs)
+			forgetting = true
+		case e.Kind == bus.EventPurge:
+			gone, err = x.forget(batch, docs, e.Stream, e.Posts, nil)
+			forgetting = true
 		case e.PostID != "":
 			err = x.change(e, docs)
 		}
+		forgot = append(forgot, gone...)
 		if err != nil {
 			x.log.Warn("index: skipping event", "seq", e.Seq, "err", err)
 			x.skipped.Inc()
@@ -255,8 +300,16 @@ func (x *Index) Apply(b bus.Batch) error {
 	x.appliedGa.Set(float64(b.LastSeq))
 	x.events.Add(float64(len(b.Events)))
 	x.lag.Set(float64(b.Pending))
+	if forgetting {
+		x.requestCompaction(b.LastSeq)
+	}
+	if len(forgot) > 0 && x.OnForget != nil {
+		x.OnForget(forgot)
+	}
 	if x.OnApply != nil {
-		x.OnApply(applied(b.LastSeq, docs, streams))
+		a := applied(b.LastSeq, docs, streams)
+		a.Forgot = forgetting
+		x.OnApply(a)
 	}
 	return nil
 }

@@ -43,6 +43,10 @@ type meta struct {
 	Tags      []string  `json:"tags,omitempty"`
 	ShowAt    time.Time `json:"show_at,omitzero"`
 	Seq       uint64    `json:"seq"`
+	// Rights is the stream's right to use the post (rights events).
+	Rights *bus.Rights `json:"rights,omitempty"`
+	// IngestSeq is where the post is on the ingest stream, when known.
+	IngestSeq uint64 `json:"ingest_seq,omitempty"`
 }
 
 // apply moves m by e and reports whether e concerns the post's document.
@@ -55,6 +59,9 @@ func (m *meta) apply(e bus.Event) bool {
 		if len(e.Tags) > 0 {
 			m.Tags = e.Tags
 		}
+		if e.IngestSeq > 0 {
+			m.IngestSeq = e.IngestSeq
+		}
 	case bus.EventRelease:
 		m.ShowAt = time.Time{}
 	case bus.EventPin, bus.EventUnpin:
@@ -62,6 +69,12 @@ func (m *meta) apply(e bus.Event) bool {
 	case bus.EventFeature, bus.EventUnfeature:
 		m.Featured = e.Kind == bus.EventFeature
 	case bus.EventEdit:
+	case bus.EventRights:
+		if e.Rights == nil {
+			return false
+		}
+		r := *e.Rights
+		m.Rights = &r
 	default:
 		return false
 	}
@@ -90,13 +103,25 @@ func (m meta) why() string {
 	return "moderator"
 }
 
+// rightsState is the rights state, "" when never asked.
+func (m meta) rightsState() string {
+	if m.Rights == nil {
+		return ""
+	}
+	return m.Rights.State
+}
+
 // doc is what the index stores for one post in one stream.
 type doc struct {
 	DocType      string   `json:"doc_type"`
 	Stream       string   `json:"stream"`
 	PostID       string   `json:"post_id"`
 	Network      string   `json:"network"`
+	Source       string   `json:"source"`
 	Status       string   `json:"status"`
+	// Rights is the rights state ("requested", "granted", "revoked"), or
+	// empty when never asked.
+	Rights string `json:"rights"`
 	Reason       string   `json:"reason"`
 	Actor        string   `json:"actor"`
 	Rule         string   `json:"rule"`
@@ -138,7 +163,9 @@ func newDoc(stream string, p *post.Post, postJSON string, m meta) (doc, error) {
 		Stream:       stream,
 		PostID:       p.ID,
 		Network:      p.Network,
+		Source:       p.Source,
 		Status:       m.Status,
+		Rights:       m.rightsState(),
 		Reason:       m.Reason,
 		Actor:        m.Actor,
 		Rule:         m.Rule,
@@ -204,7 +231,7 @@ var nameFields = map[string]bool{"hashtags": true, "mentions": true, "author_han
 // Chorus itself writes and looks up (post ids can be case-sensitive at their
 // network). Every other keyword field is folded to lower case when indexed
 // and when queried.
-var exactFields = map[string]bool{"doc_type": true, "stream": true, "post_id": true, "actor": true, "event": true, "why": true}
+var exactFields = map[string]bool{"doc_type": true, "stream": true, "post_id": true, "actor": true, "event": true, "why": true, "source": true}
 
 // newMapping is the explicit mapping: keywords for ids and facets, analysed
 // text with positions for what people write (so quoted phrases match), dates
@@ -268,7 +295,7 @@ func newMapping() (mapping.IndexMapping, error) {
 		m.AddFieldMappingsAt(name, kw(name, true))
 	}
 	for _, name := range []string{"doc_type", "stream", "post_id", "event", "actor", "rule", "why", "author_key",
-		"network", "status", "lang", "kind", "has_media", "pinned", "featured"} {
+		"network", "source", "status", "rights", "lang", "kind", "has_media", "pinned", "featured"} {
 		m.AddFieldMappingsAt(name, kw(name, false))
 	}
 

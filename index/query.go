@@ -13,6 +13,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
+	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -38,6 +39,8 @@ type Hit struct {
 	Tags      []string  `json:"tags,omitempty"`
 	ShowAt    time.Time `json:"show_at,omitzero"`
 	AuthorKey string    `json:"author_key,omitempty"`
+	// Rights is the stream's right to use the post, once asked for.
+	Rights *bus.Rights `json:"rights,omitempty"`
 	// History is the author's record, when the caller asked for it.
 	History *AuthorHistory `json:"author_history,omitempty"`
 	Post    post.Post      `json:"post"`
@@ -47,7 +50,7 @@ type Hit struct {
 func (m meta) hit(p post.Post) Hit {
 	return Hit{Status: m.Status, Reason: m.Reason, Actor: m.Actor, Rule: m.Rule, Filter: m.Filter, Why: m.why(),
 		DecidedAt: m.DecidedAt, Pinned: m.Pinned, Featured: m.Featured, Tags: m.Tags, ShowAt: m.ShowAt,
-		AuthorKey: p.AuthorKey(), Post: p}
+		AuthorKey: p.AuthorKey(), Rights: m.Rights, Post: p}
 }
 
 // Result is a page of hits.

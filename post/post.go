@@ -45,7 +45,10 @@ type Post struct {
 	Links    []Link   `json:"links,omitempty"`
 	Media    []Media  `json:"media,omitempty"`
 	Kind     Kind     `json:"kind"`
-	Lang     string   `json:"lang,omitempty"`
+	// ReplyTo is the id of the post this one answers, when the network
+	// says (a reply granting the right to use a post is matched by it).
+	ReplyTo string `json:"reply_to,omitempty"`
+	Lang    string `json:"lang,omitempty"`
 	// Sentiment is the text's tone from -1 (negative) to 1 (positive), set by
 	// curation's enrichment; 0 is neutral or unknown.
 	Sentiment      float64   `json:"sentiment,omitempty"`
@@ -54,12 +57,29 @@ type Post struct {
 	Counts         Counts    `json:"counts"`
 	CreatedAt      time.Time `json:"created_at"`
 	FetchedAt      time.Time `json:"fetched_at"`
-	Source         string    `json:"source"`
+	// EditedAt is when the author last edited the post at its source. A
+	// post published again with a later EditedAt is an edit: curation
+	// judges the new version.
+	EditedAt time.Time `json:"edited_at,omitzero"`
+	Source   string    `json:"source"`
 	// Deleted marks a takedown notice: the post was deleted at its source
 	// and must leave every screen. A takedown carries only the id, network
-	// and source.
+	// and source, and why when it is not a plain deletion (Gone).
 	Deleted bool `json:"deleted,omitempty"`
+	// Gone says why a takedown's post left its source: GoneDeleted (the
+	// default), GonePrivate or GoneSensitive.
+	Gone string `json:"gone,omitempty"`
 }
+
+// Why a post left its source (Post.Gone).
+const (
+	GoneDeleted   = "deleted"
+	GonePrivate   = "private"
+	GoneSensitive = "sensitive"
+)
+
+// IsEdit reports whether p is a later version of a post published before.
+func (p *Post) IsEdit() bool { return !p.EditedAt.IsZero() && !p.Deleted }
 
 // AuthorKey identifies a post's author within its network, for bans, trust
 // and rate limits: "<network>:<handle>" lowercased, or "<network>:#<id>" when
@@ -162,6 +182,14 @@ func (p *Post) Normalize(defaultNetwork string, now time.Time) error {
 		return fmt.Errorf("%w: kind %q must be original, reply, repost or quote", ErrInvalid, p.Kind)
 	}
 	p.URL = SafeURL(p.URL)
+	if p.ReplyTo = cleanLine(p.ReplyTo, MaxIDBytes); p.ReplyTo != "" && !strings.HasPrefix(p.ReplyTo, p.Network+":") {
+		p.ReplyTo = p.Network + ":" + p.ReplyTo
+	}
+	switch p.Gone {
+	case "", GoneDeleted, GonePrivate, GoneSensitive:
+	default:
+		p.Gone = GoneDeleted
+	}
 	p.Author.ID = cleanLine(p.Author.ID, MaxNameRunes)
 	p.Author.Handle = cleanLine(p.Author.Handle, MaxNameRunes)
 	p.Author.Name = cleanLine(p.Author.Name, MaxNameRunes)
@@ -186,6 +214,7 @@ func (p *Post) Normalize(defaultNetwork string, now time.Time) error {
 	}
 	p.CreatedAt = p.CreatedAt.UTC()
 	p.FetchedAt = p.FetchedAt.UTC()
+	p.EditedAt = p.EditedAt.UTC()
 	return nil
 }
 

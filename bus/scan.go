@@ -1,0 +1,100 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stored is one message as a stream holds it.
+type Stored struct {
+	Seq     uint64
+	Subject string
+	Header  nats.Header
+	Data    []byte
+	Time    time.Time
+}
+
+// scanBatch is how many messages a scan asks the server for at once.
+const scanBatch = 1000
+
+// Scan reads every message of a stream (one of its subjects when filter is
+// set) stored when the call begins, in order, and calls fn with each; it
+// returns when fn has seen the last of them or returns an error. Messages
+// stored during the scan may or may not be seen. Erasure, export and
+// retention read whole streams with it: it is the one way to be sure
+// nothing was missed.
+func (c *Conn) Scan(ctx context.Context, stream, filter string, fn func(Stored) error) error {
+	s, err := c.JS.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("bus: scan %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("bus: scan %s: %w", stream, err)
+	}
+	last := info.State.LastSeq
+	if info.State.Msgs == 0 || last == 0 {
+		return nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if filter != "" {
+		cfg.FilterSubjects = []string{filter}
+		// A filter that matches nothing would leave the reader waiting.
+		if _, err := s.GetLastMsgForSubject(ctx, filter); errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("bus: scan %s %s: %w", stream, filter, err)
+		}
+	}
+	cons, err := c.JS.OrderedConsumer(ctx, stream, cfg)
+	if err != nil {
+		return fmt.Errorf("bus: scan %s: %w", stream, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(scanBatch))
+	if err != nil {
+		return fmt.Errorf("bus: scan %s: %w", stream, err)
+	}
+	defer it.Stop()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("bus: scan %s: %w", stream, err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return fmt.Errorf("bus: scan %s: %w", stream, err)
+		}
+		seq := meta.Sequence.Stream
+		if seq > last {
+			return nil
+		}
+		if err := fn(Stored{Seq: seq, Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Time: meta.Timestamp}); err != nil {
+			return err
+		}
+		if seq == last || meta.NumPending == 0 {
+			return nil
+		}
+	}
+}
+
+// Erase deletes message seq from a stream and overwrites its bytes where
+// they were stored, so they are gone from the files, not only unlisted. A
+// message already gone (deleted, or aged out) is not an error.
+func (c *Conn) Erase(ctx context.Context, stream string, seq uint64) error {
+	s, err := c.JS.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("bus: erase from %s: %w", stream, err)
+	}
+	if err := s.SecureDeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("bus: erase message %d of %s: %w", seq, stream, err)
+	}
+	return nil
+}
