@@ -134,6 +134,16 @@ func (f *Feed) Run(ctx context.Context) error {
 				f.resync()
 				continue
 			}
+			if slices.ContainsFunc(batch, func(a index.Applied) bool { return a.Forgot }) {
+				// Past changes may carry posts just erased or purged.
+				for _, a := range batch {
+					for _, s := range a.Streams {
+						f.markDirty(s)
+					}
+				}
+				f.startOver()
+				continue
+			}
 			f.publish(ctx, batch)
 		case <-f.kick:
 			lastAll = time.Now()
@@ -154,11 +164,17 @@ func (f *Feed) Run(ctx context.Context) error {
 // resync forgets the history and makes every console start over from the
 // index's position: what was dropped is in the pages they load next.
 func (f *Feed) resync() {
-	seq := f.index.Applied()
-	f.log.Warn("console feed fell behind the index; consoles reload their pages", "seq", seq)
+	f.log.Warn("console feed fell behind the index; consoles reload their pages", "seq", f.index.Applied())
 	for len(f.in) > 0 {
 		<-f.in
 	}
+	f.startOver()
+}
+
+// startOver forgets the history and sends every console a snapshot, so
+// each loads its pages again.
+func (f *Feed) startOver() {
+	seq := f.index.Applied()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.history, f.coveredFrom, f.last = nil, seq, max(f.last, seq)

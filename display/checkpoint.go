@@ -289,9 +289,48 @@ func (cs *checkpoints) save(ctx context.Context, c *checkpoint, limit int) (stri
 	return "failed", fmt.Errorf("display: write checkpoint of %s: kept losing the race to other nodes", c.Stream)
 }
 
+// Scrub rewrites every checkpoint after an erasure. Earlier versions of a
+// checkpoint may hold the erased posts, and a replaced version leaves the
+// bucket's files only when NATS compacts them, so the bucket is emptied
+// (its files go) and each stream's checkpoint is written again from the
+// state as it is now. A crash in between costs a longer replay at start,
+// nothing else: the events stream holds the truth.
+func (h *Hub) Scrub(ctx context.Context) error {
+	h.saveMu.Lock()
+	conn, cs := h.conn, h.cp
+	h.saveMu.Unlock()
+	if conn == nil {
+		return nil // not running: no checkpoint is written
+	}
+	s, err := conn.JS.Stream(ctx, "KV_"+bus.DisplayBucket)
+	if err != nil {
+		return fmt.Errorf("display: scrub checkpoints: %w", err)
+	}
+	for _, st := range h.allStates() {
+		st.mu.Lock()
+		st.dirty = true
+		st.mu.Unlock()
+	}
+	h.saveMu.Lock()
+	err = s.Purge(ctx)
+	if err == nil {
+		cs.mu.Lock()
+		clear(cs.revs)
+		cs.mu.Unlock()
+	}
+	h.saveMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("display: scrub checkpoints: %w", err)
+	}
+	h.saveCheckpoints(ctx, cs)
+	return nil
+}
+
 // saveCheckpoints writes the checkpoint of every stream that changed since
 // its last one. A failed write is retried at the next call.
 func (h *Hub) saveCheckpoints(ctx context.Context, cs *checkpoints) {
+	h.saveMu.Lock()
+	defer h.saveMu.Unlock()
 	h.mu.Lock()
 	ids := slices.Collect(maps.Keys(h.states))
 	h.mu.Unlock()

@@ -58,6 +58,14 @@ func (h *history) record(msg *encoded, at, now time.Time) {
 	}
 }
 
+// reset forgets every message: from the event at seq on, the history
+// starts afresh (a client resuming from before it gets a snapshot).
+func (h *history) reset(seq uint64) {
+	clear(h.entries)
+	h.entries, h.bytes = h.entries[:0], 0
+	h.coveredFrom = max(h.coveredFrom, seq-1)
+}
+
 // skip notes that the message of the event at seq is not kept.
 func (h *history) skip(seq uint64) {
 	h.coveredFrom = max(h.coveredFrom, seq)

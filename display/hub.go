@@ -42,6 +42,13 @@ type Options struct {
 	// so it must leave a post it already turned as it is. Nil shows posts
 	// as they are.
 	Show func(post.Post) post.Post
+	// AuthorHash hashes author keys as erase events name them
+	// (privacy.Hasher); without it an erase event takes nothing off.
+	AuthorHash func(authorKey string) string
+	// Banned, when set, says whether p's author is erased in stream: an
+	// event carrying such a post is not applied, so one written while an
+	// erasure runs never brings the post back.
+	Banned func(p *post.Post, stream string) bool
 }
 
 // Hub holds every stream's screen state and its connected clients.
@@ -51,6 +58,14 @@ type Hub struct {
 	show       func(post.Post) post.Post
 	timing     Timing
 	checkEvery time.Duration
+	authorHash func(string) string
+	banned     func(*post.Post, string) bool
+
+	// saveMu keeps checkpoint writes and Scrub apart; conn and cp are set
+	// by Run.
+	saveMu sync.Mutex
+	conn   *bus.Conn
+	cp     *checkpoints
 
 	mu     sync.Mutex
 	states map[string]*state
@@ -101,6 +116,8 @@ func NewHub(o Options) *Hub {
 		show:         o.Show,
 		timing:       o.Timing.withDefaults(),
 		checkEvery:   o.CheckpointInterval,
+		authorHash:   o.AuthorHash,
+		banned:       o.Banned,
 		states:       map[string]*state{},
 		advanced:     make(chan struct{}),
 		closing:      make(chan struct{}),
@@ -201,6 +218,9 @@ func (h *Hub) wake() {
 // checkpoints of changed streams as it goes and once more at the end.
 func (h *Hub) Run(ctx context.Context, conn *bus.Conn) error {
 	cp := newCheckpoints(conn.Display, int(conn.NC.MaxPayload()), h.log)
+	h.saveMu.Lock()
+	h.conn, h.cp = conn, cp
+	h.saveMu.Unlock()
 	var upTo uint64
 	for attempt := 0; ; attempt++ {
 		var err error
@@ -318,8 +338,17 @@ func (h *Hub) forScreensItems(items []*Item) {
 // anything. The caller holds st.mu.
 func (h *Hub) applyEvent(st *state, e bus.Event, limit int, now time.Time) {
 	st.limit = limit
+	if e.Post != nil && h.banned != nil && h.banned(e.Post, e.Stream) {
+		st.seq = max(st.seq, e.Seq)
+		return // an erased author's post never comes back
+	}
 	evicted := st.evictedPins
-	msg := st.apply(h.forScreens(e))
+	var msg *Message
+	if e.Kind == bus.EventErase {
+		msg = st.erase(e, h.erased(e), h.hash)
+	} else {
+		msg = st.apply(h.forScreens(e))
+	}
 	if st.evictedPins > evicted {
 		h.evicted.Add(float64(st.evictedPins - evicted))
 		h.log.Warn("display: too many pinned posts; unpinned the last in pin order", "stream", e.Stream, "seq", e.Seq, "max", maxPins)
@@ -394,6 +423,51 @@ func (h *Hub) sendOutbox(st *state, now time.Time, force bool) {
 		if !c.push(bursts) {
 			delete(st.clients, c)
 			c.stop(websocket.ClosePolicyViolation, dropSlow)
+		}
+	}
+}
+
+// hash is the author hash, or one that matches nothing without it.
+func (h *Hub) hash(key string) string {
+	if h.authorHash == nil {
+		return ""
+	}
+	return h.authorHash(key)
+}
+
+// erased returns whether a post is by the author erase event e names.
+func (h *Hub) erased(e bus.Event) func(*post.Post) bool {
+	hashes := map[string]bool{}
+	for _, x := range append([]string{e.Author}, e.Erased...) {
+		if x != "" {
+			hashes[x] = true
+		}
+	}
+	return func(p *post.Post) bool {
+		if h.authorHash == nil {
+			return false
+		}
+		if k := p.AuthorKey(); k != "" && hashes[h.authorHash(k)] {
+			return true
+		}
+		return p.Author.ID != "" && hashes[h.authorHash(p.Network+":#"+p.Author.ID)]
+	}
+}
+
+// WaitApplied returns once the state is loaded and reflects the event at
+// seq.
+func (h *Hub) WaitApplied(ctx context.Context, seq uint64) error {
+	for {
+		h.mu.Lock()
+		done, ch := h.isReady && h.applied >= seq, h.advanced
+		h.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("display: waiting for event %d: %w", seq, ctx.Err())
 		}
 	}
 }

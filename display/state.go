@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chorus-wall/chorus/bus"
+	"github.com/chorus-wall/chorus/post"
 )
 
 // keep is how many posts besides the pinned ones a stream's state holds:
@@ -169,8 +170,62 @@ func (s *state) apply(e bus.Event) *Message {
 		return &Message{Type: TypeControl, Seq: e.Seq, Action: string(e.Kind)}
 	case bus.EventAir, bus.EventAirNext, bus.EventAirClear:
 		return s.applyAir(e)
+	case bus.EventPurge:
+		return s.purge(e)
 	}
 	return nil
+}
+
+// erase drops every post (on screen or pending) of an author erase event e
+// names, as erased recognises them, and their hidden mark; and since past
+// messages may carry their posts, it forgets every message recorded for
+// resuming clients (they get a snapshot). Screens get a fresh snapshot.
+// The caller holds mu.
+func (s *state) erase(e bus.Event, erased func(*post.Post) bool, hash func(string) string) *Message {
+	s.seq = max(s.seq, e.Seq)
+	s.dirty = true
+	for id, it := range s.pending {
+		if erased(&it.Post) {
+			delete(s.pending, id)
+			s.forget(id, e.Seq)
+		}
+	}
+	s.posts = slices.DeleteFunc(s.posts, func(it *Item) bool {
+		if !erased(&it.Post) {
+			return false
+		}
+		s.dropPin(it.ID)
+		s.forget(it.ID, e.Seq)
+		delete(s.held, it.ID)
+		return true
+	})
+	for author := range s.hidden {
+		if slices.Contains(e.Erased, hash(author)) || hash(author) == e.Author {
+			delete(s.hidden, author)
+		}
+	}
+	s.history.reset(e.Seq)
+	s.snap = nil
+	return resnapshot
+}
+
+// purge takes the posts a purge event lists off screens: their retention
+// ran out.
+func (s *state) purge(e bus.Event) *Message {
+	changed := false
+	for _, id := range e.Posts {
+		delete(s.pending, id)
+		if i := s.find(id); i >= 0 {
+			s.removeAt(i)
+			s.dropPin(id)
+			changed = true
+		}
+		s.forget(id, e.Seq)
+	}
+	if !changed {
+		return nil
+	}
+	return resnapshot
 }
 
 // show puts item on screen (or updates it there).

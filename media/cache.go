@@ -181,6 +181,22 @@ func (c *cache) forget(key string) {
 	}
 }
 
+// remove deletes the file of key and reports whether there was one.
+func (c *cache) remove(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[key]
+	if !ok {
+		return false
+	}
+	e := el.Value.(*cached)
+	c.size -= e.size
+	c.order.Remove(el)
+	delete(c.items, key)
+	os.Remove(c.path(e))
+	return true
+}
+
 // bytes is the cache's total size.
 func (c *cache) bytes() int64 {
 	c.mu.Lock()

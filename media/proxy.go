@@ -224,6 +224,37 @@ func rewrite(in post.Post, to func(string) string) post.Post {
 	return out
 }
 
+// Forget deletes the cached copies of posts' pictures (avatars, media,
+// previews) and returns how many files it deleted: after an erasure or a
+// purge no picture of those posts stays on disk. A later request for one
+// fetches it again, as for any image not cached.
+func (p *Proxy) Forget(posts []post.Post) int {
+	n := 0
+	for _, in := range posts {
+		urls := []string{in.Author.AvatarURL}
+		for _, m := range in.Media {
+			urls = append(urls, m.URL, m.PreviewURL)
+		}
+		for _, u := range urls {
+			if u == "" {
+				continue
+			}
+			sum := sha256.Sum256([]byte(u))
+			key := hex.EncodeToString(sum[:])
+			if p.cache.remove(key) {
+				n++
+			}
+			p.failMu.Lock()
+			p.failures.Remove(key)
+			p.failMu.Unlock()
+		}
+	}
+	if n > 0 {
+		p.opts.Logger.Info("media: forgot cached pictures of erased or purged posts", "files", n)
+	}
+	return n
+}
+
 func (p *Proxy) sign(target string) string {
 	mac := hmac.New(sha256.New, p.key)
 	mac.Write([]byte("chorus-media\x00"))

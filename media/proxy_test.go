@@ -575,3 +575,39 @@ func TestURLRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %q %v", target, ok)
 	}
 }
+
+// TestForgetDeletesCachedPictures: forgetting a post deletes the cached
+// files of its avatar and media, and nothing else.
+func TestForgetDeletesCachedPictures(t *testing.T) {
+	up := newUpstream(t)
+	for _, name := range []string{"avatar", "photo", "other"} {
+		up.serve("/"+name+".jpg", "image/jpeg", testJPEG(t, 8, 8))
+	}
+	h := newHarness(t, up, localDNS, nil)
+	files := func() int {
+		n := 0
+		_ = filepath.WalkDir(h.dir, func(_ string, d os.DirEntry, _ error) error {
+			if !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	for _, name := range []string{"avatar", "photo", "other"} {
+		if rec := h.get(h.proxy.URL(up.url("/" + name + ".jpg"))); rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d", name, rec.Code)
+		}
+	}
+	if files() != 3 {
+		t.Fatalf("%d files cached, want 3", files())
+	}
+	p := post.Post{ID: "x:1", Author: post.Author{AvatarURL: up.url("/avatar.jpg")},
+		Media: []post.Media{{Kind: post.MediaImage, URL: up.url("/photo.jpg"), PreviewURL: up.url("/none.jpg")}}}
+	if n := h.proxy.Forget([]post.Post{p}); n != 2 {
+		t.Fatalf("forgot %d files, want 2", n)
+	}
+	if files() != 1 || h.proxy.cache.bytes() != int64(len(testJPEG(t, 8, 8))) {
+		t.Fatalf("%d files and %d bytes left, want the other picture only", files(), h.proxy.cache.bytes())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
@@ -53,7 +54,12 @@ type Eraser struct {
 		Compactor
 	}
 	Display Views
-	Log     *slog.Logger
+	// Scrubber rewrites the display's checkpoints, whose earlier versions
+	// may hold the posts.
+	Scrubber interface {
+		Scrub(ctx context.Context) error
+	}
+	Log *slog.Logger
 	Now     func() time.Time
 }
 
@@ -83,7 +89,7 @@ type Report struct {
 	EventsDeleted    int      `json:"events_erased"`
 	SeenDeleted      int      `json:"seen_marks_deleted"`
 	SettingsChanged  []string `json:"settings_changed"`
-	SettingsVersions int      `json:"settings_versions_erased"`
+	SettingsVersions int      `json:"settings_versions_purged"`
 	Warnings         []string `json:"warnings"`
 	Seq              uint64   `json:"seq"`
 	Took             string   `json:"took"`
@@ -194,6 +200,11 @@ func (e *Eraser) Erase(ctx context.Context, req Request) (Report, error) {
 	if err := e.cleanSettings(ctx, keys, req.Stream, &rep); err != nil {
 		return rep, err
 	}
+	if e.Scrubber != nil {
+		if err := e.Scrubber.Scrub(ctx); err != nil {
+			rep.Warnings = append(rep.Warnings, "the display checkpoints could not be rewritten ("+err.Error()+"); run the erasure again")
+		}
+	}
 	if err := e.Index.WaitCompacted(waitCtx, rep.Seq); err != nil {
 		rep.Warnings = append(rep.Warnings, "the search index is still compacting; deleted posts leave its files when it finishes")
 	}
@@ -299,7 +310,7 @@ func (e *Eraser) cleanSettings(ctx context.Context, keys []string, only string, 
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("stream %s: rules[%d] (%q) names the author in when.authors; change the rule to stop naming them", s.ID, i, r.Name))
 			}
 		}
-		n, inFile, err := e.eraseSettingsHistory(ctx, s.ID, keys)
+		n, inFile, err := e.purgeSettingsHistory(ctx, s.ID, keys)
 		if err != nil {
 			return err
 		}
@@ -314,21 +325,28 @@ func (e *Eraser) cleanSettings(ctx context.Context, keys []string, only string, 
 // configStream is the stream behind the chorus_config bucket.
 const configStream = "KV_" + bus.ConfigBucket
 
-// eraseSettingsHistory erases the earlier versions of a stream's settings
-// (the bucket keeps a few) and of its config file declaration that name
-// one of keys; the current ones are left. It returns how many it erased,
-// and whether the config file's current declaration names the author.
-func (e *Eraser) eraseSettingsHistory(ctx context.Context, stream string, keys []string) (n int, inFile bool, err error) {
+// purgeSettingsHistory purges the earlier versions of a stream's settings
+// (the bucket keeps a few) when one names one of keys, keeping the current
+// one. It returns how many versions named the author, and whether the
+// config file's declaration of the stream names them now. NATS refuses to
+// delete single messages of a bucket, so the versions are purged (NATS
+// rewrites the bucket's files in the background); they only ever held the
+// author key, never a post.
+func (e *Eraser) purgeSettingsHistory(ctx context.Context, stream string, keys []string) (n int, inFile bool, err error) {
+	kv, err := e.Conn.JS.Stream(ctx, configStream)
+	if err != nil {
+		return 0, false, fmt.Errorf("privacy: settings history: %w", err)
+	}
 	for _, prefix := range []string{"streams.", "seeds."} {
 		subject := "$KV." + bus.ConfigBucket + "." + prefix + stream
-		var hits []uint64
 		var last uint64
+		var named []uint64
 		err := e.Conn.Scan(ctx, configStream, subject, func(m bus.Stored) error {
 			last = m.Seq
 			lower := bytes.ToLower(m.Data)
 			for _, k := range keys {
 				if bytes.Contains(lower, []byte(k)) {
-					hits = append(hits, m.Seq)
+					named = append(named, m.Seq)
 					break
 				}
 			}
@@ -337,16 +355,15 @@ func (e *Eraser) eraseSettingsHistory(ctx context.Context, stream string, keys [
 		if err != nil {
 			return n, inFile, err
 		}
-		for _, seq := range hits {
-			if seq == last {
-				inFile = inFile || prefix == "seeds."
-				continue
-			}
-			if err := e.Conn.Erase(ctx, configStream, seq); err != nil {
-				return n, inFile, err
-			}
-			n++
+		old := slices.DeleteFunc(named, func(seq uint64) bool { return seq == last })
+		inFile = inFile || prefix == "seeds." && len(old) < len(named)
+		if len(old) == 0 {
+			continue
 		}
+		if err := kv.Purge(ctx, jetstream.WithPurgeSubject(subject), jetstream.WithPurgeKeep(1)); err != nil {
+			return n, inFile, fmt.Errorf("privacy: purge settings history of %s: %w", stream, err)
+		}
+		n += len(old)
 	}
 	return n, inFile, nil
 }

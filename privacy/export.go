@@ -91,14 +91,11 @@ var exportAbout = []string{
 
 // Exporter gathers an author's export.
 type Exporter struct {
-	Conn    StreamReader
+	Conn    *bus.Conn
 	Bans    *Bans
 	Streams StreamList
 	Now     func() time.Time
 }
-
-// StreamReader reads whole streams (bus.Conn).
-type StreamReader = *bus.Conn
 
 // Export returns everything about the author, in every stream or in one.
 func (x *Exporter) Export(ctx context.Context, author, stream string) (Export, error) {

@@ -91,6 +91,10 @@ var policy = map[string]need{
 	"GET /debug/pprof/*":                               ownerOnly,
 	"POST /debug/pprof/symbol":                         ownerOnly,
 	"GET /metrics":                                     {role: auth.Viewer, everywhere: true},
+	"POST /api/v1/authors/:author/erase":               {role: auth.Manager, everywhere: true},
+	"GET /api/v1/authors/:author/export":               {role: auth.Manager, everywhere: true},
+	"POST /api/v1/streams/:id/authors/:author/erase":   manageIt,
+	"GET /api/v1/streams/:id/authors/:author/export":   manageIt,
 }
 
 // public routes need no credential.

@@ -119,6 +119,18 @@ func (f serverFlags) call(e *env, path string, body any) ([]byte, error) {
 // credential and decodes the answer into out (when not nil). An error
 // answer becomes an error with its status and message.
 func apiCall(ctx context.Context, base, token, method, path string, body, out any) error {
+	return apiCallLimited(ctx, callLimits{wait: 30 * time.Second, answer: 1 << 20}, base, token, method, path, body, out)
+}
+
+// callLimits bound one call: how long to wait, how large an answer to read.
+type callLimits struct {
+	wait   time.Duration
+	answer int64
+}
+
+// apiCallLimited is apiCall within other limits (a long erasure, a large
+// export).
+func apiCallLimited(ctx context.Context, lim callLimits, base, token, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -127,7 +139,7 @@ func apiCall(ctx context.Context, base, token, method, path string, body, out an
 		}
 		rd = bytes.NewReader(raw)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, lim.wait)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
@@ -142,7 +154,13 @@ func apiCall(ctx context.Context, base, token, method, path string, body, out an
 		return fmt.Errorf("cannot reach %s: %w", base, err)
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, lim.answer+1))
+	if err != nil {
+		return fmt.Errorf("%s%s: reading the answer: %w", base, path, err)
+	}
+	if int64(len(data)) > lim.answer {
+		return fmt.Errorf("%s%s answered more than %d bytes", base, path, lim.answer)
+	}
 	if resp.StatusCode/100 != 2 {
 		var msg struct{ Error string }
 		if json.Unmarshal(data, &msg) == nil && msg.Error != "" {

@@ -27,6 +27,7 @@ import (
 	"github.com/chorus-wall/chorus/display"
 	"github.com/chorus-wall/chorus/index"
 	"github.com/chorus-wall/chorus/media"
+	"github.com/chorus-wall/chorus/privacy"
 )
 
 // App is one running Chorus: bus, curation, index, display, connectors and
@@ -57,6 +58,9 @@ type App struct {
 	signIn    *auth.Handlers
 	media     *media.Proxy
 	access    *access.Policy
+	bans      *privacy.Bans
+	eraser    *privacy.Eraser
+	exporter  *privacy.Exporter
 	server    *http.Server
 	listener  net.Listener
 
@@ -196,14 +200,19 @@ func (a *App) Start(ctx context.Context) (err error) {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	a.hub = display.NewHub(display.Options{Streams: a.streams, Log: a.log, Registry: a.reg, Show: a.media.Post})
+	if err := a.startPrivacy(ctx); err != nil {
+		return err
+	}
+	a.hub = display.NewHub(display.Options{Streams: a.streams, Log: a.log, Registry: a.reg, Show: a.media.Post,
+		AuthorHash: a.bans.Hasher().Hash, Banned: a.bans.Banned})
 	if a.has(config.RoleAPI) {
 		a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
 		a.moderator.Paused = a.paused
 		a.moderator.Broadcast = broadcastView{a.hub}
 	}
-	a.runner = connectors.NewRunner(a.sources, a.conn, a.log, a.reg)
+	a.runner = connectors.NewRunner(a.sources, privacy.NewGate(a.conn, a.bans, a.reg), a.log, a.reg)
 	a.runner.Leases, a.runner.Remake = a.cluster, a.remake
+	a.startErasure()
 	if err := a.startAccounts(ctx); err != nil {
 		return err
 	}
@@ -279,6 +288,7 @@ func (a *App) curate(ctx context.Context) error {
 	}
 	c := curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg)
 	c.Leases = a.cluster
+	c.Bans = a.bans
 	return c.Run(ctx)
 }
 

@@ -88,6 +88,9 @@ func (a *App) logModeration(next echo.HandlerFunc) echo.HandlerFunc {
 		attrs := []any{"actor", actor, "method", c.Request().Method, "route", c.Path(), "stream", c.Param("id")}
 		for _, p := range []string{"post", "author", "action"} {
 			if v := c.Param(p); v != "" {
+				if p == "author" {
+					v = a.loggedAuthor(c)
+				}
 				attrs = append(attrs, p, v)
 			}
 		}
@@ -186,7 +189,7 @@ func (a *App) accessLog() echo.MiddlewareFunc {
 			case v.Status >= 500 && v.URIPath != "/readyz":
 				level = slog.LevelWarn
 			}
-			a.log.Log(c.Request().Context(), level, "http", "method", v.Method, "path", v.URIPath,
+			a.log.Log(c.Request().Context(), level, "http", "method", v.Method, "path", a.loggedPath(c, v.URIPath),
 				"status", v.Status, "duration", v.Latency.Round(time.Microsecond), "bytes", v.ResponseSize,
 				"remote", c.RealIP())
 			return nil

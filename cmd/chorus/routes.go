@@ -168,6 +168,7 @@ func (a *App) routes() *echo.Echo {
 	admin(http.MethodDelete, "/streams/:id/profiles/:name", manager, prof.Delete)
 	admin(http.MethodGet, "/sources", auth.Access{Role: auth.Viewer}, a.listSources)
 	a.consoleRoutes(e, admin, idx)
+	a.privacyRoutes(admin)
 	return e
 }
 
