@@ -109,13 +109,14 @@ func (b *Bans) add(hash, stream string) bool {
 }
 
 // Watch loads every ban, calls loaded, then follows the bucket until ctx
-// ends.
+// ends. The watch is tied to ctx and ends with it (or with the connection):
+// it is not stopped explicitly, since stopping asks the server, which can
+// hang a shutdown for seconds when NATS is away.
 func (b *Bans) Watch(ctx context.Context, loaded func()) error {
 	w, err := b.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return fmt.Errorf("privacy: watch bans: %w", err)
 	}
-	defer w.Stop()
 	for {
 		select {
 		case <-ctx.Done():

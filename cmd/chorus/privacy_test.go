@@ -91,6 +91,33 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	if code, body := app.adminJSON(t, http.MethodPost, "/api/v1/streams/mod/authors/webhook:"+handle+"/ban", `{"reason":"spam"}`); code != http.StatusOK {
 		t.Fatalf("ban: %d %s", code, body)
 	}
+	// A subject access request finds both posts under both handles, what
+	// each stream did and when they were on screen.
+	var ex privacy.Export
+	if err := json.Unmarshal([]byte(mustBody(t, app, "/api/v1/authors/webhook:"+handle+"/export")), &ex); err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Posts) != 2 || !slices.Equal(ex.KnownAs, []string{"webhook:#u-eve", "webhook:" + handle, "webhook:" + renamed}) ||
+		len(ex.Actions) != 1 || ex.Actions[0].Event != "ban_author" || ex.Actions[0].Stream != "mod" ||
+		!slices.Equal(ex.NamedIn, []string{"mod: filters.blocked_authors"}) || len(ex.Erased) != 0 {
+		t.Fatalf("export: %+v", ex)
+	}
+	first := ex.Posts[0]
+	if first.Post.ID != "webhook:1" || !first.Stored || len(first.Streams) != 2 {
+		t.Fatalf("export of the first post: %+v", first)
+	}
+	for _, r := range first.Streams {
+		switch r.Stream {
+		case "wall":
+			if r.Status != "approved" || len(r.Shown) != 1 || !r.Shown[0].To.IsZero() || len(r.Decisions) != 2 {
+				t.Errorf("wall record: %+v", r)
+			}
+		case "mod":
+			if r.Status != "held" || len(r.Shown) != 0 {
+				t.Errorf("mod record: %+v", r)
+			}
+		}
+	}
 	// Her text is on disk: in JetStream's files and in the index's.
 	waitFor(t, "the marker in the stream and index files", func() bool {
 		files := filesHolding(t, dir, marker)
@@ -146,7 +173,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		t.Errorf("settings still name the author: %s", s)
 	}
 	export := mustBody(t, app, "/api/v1/authors/webhook:"+handle+"/export")
-	var ex privacy.Export
+	ex = privacy.Export{}
 	if err := json.Unmarshal([]byte(export), &ex); err != nil {
 		t.Fatal(err)
 	}
