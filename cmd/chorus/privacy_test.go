@@ -196,3 +196,68 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestErasureFromOneStream: `chorus erase --stream` takes the author out of
+// one stream (screens, index, that stream's events) and bans them there,
+// while the other stream fed by the same source keeps their posts and
+// takes their new ones; `chorus export` writes what is left.
+func TestErasureFromOneStream(t *testing.T) {
+	app := startApp(t, t.TempDir(), testConfig+"limits: {admin: {per_second: 1000}}\n")
+	wall := app.dial(t, "wall", "")
+	next(t, wall)
+	if code, _ := app.push(t, `[{"id":"1","text":"hello both","author":{"handle":"bob"}},{"id":"2","text":"ok","author":{"handle":"ana"}}]`); code != http.StatusAccepted {
+		t.Fatal("push")
+	}
+	expect(t, wall, "add webhook:1", "add webhook:2")
+	waitFor(t, "indexed in mod", func() bool {
+		return strings.Contains(mustBody(t, app, "/api/v1/streams/mod/search"), "webhook:1")
+	})
+	cli := func(args ...string) (int, string) {
+		var out strings.Builder
+		code := run(t.Context(), append(args, "--server", app.base, "--token", testToken), &out, &out)
+		return code, out.String()
+	}
+	if code, out := cli("erase", "--stream", "wall", "-r", "asked by email", "webhook:bob"); code != 0 ||
+		!strings.Contains(out, "erased webhook:bob from wall") || !strings.Contains(out, "1 posts") {
+		t.Fatalf("erase: %d %s", code, out)
+	}
+	if m := next(t, wall); m.Type != "snapshot" || len(m.Posts) != 1 || m.Posts[0].ID != "webhook:2" {
+		t.Fatalf("wall after the erasure: %+v", m)
+	}
+	if s := mustBody(t, app, "/api/v1/streams/wall/search"); strings.Contains(s, "webhook:1") {
+		t.Errorf("still in wall's index: %s", s)
+	}
+	if s := mustBody(t, app, "/api/v1/streams/mod/search"); !strings.Contains(s, "webhook:1") {
+		t.Errorf("mod lost the post: %s", s)
+	}
+	// New posts of bob reach mod (held there), not the wall.
+	if code, _ := app.push(t, `[{"id":"3","text":"me again","author":{"handle":"bob"}},{"id":"4","text":"fine","author":{"handle":"ana"}}]`); code != http.StatusAccepted {
+		t.Fatal("push")
+	}
+	expect(t, wall, "add webhook:4")
+	waitFor(t, "bob's new post held in mod", func() bool {
+		return strings.Contains(mustBody(t, app, "/api/v1/streams/mod/queue"), "webhook:3")
+	})
+	out := filepath.Join(t.TempDir(), "bob.json")
+	if code, msg := cli("export", "-o", out, "webhook:bob"); code != 0 || !strings.Contains(msg, "wrote "+out+": 2 posts") {
+		t.Fatalf("export: %d %s", code, msg)
+	}
+	var ex privacy.Export
+	raw, _ := os.ReadFile(out)
+	if err := json.Unmarshal(raw, &ex); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ex.Posts {
+		for _, r := range p.Streams {
+			if r.Stream != "mod" {
+				t.Errorf("the export still has %s in %s", p.Post.ID, r.Stream)
+			}
+		}
+	}
+	if len(ex.Erased) != 1 || ex.Erased[0].Stream != "wall" {
+		t.Errorf("erased: %+v", ex.Erased)
+	}
+	if code, msg := cli("erase", "nobody"); code != 2 || !strings.Contains(msg, "network:handle") {
+		t.Errorf("a bad author: %d %s", code, msg)
+	}
+}
