@@ -33,6 +33,7 @@ type Config struct {
 	LogFormat  string   `yaml:"log_format"`
 	Metrics    Metrics  `yaml:"metrics"`
 	Limits     Limits   `yaml:"limits"`
+	Privacy    Privacy  `yaml:"privacy"`
 	Sources    []Source `yaml:"sources"`
 	Streams    []Stream `yaml:"streams"`
 
@@ -189,6 +190,18 @@ type Stream struct {
 	Delay   Duration `yaml:"delay" json:"delay"`
 	Filters Filters  `yaml:"filters" json:"filters"`
 	Rules   []Rule   `yaml:"rules" json:"rules"`
+	// Retention is how long the stream keeps its posts, by status.
+	Retention Retention `yaml:"retention" json:"retention"`
+	// Rights "required" shows a post on the stream's web pages, widgets,
+	// cards and feeds only once its author granted the right to use it;
+	// RightsExempt lists the venue's screens (wall, overlay) that may show
+	// it before. RightsHashtag is the consent hashtag an author's reply
+	// carries (default "Yes" and the title in camel case), RightsRequest
+	// the request text ({hashtag} stands for it).
+	Rights        string   `yaml:"rights" json:"rights,omitempty"`
+	RightsExempt  []string `yaml:"rights_exempt" json:"rights_exempt,omitempty"`
+	RightsHashtag string   `yaml:"rights_hashtag" json:"rights_hashtag,omitempty"`
+	RightsRequest string   `yaml:"rights_request" json:"rights_request,omitempty"`
 }
 
 // Source is one configured source. Its type's own settings stay in the raw
@@ -405,6 +418,9 @@ func (c *Config) applyDefaults() {
 	if c.Limits.AdminBodyBytes == 0 {
 		c.Limits.AdminBodyBytes = DefaultAdminBodyBytes
 	}
+	if c.Privacy.SweepInterval == 0 {
+		c.Privacy.SweepInterval = DefaultSweepInterval
+	}
 	for i := range c.Streams {
 		s := &c.Streams[i]
 		if s.Moderation == "" {
@@ -525,6 +541,9 @@ func (c *Config) Validate() error {
 			bad(key+".burst", "%d must be between 1 and 1000000", r.Burst)
 		}
 	}
+	if c.Privacy.SweepInterval < time.Second || c.Privacy.SweepInterval > 24*time.Hour {
+		bad("privacy.sweep_interval", "%s must be between 1s and 24h", c.Privacy.SweepInterval)
+	}
 	if c.Limits.AdminBodyBytes < 1024 || c.Limits.AdminBodyBytes > 64<<20 {
 		bad("limits.admin_body_bytes", "%d must be between 1024 and 67108864", c.Limits.AdminBodyBytes)
 	}
@@ -577,6 +596,7 @@ func (c *Config) Validate() error {
 			bad(key+".display_limit", "%d must be between 1 and %d (the most a wall shows)", s.DisplayLimit, MaxDisplayLimit)
 		}
 		errs = append(errs, s.validateCuration(key)...)
+		errs = append(errs, s.validatePrivacy(key)...)
 	}
 	return errors.Join(errs...)
 }

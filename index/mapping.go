@@ -113,15 +113,15 @@ func (m meta) rightsState() string {
 
 // doc is what the index stores for one post in one stream.
 type doc struct {
-	DocType      string   `json:"doc_type"`
-	Stream       string   `json:"stream"`
-	PostID       string   `json:"post_id"`
-	Network      string   `json:"network"`
-	Source       string   `json:"source"`
-	Status       string   `json:"status"`
+	DocType string `json:"doc_type"`
+	Stream  string `json:"stream"`
+	PostID  string `json:"post_id"`
+	Network string `json:"network"`
+	Source  string `json:"source"`
+	Status  string `json:"status"`
 	// Rights is the rights state ("requested", "granted", "revoked"), or
 	// empty when never asked.
-	Rights string `json:"rights"`
+	Rights       string   `json:"rights"`
 	Reason       string   `json:"reason"`
 	Actor        string   `json:"actor"`
 	Rule         string   `json:"rule"`

@@ -60,7 +60,7 @@ type Eraser struct {
 		Scrub(ctx context.Context) error
 	}
 	Log *slog.Logger
-	Now     func() time.Time
+	Now func() time.Time
 }
 
 // Request is one erasure request.

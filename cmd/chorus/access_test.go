@@ -95,6 +95,7 @@ var policy = map[string]need{
 	"GET /api/v1/authors/:author/export":               {role: auth.Manager, everywhere: true},
 	"POST /api/v1/streams/:id/authors/:author/erase":   manageIt,
 	"GET /api/v1/streams/:id/authors/:author/export":   manageIt,
+	"GET /api/v1/retention":                            {role: auth.Viewer, everywhere: true},
 }
 
 // public routes need no credential.

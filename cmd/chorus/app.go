@@ -28,6 +28,7 @@ import (
 	"github.com/chorus-wall/chorus/index"
 	"github.com/chorus-wall/chorus/media"
 	"github.com/chorus-wall/chorus/privacy"
+	"github.com/chorus-wall/chorus/retention"
 )
 
 // App is one running Chorus: bus, curation, index, display, connectors and
@@ -59,10 +60,13 @@ type App struct {
 	media     *media.Proxy
 	access    *access.Policy
 	bans      *privacy.Bans
-	eraser    *privacy.Eraser
-	exporter  *privacy.Exporter
-	server    *http.Server
-	listener  net.Listener
+	sweeper   *retention.Sweeper
+	// now is the sweeps' clock; nil means time.Now (tests set it).
+	now      func() time.Time
+	eraser   *privacy.Eraser
+	exporter *privacy.Exporter
+	server   *http.Server
+	listener net.Listener
 
 	// metricsServer serves /metrics on metrics.listen, when set.
 	metricsServer   *http.Server
@@ -227,6 +231,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	if a.has(config.RoleIndex) {
 		a.run(ctx, "index", func(ctx context.Context) error { return a.index.Run(ctx, a.conn) })
+		a.startRetention(ctx)
 	}
 	if a.has(config.RoleCuration) {
 		a.run(ctx, "curation", a.curate)

@@ -169,6 +169,7 @@ func (a *App) routes() *echo.Echo {
 	admin(http.MethodGet, "/sources", auth.Access{Role: auth.Viewer}, a.listSources)
 	a.consoleRoutes(e, admin, idx)
 	a.privacyRoutes(admin)
+	a.retentionRoutes(admin)
 	return e
 }
 
