@@ -129,6 +129,11 @@ type Event struct {
 	// IngestSeq is where a decided post is on the ingest stream, so that
 	// retention can delete it there too.
 	IngestSeq uint64 `json:"ingest_seq,omitempty"`
+	// SourceEdit marks a decision taken because the author edited the post
+	// at its source: it carries the new version, and it may only take the
+	// post further off screens (an approved post held or rejected, a held
+	// one rejected), never bring back a post rejected or removed before.
+	SourceEdit bool `json:"source_edit,omitempty"`
 	// Actor is "curation" for automatic decisions, else who acted.
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`

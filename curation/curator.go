@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,7 @@ type Curator struct {
 	Bans Bans
 
 	decided    *prometheus.CounterVec
+	edits      *prometheus.CounterVec
 	undecoded  prometheus.Counter
 	duplicates prometheus.Counter
 }
@@ -89,12 +91,16 @@ func NewCurator(conn *bus.Conn, streams *Streams, enricher Enricher, log *slog.L
 			Name: "chorus_ingest_undecodable_total",
 			Help: "Ingest messages that were not a post and were dropped.",
 		}),
+		edits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chorus_posts_edited_total",
+			Help: "Edits at the source of posts a stream had decided, judged again, by stream and outcome (approved: the new version replaces the old; held, rejected: it leaves the screens).",
+		}, []string{"stream", "outcome"}),
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chorus_posts_duplicate_total",
 			Help: "Posts skipped because their stream had already decided them.",
 		}),
 	}
-	reg.MustRegister(c.decided, c.undecoded, c.duplicates)
+	reg.MustRegister(c.decided, c.edits, c.undecoded, c.duplicates)
 	return c
 }
 
@@ -344,7 +350,15 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 		return
 	}
 	for _, w := range work {
-		if w.event != nil {
+		switch {
+		case w.event == nil:
+		case w.event.SourceEdit:
+			outcome := w.event.Kind.Status()
+			if w.event.Kind == bus.EventEdit {
+				outcome = "approved"
+			}
+			c.edits.WithLabelValues(w.event.Stream, outcome).Inc()
+		default:
 			c.decided.WithLabelValues(w.event.Stream, string(w.event.Kind)).Inc()
 		}
 	}
@@ -445,12 +459,25 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 	now := c.now().UTC()
 	for _, pol := range it.fed {
 		key, gone := SeenKey(pol.Stream.ID, p.ID), GoneKey(pol.Stream.ID, p.ID)
-		if seen[key] || seen[gone] || decided.has(gone) || !decided.claim(key) {
-			c.duplicates.Inc()
+		if seen[gone] || decided.has(gone) {
+			c.duplicates.Inc() // taken down at its source: never decided, nor its edits
 			continue
 		}
+		before := seen[key] || !decided.claim(key)
 		if c.Bans != nil && !c.Bans.Empty() && c.Bans.Banned(p, pol.Stream.ID) {
 			continue // erased from this stream
+		}
+		if before && p.IsEdit() {
+			w, err := c.edited(pol, it, key, now)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, w)
+			continue
+		}
+		if before {
+			c.duplicates.Inc()
+			continue
 		}
 		d := pol.Decide(p, now)
 		e := &bus.Event{
@@ -468,6 +495,28 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 		out = append(out, pending{event: e, msg: msg, seenKey: key})
 	}
 	return out, nil
+}
+
+// edited judges again a post its author edited after the stream decided
+// it. Approved by the stream's policy, the new version replaces the old
+// wherever it is (an edit event: on screen if it was, in the queue if it
+// was held; a rejected post stays rejected). Held or rejected, it leaves
+// the screens with that decision, which carries the new version; the
+// screens never see the new text before the decision. Either way the audit
+// records the edit.
+func (c *Curator) edited(pol *Policy, it *item, key string, now time.Time) (pending, error) {
+	p := &it.post
+	d := pol.Redecide(p, now)
+	e := &bus.Event{Kind: bus.EventEdit, Stream: pol.Stream.ID, PostID: p.ID, Post: p, Reason: "edited at its source",
+		Actor: "source:" + p.Source, At: now, IngestSeq: it.seq, SourceEdit: true}
+	if d.Kind != bus.EventApprove {
+		e.Kind, e.Reason, e.Filter, e.Rule, e.Actor = d.Kind, "edited at its source: "+d.Reason, d.Filter, d.Rule, bus.ActorCuration
+	}
+	msg, err := e.Msg("edit." + key + "@" + strconv.FormatInt(p.EditedAt.UnixNano(), 10))
+	if err != nil {
+		return pending{}, err
+	}
+	return pending{event: e, msg: msg, seenKey: key}, nil
 }
 
 // takedown handles a post deleted at its source: every stream that decided
@@ -496,7 +545,7 @@ func (c *Curator) takedown(p *post.Post, seen map[string]bool, decided *claims) 
 		switch {
 		case decided.has(key) || seen[key]:
 			e := &bus.Event{Kind: bus.EventRemove, Stream: s.ID, PostID: p.ID,
-				Reason: "deleted at its source", Actor: "source:" + p.Source, At: c.now().UTC()}
+				Reason: goneReason[p.Gone], Actor: "source:" + p.Source, At: c.now().UTC()}
 			msg, err := e.Msg("takedown." + key)
 			if err != nil {
 				continue // an event of plain strings always encodes
@@ -508,6 +557,15 @@ func (c *Curator) takedown(p *post.Post, seen map[string]bool, decided *claims) 
 		}
 	}
 	return work
+}
+
+// goneReason is a takedown's reason in the audit, by why the post left
+// its source.
+var goneReason = map[string]string{
+	"":                 "deleted at its source",
+	post.GoneDeleted:   "deleted at its source",
+	post.GonePrivate:   "made private at its source",
+	post.GoneSensitive: "marked sensitive at its source",
 }
 
 // store publishes a batch's events (and the schedules of delayed

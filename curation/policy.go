@@ -126,11 +126,22 @@ func actionOr(a string, def bus.EventKind) bus.EventKind {
 // that catches the post decides; then the rules, first match wins; then the
 // moderation mode. p should be enriched (language, sentiment) already.
 func (pol *Policy) Decide(p *post.Post, now time.Time) Decision {
+	return pol.decide(p, now, true)
+}
+
+// Redecide judges again a post decided before (an edit at its source): as
+// Decide, except that the spam memory neither records it nor takes it for
+// a repeat of its own first version.
+func (pol *Policy) Redecide(p *post.Post, now time.Time) Decision {
+	return pol.decide(p, now, false)
+}
+
+func (pol *Policy) decide(p *post.Post, now time.Time, remember bool) Decision {
 	if pol.trusted.has(p) {
 		return Decision{Kind: bus.EventApprove, Filter: "trusted_authors", Reason: "trusted author"}
 	}
 	toks := tokenize(p.Text) // shared by the spam memory and keyword rules
-	if kind, filter, reason, caught := pol.filter(p, toks, now); caught {
+	if kind, filter, reason, caught := pol.filter(p, toks, now, remember); caught {
 		return Decision{Kind: kind, Filter: filter, Reason: reason}
 	}
 	var env *ExprEnv
@@ -177,7 +188,7 @@ func (pol *Policy) mode() bus.EventKind {
 
 // filter runs the filters in order; the first that catches p decides, and
 // is named by its settings key.
-func (pol *Policy) filter(p *post.Post, toks []string, now time.Time) (kind bus.EventKind, filter, reason string, caught bool) {
+func (pol *Policy) filter(p *post.Post, toks []string, now time.Time, remember bool) (kind bus.EventKind, filter, reason string, caught bool) {
 	f := pol.Stream.Filters
 	if pol.blockedAuthors.has(p) {
 		return bus.EventReject, "blocked_authors", "blocked author", true
@@ -229,6 +240,9 @@ func (pol *Policy) filter(p *post.Post, toks []string, now time.Time) (kind bus.
 	}
 	if reason, ok := pol.spam.counts(p); ok {
 		return pol.spamAction, "spam", reason, true
+	}
+	if !remember {
+		return "", "", "", false
 	}
 	if reason, ok := pol.spam.remember(p, toks, now); ok {
 		return pol.spamAction, "spam", reason, true

@@ -353,8 +353,8 @@ func (x *Index) change(e bus.Event, docs map[string]*current) error {
 		return err
 	}
 	if c == nil {
-		if e.Post == nil {
-			return nil // an action on a post this stream never had
+		if e.Post == nil || e.SourceEdit {
+			return nil // an action on a post this stream never had (or no longer has)
 		}
 		c = &current{stream: e.Stream}
 		docs[docID(e.Stream, e.PostID)] = c
@@ -366,9 +366,17 @@ func (x *Index) change(e bus.Event, docs map[string]*current) error {
 		}
 		c.post, c.postJSON = *e.Post, string(raw)
 	}
+	if e.SourceEdit && e.Kind != bus.EventEdit && strictness[e.Kind.Status()] <= strictness[c.meta.Status] {
+		// An edit takes a post further off screens, never back: the new
+		// version replaces the old, where it stands.
+		e.Kind = bus.EventEdit
+	}
 	c.meta.apply(e)
 	return nil
 }
+
+// strictness orders statuses by how far off screens they keep a post.
+var strictness = map[string]int{"approved": 0, "held": 1, "rejected": 2, "removed": 2}
 
 // ban takes an author's approved and held posts in a stream off: approved
 // ones become removed, held ones rejected.

@@ -327,6 +327,8 @@ type item struct {
 	rec       *PostRecord
 	timeUS    int64
 	takedown  bool
+	// edited marks a record update: a new version of a post.
+	edited bool
 }
 
 // handle reads one Jetstream message. It returns the event's time_us (ok
@@ -364,7 +366,7 @@ func (s *Source) handle(data []byte, batch []item) (int64, *item, bool) {
 		if !ok {
 			return ev.TimeUS, nil, true
 		}
-		return ev.TimeUS, &item{did: ev.DID, rkey: c.RKey, rec: &rec, timeUS: ev.TimeUS}, true
+		return ev.TimeUS, &item{did: ev.DID, rkey: c.RKey, rec: &rec, timeUS: ev.TimeUS, edited: c.Operation == "update"}, true
 	case "delete":
 		id := PostID(ev.DID, c.RKey)
 		s.mu.Lock()
@@ -407,6 +409,11 @@ func (s *Source) finish(ctx context.Context, items []item, last int64) ([]post.P
 		if err != nil {
 			s.skip("adapt post", PostID(it.did, it.rkey), err)
 			continue
+		}
+		if it.edited {
+			// Bluesky records carry no edit time: the commit's is when the
+			// new version was written. Curation judges it again.
+			p.EditedAt = time.UnixMicro(it.timeUS).UTC()
 		}
 		posts = append(posts, p)
 		ids = append(ids, PostID(it.did, it.rkey))

@@ -91,6 +91,11 @@ func Adapt(s *Status, source string, now time.Time) (post.Post, error) {
 	if shown.Language != nil {
 		p.Lang = *shown.Language
 	}
+	if shown.EditedAt != nil && shown.EditedAt.After(shown.CreatedAt) {
+		// A later version than the one first published: curation judges
+		// it again where the first was decided.
+		p.EditedAt = *shown.EditedAt
+	}
 	rt := parseContent(shown.Content)
 	p.Text = rt.Text
 	p.Links = rt.Links

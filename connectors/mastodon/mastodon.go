@@ -38,6 +38,8 @@ type Settings struct {
 	LocalOnly bool `yaml:"local_only"`
 	// OnlyMedia keeps statuses with media attachments.
 	OnlyMedia bool `yaml:"only_media"`
+	// Compliance: how often the statuses shown are checked again.
+	connectors.Compliance `yaml:",inline"`
 }
 
 // Defaults and limits.
@@ -77,6 +79,7 @@ type Source struct {
 	streams   map[pair]*sse      // open streams
 	events    chan sseItem       // from every open stream
 	known     *lru.Cache[string] // server + "/" + local id -> post id
+	where     *lru.Cache[string] // post id -> server + "\x00" + local id, for compliance checks
 	wg        sync.WaitGroup     // stream readers
 	connected bool
 }
@@ -115,6 +118,7 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		streams:  map[pair]*sse{},
 		events:   make(chan sseItem, 256),
 		known:    lru.New[string](knownStatuses),
+		where:    lru.New[string](knownStatuses),
 	}
 	for i, server := range s.Servers {
 		token := config.Secret("")
@@ -138,7 +142,9 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 func (s *Settings) normalize(path string) []error {
 	base := s.BaseURL
 	s.Common.Normalize("", DefaultPollInterval)
+	s.Compliance.Normalize(complianceRate, 1)
 	errs := s.Common.Validate(path, false)
+	errs = append(errs, s.Compliance.Validate(path)...)
 	if base != "" {
 		errs = append(errs, fmt.Errorf("%s.base_url: not used by mastodon sources; list instances under servers", path))
 	}
@@ -439,6 +445,7 @@ func (s *Source) adapt(st *Status, server string) (post.Post, bool) {
 	}
 	s.mu.Lock()
 	s.known.Put(server+"/"+st.ID, p.ID)
+	s.where.Put(p.ID, server+"\x00"+st.ID)
 	s.mu.Unlock()
 	return p, true
 }
@@ -617,12 +624,17 @@ func (s *Source) streamBatch(first sseItem) ([]post.Post, connectors.AckFunc, er
 func (s *Source) handleEvent(item sseItem) (post.Post, string, bool) {
 	ev := item.event
 	switch ev.Name {
-	case "update", "status.update":
+	case "update":
 		id, p, ok := s.adaptRaw(json.RawMessage(ev.Data), item.pair.server)
-		if ev.Name == "status.update" {
-			id = ""
-		}
 		return p, id, ok
+	case "status.update":
+		// An edit: the new version, judged again by curation; or, when
+		// the status is no longer public, a takedown.
+		if p, ok := s.privatized(ev.Data); ok {
+			return p, "", true
+		}
+		_, p, ok := s.adaptRaw(json.RawMessage(ev.Data), item.pair.server)
+		return p, "", ok
 	case "delete":
 		local := strings.TrimSpace(ev.Data)
 		if local == "" {
@@ -645,6 +657,26 @@ func (s *Source) handleEvent(item sseItem) (post.Post, string, bool) {
 		return p, "", true
 	}
 	return post.Post{}, "", false
+}
+
+// privatized returns a takedown for an edited status that is no longer
+// public (its author made it private or followers-only).
+func (s *Source) privatized(data string) (post.Post, bool) {
+	var st Status
+	if err := json.Unmarshal([]byte(data), &st); err != nil || public(st.Visibility) {
+		return post.Post{}, false
+	}
+	id, err := PostID(st.URI)
+	if err != nil {
+		return post.Post{}, false
+	}
+	p := post.Takedown(Network, Network+":"+id, s.settings.ID, s.now())
+	p.Gone = post.GonePrivate
+	if err := p.Normalize(Network, s.now()); err != nil {
+		s.skip("read status.update", st.ID, err)
+		return post.Post{}, false
+	}
+	return p, true
 }
 
 // Close closes every open stream and waits for their readers.
