@@ -96,6 +96,8 @@ var policy = map[string]need{
 	"POST /api/v1/streams/:id/authors/:author/erase":   manageIt,
 	"GET /api/v1/streams/:id/authors/:author/export":   manageIt,
 	"GET /api/v1/retention":                            {role: auth.Viewer, everywhere: true},
+	"GET /api/v1/compliance":                           {role: auth.Viewer, everywhere: true},
+	"POST /api/v1/compliance/:source/sweep":            {role: auth.Manager, everywhere: true},
 }
 
 // public routes need no credential.

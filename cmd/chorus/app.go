@@ -19,6 +19,7 @@ import (
 	"github.com/chorus-wall/chorus/auth"
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/cluster"
+	"github.com/chorus-wall/chorus/compliance"
 	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/console"
@@ -61,6 +62,11 @@ type App struct {
 	access    *access.Policy
 	bans      *privacy.Bans
 	sweeper   *retention.Sweeper
+	// compliance re-checks polled sources' posts at their network.
+	compliance *compliance.Sweeper
+	// gate stands before the ingest stream for sources and the compliance
+	// sweep: erased authors' posts are refused there.
+	gate *privacy.Gate
 	// now is the sweeps' clock; nil means time.Now (tests set it).
 	now      func() time.Time
 	eraser   *privacy.Eraser
@@ -214,7 +220,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 		a.moderator.Paused = a.paused
 		a.moderator.Broadcast = broadcastView{a.hub}
 	}
-	a.runner = connectors.NewRunner(a.sources, privacy.NewGate(a.conn, a.bans, a.reg), a.log, a.reg)
+	a.gate = privacy.NewGate(a.conn, a.bans, a.reg)
+	a.runner = connectors.NewRunner(a.sources, a.gate, a.log, a.reg)
 	a.runner.Leases, a.runner.Remake = a.cluster, a.remake
 	a.startErasure()
 	if err := a.startAccounts(ctx); err != nil {
@@ -232,6 +239,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if a.has(config.RoleIndex) {
 		a.run(ctx, "index", func(ctx context.Context) error { return a.index.Run(ctx, a.conn) })
 		a.startRetention(ctx)
+		if a.has(config.RoleConnectors) {
+			a.startCompliance(ctx)
+		}
 	}
 	if a.has(config.RoleCuration) {
 		a.run(ctx, "curation", a.curate)

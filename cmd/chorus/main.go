@@ -39,6 +39,7 @@ type cli struct {
 	Erase       eraseCmd       `cmd:"" help:"Erase everything Chorus holds about an author (GDPR Art. 17) and refuse their future posts."`
 	Export      exportCmd      `cmd:"" help:"Export everything Chorus holds about an author as JSON (GDPR Art. 15)."`
 	Retention   retentionCmd   `cmd:"" help:"Show how long each stream keeps its posts, what it keeps now, and the last retention sweep."`
+	Compliance  complianceCmd  `cmd:"" help:"Show the compliance sweep of each polled source (posts re-checked at their network, taken down when gone); --now sweeps at once."`
 	ViewerToken viewerTokenCmd `cmd:"" name:"viewer-token" help:"Mint a viewer token that opens a private stream (viewer_token: required) until it expires."`
 	User        userCmd        `cmd:"" help:"Manage users: people who sign in to the console."`
 	Key         keyCmd         `cmd:"" help:"Manage API keys: credentials for scripts and integrations."`

@@ -170,6 +170,7 @@ func (a *App) routes() *echo.Echo {
 	a.consoleRoutes(e, admin, idx)
 	a.privacyRoutes(admin)
 	a.retentionRoutes(admin)
+	a.complianceRoutes(admin)
 	return e
 }
 

@@ -37,6 +37,8 @@ type Settings struct {
 	ClientSecret config.Secret `yaml:"client_secret"`
 	// TokenURL is where tokens come from (tests point it elsewhere).
 	TokenURL string `yaml:"token_url"`
+	// Compliance: how often the posts shown are checked again.
+	connectors.Compliance `yaml:",inline"`
 }
 
 // Defaults and limits.
@@ -111,7 +113,8 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if oauth {
 		base = OAuthBaseURL
 	}
-	s.Normalize(base, DefaultPollInterval)
+	s.Common.Normalize(base, DefaultPollInterval)
+	s.Compliance.Normalize(complianceRate, complianceBatch)
 	if s.TokenURL == "" {
 		s.TokenURL = DefaultTokenURL
 	}
@@ -122,7 +125,8 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if len(s.Subreddits)+len(s.Keywords)+len(s.Hashtags)+len(s.Accounts) == 0 {
 		errs = append(errs, fmt.Errorf("%s: set at least one of subreddits, keywords, hashtags or accounts", path))
 	}
-	errs = append(errs, s.Validate(path, false)...)
+	errs = append(errs, s.Common.Validate(path, false)...)
+	errs = append(errs, s.Compliance.Validate(path)...)
 	for i, sub := range s.Subreddits {
 		if !subredditName.MatchString(sub) {
 			errs = append(errs, fmt.Errorf("%s.subreddits[%d]: %q is not a subreddit name (letters, digits, '_')", path, i, sub))

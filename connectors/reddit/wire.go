@@ -60,6 +60,10 @@ type Link struct {
 	NumComments           int64                `json:"num_comments"`
 	NumCrossposts         int64                `json:"num_crossposts"`
 	RemovedByCategory     wirejson.Strings     `json:"removed_by_category"`
+	// SubredditType is "public", "restricted", "private", ...
+	SubredditType string `json:"subreddit_type"`
+	// Edited is when the post was last edited (0 when never).
+	Edited Edited `json:"edited"`
 	CrosspostParent       string               `json:"crosspost_parent"`
 	CrosspostParentList   []Link               `json:"crosspost_parent_list"`
 	Preview               *Preview             `json:"preview"`
@@ -218,4 +222,19 @@ func parseLink(t Thing) (*Link, error) {
 		l.Name = "t3_" + l.ID
 	}
 	return &l, nil
+}
+
+// Edited is Reddit's "edited": false when never, else the time of the last
+// edit in epoch seconds. Any other shape reads as never: an odd side field
+// never sinks a post.
+type Edited float64
+
+// UnmarshalJSON accepts false, true (edited, time unknown: read as never),
+// a number, a numeric string or null.
+func (e *Edited) UnmarshalJSON(b []byte) error {
+	var n Number
+	if n.UnmarshalJSON(b) == nil {
+		*e = Edited(n)
+	}
+	return nil
 }

@@ -33,6 +33,8 @@ type Settings struct {
 	// TextLimit is the longest text in code points, "…" included; longer
 	// texts are cut at a word (default 1000, 100 to 5000).
 	TextLimit int `yaml:"text_limit"`
+	// Compliance: how often the items shown are checked again.
+	connectors.Compliance `yaml:",inline"`
 }
 
 // Defaults and limits.
@@ -96,8 +98,10 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if len(s.Accounts) > 0 {
 		errs = append(errs, fmt.Errorf("%s.accounts: not used by rss sources; list the feed URLs under feeds", path))
 	}
-	s.Normalize("", DefaultPollInterval)
-	errs = append(errs, s.Validate(path, false)...)
+	s.Common.Normalize("", DefaultPollInterval)
+	s.Compliance.Normalize(complianceRate, 1)
+	errs = append(errs, s.Common.Validate(path, false)...)
+	errs = append(errs, s.Compliance.Validate(path)...)
 	if len(s.Feeds) == 0 {
 		errs = append(errs, fmt.Errorf("%s.feeds: is required: list at least one feed URL", path))
 	}
