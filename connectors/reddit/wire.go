@@ -37,39 +37,39 @@ type Listing struct {
 // that hide or warn (over_18, spoiler, removed_by_category) are read on the
 // safe side whatever shape they come in.
 type Link struct {
-	ID                    string               `json:"id"`
-	Name                  string               `json:"name"` // fullname, "t3_" + id
-	Title                 string               `json:"title"`
-	Selftext              string               `json:"selftext"`
-	Author                string               `json:"author"`
-	AuthorFullname        string               `json:"author_fullname"`
-	Subreddit             string               `json:"subreddit"`
-	SubredditNamePrefixed string               `json:"subreddit_name_prefixed"`
-	Permalink             string               `json:"permalink"`
-	URL                   string               `json:"url"`
-	URLOverriddenByDest   string               `json:"url_overridden_by_dest"`
-	Domain                string               `json:"domain"`
-	IsSelf                bool                 `json:"is_self"`
-	IsVideo               bool                 `json:"is_video"`
-	IsGallery             bool                 `json:"is_gallery"`
-	PostHint              string               `json:"post_hint"`
-	Over18                wirejson.Caution     `json:"over_18"`
-	Spoiler               wirejson.Caution     `json:"spoiler"`
-	CreatedUTC            Number               `json:"created_utc"`
-	Score                 int64                `json:"score"`
-	NumComments           int64                `json:"num_comments"`
-	NumCrossposts         int64                `json:"num_crossposts"`
-	RemovedByCategory     wirejson.Strings     `json:"removed_by_category"`
+	ID                    string           `json:"id"`
+	Name                  string           `json:"name"` // fullname, "t3_" + id
+	Title                 string           `json:"title"`
+	Selftext              string           `json:"selftext"`
+	Author                string           `json:"author"`
+	AuthorFullname        string           `json:"author_fullname"`
+	Subreddit             string           `json:"subreddit"`
+	SubredditNamePrefixed string           `json:"subreddit_name_prefixed"`
+	Permalink             string           `json:"permalink"`
+	URL                   string           `json:"url"`
+	URLOverriddenByDest   string           `json:"url_overridden_by_dest"`
+	Domain                string           `json:"domain"`
+	IsSelf                bool             `json:"is_self"`
+	IsVideo               bool             `json:"is_video"`
+	IsGallery             bool             `json:"is_gallery"`
+	PostHint              string           `json:"post_hint"`
+	Over18                wirejson.Caution `json:"over_18"`
+	Spoiler               wirejson.Caution `json:"spoiler"`
+	CreatedUTC            Number           `json:"created_utc"`
+	Score                 int64            `json:"score"`
+	NumComments           int64            `json:"num_comments"`
+	NumCrossposts         int64            `json:"num_crossposts"`
+	RemovedByCategory     wirejson.Strings `json:"removed_by_category"`
 	// SubredditType is "public", "restricted", "private", ...
 	SubredditType string `json:"subreddit_type"`
 	// Edited is when the post was last edited (0 when never).
-	Edited Edited `json:"edited"`
-	CrosspostParent       string               `json:"crosspost_parent"`
-	CrosspostParentList   []Link               `json:"crosspost_parent_list"`
-	Preview               *Preview             `json:"preview"`
-	Media                 *Media               `json:"media"`
-	GalleryData           *GalleryData         `json:"gallery_data"`
-	MediaMetadata         map[string]MediaMeta `json:"media_metadata"`
+	Edited              Edited               `json:"edited"`
+	CrosspostParent     string               `json:"crosspost_parent"`
+	CrosspostParentList []Link               `json:"crosspost_parent_list"`
+	Preview             *Preview             `json:"preview"`
+	Media               *Media               `json:"media"`
+	GalleryData         *GalleryData         `json:"gallery_data"`
+	MediaMetadata       map[string]MediaMeta `json:"media_metadata"`
 }
 
 // Preview holds the images Reddit made for a post.
