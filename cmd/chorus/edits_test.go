@@ -58,6 +58,20 @@ func TestEditAtTheSourceIsCuratedAgain(t *testing.T) {
 		t.Errorf("the wall shows %v", ids)
 	}
 
+	// A moderator rejects it in mod; the author edits again: mod's policy
+	// would hold it (manual moderation), but an edit never brings a
+	// rejected post back to the queue.
+	if code, body := app.adminJSON(t, http.MethodPost, "/api/v1/streams/mod/posts/webhook:1/reject", ""); code != http.StatusOK {
+		t.Fatalf("reject: %d %s", code, body)
+	}
+	push(`{"id":"1","text":"lovely once more","author":{"handle":"ana"},"edited_at":"2026-01-01T13:00:00Z"}`)
+	waitFor(t, "the newest text in mod's rejected posts", func() bool {
+		return strings.Contains(mustBody(t, app, "/api/v1/streams/mod/search?status=rejected"), "lovely once more")
+	})
+	if q := mustBody(t, app, "/api/v1/streams/mod/queue"); strings.Contains(q, "webhook:1") {
+		t.Errorf("the edit brought a rejected post back to the queue: %s", q)
+	}
+
 	var audit struct {
 		Entries []struct {
 			Event  string `json:"event"`
@@ -75,14 +89,14 @@ func TestEditAtTheSourceIsCuratedAgain(t *testing.T) {
 			trail = append(trail, e.Event+": "+e.Reason)
 		}
 	}
-	want := []string{"edit: edited at its source", `reject: edited at its source: blocked word "idiot" in text`,
+	want := []string{"edit: edited at its source", "edit: edited at its source", `reject: edited at its source: blocked word "idiot" in text`,
 		"edit: edited at its source", "approve: auto"}
 	if strings.Join(trail, "|") != strings.Join(want, "|") {
 		t.Errorf("wall's audit of the post, newest first:\n%s\nwant:\n%s", strings.Join(trail, "\n"), strings.Join(want, "\n"))
 	}
 	metrics := mustBody(t, app, "/metrics")
-	for _, w := range []string{`chorus_posts_edited_total{outcome="approved",stream="wall"} 2`,
-		`chorus_posts_edited_total{outcome="rejected",stream="wall"} 1`, `chorus_posts_edited_total{outcome="held",stream="mod"} 3`} {
+	for _, w := range []string{`chorus_posts_edited_total{outcome="approved",stream="wall"} 3`,
+		`chorus_posts_edited_total{outcome="rejected",stream="wall"} 1`, `chorus_posts_edited_total{outcome="held",stream="mod"} 4`} {
 		if !strings.Contains(metrics, w) {
 			t.Errorf("metrics lack %s", w)
 		}
