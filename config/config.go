@@ -192,16 +192,6 @@ type Stream struct {
 	Rules   []Rule   `yaml:"rules" json:"rules"`
 	// Retention is how long the stream keeps its posts, by status.
 	Retention Retention `yaml:"retention" json:"retention"`
-	// Rights "required" shows a post on the stream's web pages, widgets,
-	// cards and feeds only once its author granted the right to use it;
-	// RightsExempt lists the venue's screens (wall, overlay) that may show
-	// it before. RightsHashtag is the consent hashtag an author's reply
-	// carries (default "Yes" and the title in camel case), RightsRequest
-	// the request text ({hashtag} stands for it).
-	Rights        string   `yaml:"rights" json:"rights,omitempty"`
-	RightsExempt  []string `yaml:"rights_exempt" json:"rights_exempt,omitempty"`
-	RightsHashtag string   `yaml:"rights_hashtag" json:"rights_hashtag,omitempty"`
-	RightsRequest string   `yaml:"rights_request" json:"rights_request,omitempty"`
 }
 
 // Source is one configured source. Its type's own settings stay in the raw

@@ -40,9 +40,11 @@ func (a *App) startPrivacy(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	a.index.AuthorHash = hasher.Hash
-	a.index.Banned = a.bans.Banned
-	a.index.OnForget = func(posts []post.Post) { a.media.Forget(posts) }
+	if a.index != nil { // nodes without the index role keep none
+		a.index.AuthorHash = hasher.Hash
+		a.index.Banned = a.bans.Banned
+		a.index.OnForget = func(posts []post.Post) { a.media.Forget(posts) }
+	}
 	return nil
 }
 

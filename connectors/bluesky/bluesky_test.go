@@ -226,6 +226,10 @@ func ids(refs map[string]ref, names ...string) []string {
 			out = append(out, "deleted:"+refs[d].id())
 			continue
 		}
+		if e, ok := strings.CutPrefix(name, "edited:"); ok {
+			out = append(out, "edited:"+refs[e].id())
+			continue
+		}
 		out = append(out, refs[name].id())
 	}
 	return out
@@ -293,7 +297,7 @@ func TestStream(t *testing.T) {
 	deps := sourcetest.Deps(t, cur)
 	src := build(t, yaml(n, "hashtags: [ChorusLive]\nkeywords: [keynote]\naccounts: [chorus-live.example]"), deps)
 	want := ids(refs, "en", "ar", "he", "reply", "quote", "video", "external", "sensitive", "tagsonly", "keyword", "account",
-		"long", "badfacets", "deleted:sensitive", "last")
+		"long", "badfacets", "deleted:sensitive", "edited:external", "last")
 	got := sourcetest.Run(t, bustest.Open(t), "b", src, 15*time.Second, func(p []post.Post) bool { return len(p) >= len(want) })
 	sourcetest.Unique(t, got)
 	if g := sourcetest.IDs(got); !slices.Equal(g, want) {
@@ -301,6 +305,11 @@ func TestStream(t *testing.T) {
 	}
 	if s := testutil.ToFloat64(deps.Skipped); s != 2 {
 		t.Errorf("skipped %v, want 2 (a malformed record, a line that is not JSON)", s)
+	}
+	// The record update is a new version, dated by its commit: curation
+	// judges it again.
+	if e := got[len(got)-2]; e.Text != "Tickets are out (edited) #ChorusLive" || !e.EditedAt.Equal(time.UnixMicro(1795424421000000)) {
+		t.Errorf("the edit: %q edited at %s", e.Text, e.EditedAt)
 	}
 	for _, p := range got {
 		switch p.ID {
@@ -347,7 +356,7 @@ func TestDropResumesFromCursor(t *testing.T) {
 		}
 	}
 	src := build(t, yaml(n, "hashtags: [ChorusLive]"), sourcetest.Deps(t, cur))
-	want := ids(refs, "en", "ar", "he", "reply", "quote", "video", "external", "sensitive", "tagsonly", "long", "badfacets", "deleted:sensitive", "last")
+	want := ids(refs, "en", "ar", "he", "reply", "quote", "video", "external", "sensitive", "tagsonly", "long", "badfacets", "deleted:sensitive", "edited:external", "last")
 	got := sourcetest.Run(t, bustest.Open(t), "b", src, 20*time.Second, func(p []post.Post) bool { return len(p) >= len(want) })
 	sourcetest.Unique(t, got)
 	if g := sourcetest.IDs(got); !slices.Equal(g, want) {
@@ -384,7 +393,7 @@ func TestRestartExactlyOnce(t *testing.T) {
 	n.limit = nil
 	n.mu.Unlock()
 	want := ids(refs, "en", "ar", "he", "reply", "quote", "video", "external", "sensitive", "tagsonly", "long", "badfacets",
-		"deleted:sensitive", "last", "deleted:en")
+		"deleted:sensitive", "edited:external", "last", "deleted:en")
 	got = sourcetest.Run(t, conn, "b", build(t, y, sourcetest.Deps(t, cur)), 15*time.Second, func(p []post.Post) bool { return len(p) >= len(want) })
 	sourcetest.Unique(t, got)
 	if g := sourcetest.IDs(got); !slices.Equal(g, want) {
@@ -406,7 +415,7 @@ func TestBackfill(t *testing.T) {
 	_ = json.Unmarshal(search.Posts[0], &v)
 	first := "bluesky:" + strings.TrimPrefix(strings.Replace(v.URI, "/app.bsky.feed.post/", "/", 1), "at://")
 	// Jetstream resumes at the start less the rewind: from the sixth event.
-	live := ids(refs, "reply", "quote", "video", "external", "sensitive", "tagsonly", "long", "badfacets", "deleted:sensitive", "last")
+	live := ids(refs, "reply", "quote", "video", "external", "sensitive", "tagsonly", "long", "badfacets", "deleted:sensitive", "edited:external", "last")
 	got := sourcetest.Run(t, bustest.Open(t), "b", src, 15*time.Second, func(p []post.Post) bool { return len(p) >= 3+len(live) })
 	sourcetest.Unique(t, got)
 	g := sourcetest.IDs(got)

@@ -279,7 +279,7 @@ func TestPollPages(t *testing.T) {
 	wantIDs := []string{"mastodon:mastodon.social/113520000000000001", "mastodon:mastodon.social/113520000000000002",
 		"mastodon:tooot.example/109999000000000777", "mastodon:mastodon.social/113520000000000004",
 		"mastodon:mastodon.social/113520000000000005", "mastodon:mastodon.social/113520000000000007",
-		"mastodon:mastodon.social/113520000000000008", "mastodon:mastodon.social/113520000000000009",
+		"edited:mastodon:mastodon.social/113520000000000008", "mastodon:mastodon.social/113520000000000009",
 		"mastodon:mastodon.social/113520000000000010"}
 	if got := sourcetest.IDs(posts); !slices.Equal(got, wantIDs) {
 		t.Errorf("ids %v\nwant %v", got, wantIDs)
@@ -482,12 +482,16 @@ func TestStreamResumesFromCursor(t *testing.T) {
 	want := []string{
 		// Catch-up poll from the cursor when the stream opened.
 		"mastodon:tooot.example/109999000000000777", "mastodon:mastodon.social/113520000000000004",
-		"mastodon:mastodon.social/113520000000000005", "mastodon:mastodon.social/113520000000000007", "mastodon:mastodon.social/113520000000000008",
+		"mastodon:mastodon.social/113520000000000005", "mastodon:mastodon.social/113520000000000007",
+		// Status 8 was edited before it was first read: its edited version.
+		"edited:mastodon:mastodon.social/113520000000000008",
 		"mastodon:mastodon.social/113520000000000009", "mastodon:mastodon.social/113520000000000010",
 		"mastodon:mastodon.social/113520000000000012",
 		// The first stream: the update (already polled: deduped), the edit
-		// (same id: deduped), the delete of the remote status as its
-		// takedown, the malformed update skipped; then the stream drops.
+		// of status 12 (a new version, judged again by curation), the
+		// delete of the remote status as its takedown, the malformed update
+		// skipped; then the stream drops.
+		"edited:mastodon:mastodon.social/113520000000000012",
 		"deleted:mastodon:tooot.example/109999000000000777",
 		// The second stream, after the catch-up poll from the cursor.
 		"mastodon:mastodon.social/113520000000000013",

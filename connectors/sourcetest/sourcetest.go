@@ -152,13 +152,17 @@ func Ingested(t testing.TB, conn *bus.Conn) []post.Post {
 	return out
 }
 
-// IDs lists the posts' ids (takedowns get a "deleted:" prefix).
+// IDs lists the posts' ids (takedowns get a "deleted:" prefix, later
+// versions of a post an "edited:" prefix).
 func IDs(posts []post.Post) []string {
 	out := make([]string, len(posts))
 	for i, p := range posts {
 		out[i] = p.ID
-		if p.Deleted {
+		switch {
+		case p.Deleted:
 			out[i] = "deleted:" + p.ID
+		case p.IsEdit():
+			out[i] = "edited:" + p.ID
 		}
 	}
 	return out
