@@ -155,7 +155,7 @@ func trace(ctx context.Context, conn *bus.Conn, key, stream string, streams Stre
 	}
 	for range 4 {
 		grew := false
-		err := conn.Scan(ctx, bus.IngestStream, bus.IngestSubject(f.network), func(m bus.Stored) error {
+		scanIngest := func(m bus.Stored) error {
 			var h head
 			if json.Unmarshal(m.Data, &h) != nil {
 				return nil
@@ -174,7 +174,13 @@ func trace(ctx context.Context, conn *bus.Conn, key, stream string, streams Stre
 				f.ingest[m.Seq] = true
 			}
 			return nil
-		})
+		}
+		// The network's posts, partitioned (chorus.ingest.<network>.<n>,
+		// takedowns on .all), and those stored before partitions existed.
+		err := conn.Scan(ctx, bus.IngestStream, bus.IngestSubject(f.network)+".>", scanIngest)
+		if err == nil {
+			err = conn.Scan(ctx, bus.IngestStream, bus.IngestSubject(f.network), scanIngest)
+		}
 		if err != nil {
 			return nil, err
 		}
