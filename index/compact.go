@@ -24,6 +24,10 @@ import (
 // for them to be persisted or their files removed.
 const compactPoll = 50 * time.Millisecond
 
+// nudgeEvery is how often compaction wakes Bleve's persister while the
+// files of merged segments are still on disk (see waitFiles).
+const nudgeEvery = 250 * time.Millisecond
+
 // scrubID is a document without content that compaction writes when the
 // index has a single segment, so that a merge has two to merge.
 const scrubID = "chorus/scrub"
@@ -162,9 +166,15 @@ func segments(sc *scorch.Scorch) (map[uint64]bool, error) {
 }
 
 // waitFiles waits until no file of the segments gone is left in the
-// index's store (Bleve removes them once no reader uses them).
+// index's store. Bleve removes them once no reader uses them, but only
+// when its persister cleans up, which it does after writing something: a
+// search that still held them then keeps them on disk until the next
+// write, and an idle index never writes. So while files are left, an
+// empty write (deleting the content-free scrub document) wakes the
+// persister every nudgeEvery.
 func (x *Index) waitFiles(ctx context.Context, gone map[uint64]bool, tick *time.Ticker) error {
 	dir := filepath.Join(x.path, "store")
+	lastNudge := time.Now()
 	for {
 		left := 0
 		for id := range gone {
@@ -176,6 +186,12 @@ func (x *Index) waitFiles(ctx context.Context, gone map[uint64]bool, tick *time.
 		}
 		if left == 0 {
 			return nil
+		}
+		if time.Since(lastNudge) >= nudgeEvery {
+			lastNudge = time.Now()
+			if err := x.idx.Delete(scrubID); err != nil {
+				return fmt.Errorf("index: compact: %w", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

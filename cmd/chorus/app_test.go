@@ -78,7 +78,7 @@ var loadEnricher = sync.OnceValues(func() (*enrich.Enricher, error) { return enr
 func waitStatus(t *testing.T, url string, code int) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%s to answer %d", url, code), func() bool {
-		resp, err := http.Get(url)
+		resp, err := testClient.Get(url)
 		if err != nil {
 			return false
 		}
@@ -105,6 +105,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // waitFor retries cond until it holds, failing the test after 15 seconds.
+// cond must not block: API calls through do are bounded by testClient.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -130,9 +131,15 @@ func (a *testApp) push(t *testing.T, body string) (int, string) {
 	return do(t, req)
 }
 
+// testClient is how tests call the API: a call that does not answer fails
+// the test after a minute instead of stalling it (http.DefaultClient waits
+// for ever, and a waitFor condition that waits for ever never times out).
+var testClient = &http.Client{Timeout: time.Minute}
+
+// do sends req through testClient and returns the status and body.
 func do(t *testing.T, req *http.Request) (int, string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
