@@ -2,9 +2,12 @@ package curation
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -163,6 +166,7 @@ func benchCurate(b *testing.B, unlabelled float64) {
 	c := NewCurator(conn, streams, enricher, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	ctx, cancel := context.WithCancel(b.Context())
 	done := make(chan struct{})
+	stopProfile := profileCurate(b)
 	b.ResetTimer()
 	cpu0 := cpuTime(b)
 	go func() { defer close(done); _ = c.Run(ctx) }()
@@ -171,6 +175,7 @@ func benchCurate(b *testing.B, unlabelled float64) {
 	}
 	b.StopTimer()
 	cpu := cpuTime(b) - cpu0
+	stopProfile()
 	cancel()
 	<-done
 	decisions, err := conn.LastEventSeq(b.Context())
@@ -182,6 +187,33 @@ func benchCurate(b *testing.B, unlabelled float64) {
 	// CPU time per decision tells what a core can do even when other work
 	// shares the machine: 1e6/cpu-µs/decision is decisions per core-second.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(decisions), "cpu-µs/decision")
+}
+
+// curateProfile names a CPU profile of BenchmarkCurate's timed part only
+// (-cpuprofile also holds the setup: publishing the posts to the ingest
+// stream). Each sub-benchmark writes its own file, named after it.
+var curateProfile = flag.String("curateprofile", "", "write a CPU profile of BenchmarkCurate's timed part to `prefix`-<case>.prof")
+
+// profileCurate starts the timed part's profile when asked, and returns
+// what stops it.
+func profileCurate(b *testing.B) func() {
+	if *curateProfile == "" {
+		return func() {}
+	}
+	name := *curateProfile + "-" + strings.ReplaceAll(strings.TrimPrefix(b.Name(), "BenchmarkCurate/"), "/", "_") + ".prof"
+	f, err := os.Create(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }
 
 // cpuTime is the process's CPU time so far (user and system), the

@@ -58,6 +58,14 @@ type Curator struct {
 	// erased from the ingest stream unread (erased everywhere) or skipped
 	// for the streams they were erased from.
 	Bans Bans
+	// window is what this node decided lately (window.go);
+	// dedupeWindow, how long the events stream drops a repeated message id.
+	window       *window
+	dedupeWindow time.Duration
+	recoverMu    sync.Mutex
+	// beforeAck, in tests, sees a stored batch's messages before they are
+	// acknowledged, and may keep them from it (a crash in between).
+	beforeAck func(msgs []jetstream.Msg) (ack bool)
 
 	decided    *prometheus.CounterVec
 	edits      *prometheus.CounterVec
@@ -83,6 +91,9 @@ func NewCurator(conn *bus.Conn, streams *Streams, enricher Enricher, log *slog.L
 		workers:  runtime.GOMAXPROCS(0),
 		instance: newInstance(),
 		running:  map[string]bool{},
+		window:   newWindow(windowSize),
+		// The events stream's own setting (bus.Open).
+		dedupeWindow: bus.DedupeWindow,
 		decided: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chorus_posts_decided_total",
 			Help: "Curation decisions written, by stream and outcome (approve, hold, reject).",
@@ -279,7 +290,7 @@ func (c *Curator) prepare(batch []delivery) []*item {
 	items := make([]*item, len(batch))
 	parallel(len(batch), c.workers, func(i int) {
 		d := batch[i]
-		it := &item{msg: d.msg, done: d.done}
+		it := &item{msg: d.msg, done: d.done, seq: d.seq}
 		if !c.decode(d.msg, &it.post) {
 			_ = d.msg.Term()
 			d.done()
@@ -314,31 +325,43 @@ func (c *Curator) decode(m jetstream.Msg, p *post.Post) bool {
 }
 
 // pending is one decision waiting to be stored: its event, encoded (both
-// nil when the pair is only to be marked seen), and the pair's seen key.
+// nil for a durable mark alone), the pair's key, and whether the key is to
+// be marked in chorus_seen (takedowns only: decisions are not marked, see
+// window.go).
 type pending struct {
 	event   *bus.Event
 	msg     *nats.Msg
 	seenKey string
+	mark    bool
+	// it and pol are a decision's post and stream.
+	it  *item
+	pol *Policy
 }
 
 // handle decides and stores a batch. Whether each (stream, post) pair was
-// decided before is asked of the chorus_seen bucket once for the whole
-// batch. Order of effects makes redelivery safe: the events are published
-// with a deterministic message id (so a second publish within the dedupe
-// window is dropped), then the seen keys are written, then the messages are
-// acknowledged. A crash anywhere repeats at most the steps after it, and
-// none of them can duplicate an event.
+// decided before is asked of the decided window (window.go) and, once for
+// the whole batch, of the durable marks in chorus_seen (takedowns,
+// moderators' actions). Order of effects makes redelivery safe: the events
+// are published with a deterministic message id (so a second publish
+// within the dedupe window is dropped), then the marks are written, then
+// the messages are acknowledged. A crash anywhere repeats at most the steps
+// after it, and none of them can duplicate an event.
 func (c *Curator) handle(ctx context.Context, items []*item) {
 	if len(items) == 0 {
 		return
 	}
+	c.window.passed(items[0].seq)
 	seen, err := c.conn.SeenAmong(ctx, c.seenKeys(items))
 	var work []pending
 	if err == nil {
 		work, err = c.decide(items, seen)
 	}
+	var repeated []bool
 	if err == nil {
-		err = c.store(ctx, work)
+		repeated, err = c.store(ctx, work)
+	}
+	if err == nil {
+		work, repeated, err = c.storeLateEdits(ctx, work, repeated)
 	}
 	if err != nil {
 		c.log.Warn("curation: storing decisions failed; will retry", "err", err)
@@ -349,9 +372,16 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 		c.shareTexts(ctx)
 		return
 	}
-	for _, w := range work {
+	keys := make([]string, 0, len(work))
+	for i, w := range work {
 		switch {
 		case w.event == nil:
+			continue
+		}
+		keys = append(keys, w.seenKey)
+		switch {
+		case repeated[i]:
+			c.duplicates.Inc() // decided before, within the dedupe window
 		case w.event.SourceEdit:
 			outcome := w.event.Kind.Status()
 			if w.event.Kind == bus.EventEdit {
@@ -361,6 +391,13 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 		default:
 			c.decided.WithLabelValues(w.event.Stream, string(w.event.Kind)).Inc()
 		}
+	}
+	c.window.add(keys, windowSize)
+	if c.beforeAck != nil && !c.beforeAck(msgsOf(items)) {
+		for _, it := range items {
+			it.done()
+		}
+		return
 	}
 	for _, it := range items {
 		if err := it.msg.Ack(); err != nil && ctx.Err() == nil {
@@ -463,7 +500,7 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 			c.duplicates.Inc() // taken down at its source: never decided, nor its edits
 			continue
 		}
-		before := seen[key] || !decided.claim(key)
+		before := seen[key] || c.window.has(key) || !decided.claim(key)
 		if c.Bans != nil && !c.Bans.Empty() && c.Bans.Banned(p, pol.Stream.ID) {
 			continue // erased from this stream
 		}
@@ -492,7 +529,7 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, pending{event: e, msg: msg, seenKey: key})
+		out = append(out, pending{event: e, msg: msg, seenKey: key, it: it, pol: pol})
 	}
 	return out, nil
 }
@@ -519,10 +556,13 @@ func (c *Curator) edited(pol *Policy, it *item, key string, now time.Time) (pend
 	return pending{event: e, msg: msg, seenKey: key}, nil
 }
 
-// takedown handles a post deleted at its source: every stream that decided
-// the post gets a remove event, so it leaves every screen; the streams its
-// source feeds that have not decided it yet mark it gone (GoneKey), so a
-// copy arriving late is never decided.
+// takedown handles a post deleted at its source: every stream that may
+// have decided the post gets a remove event, so it leaves every screen (the
+// streams its source feeds, and any other known to have decided it: a
+// stream that never had the post only records the takedown in its audit);
+// the streams its source feeds also mark it gone (GoneKey), so a copy
+// arriving late is never decided. The pairs removed are marked in
+// chorus_seen too, so a copy fetched again much later is never decided.
 //
 // Every partition reads every takedown (bus.TakedownSubject: a takedown
 // does not name its author), so it is handled once per partition: the
@@ -542,18 +582,19 @@ func (c *Curator) takedown(p *post.Post, seen map[string]bool, decided *claims) 
 		if !decided.claim("takedown." + key) {
 			continue // another partition's copy of this takedown, in this batch
 		}
-		switch {
-		case decided.has(key) || seen[key]:
-			e := &bus.Event{Kind: bus.EventRemove, Stream: s.ID, PostID: p.ID,
-				Reason: goneReason[p.Gone], Actor: "source:" + p.Source, At: c.now().UTC()}
-			msg, err := e.Msg("takedown." + key)
-			if err != nil {
-				continue // an event of plain strings always encodes
-			}
-			work = append(work, pending{event: e, msg: msg, seenKey: key})
-		case fed[s.ID]:
+		if !fed[s.ID] && !decided.has(key) && !seen[key] && !c.window.has(key) {
+			continue
+		}
+		e := &bus.Event{Kind: bus.EventRemove, Stream: s.ID, PostID: p.ID,
+			Reason: goneReason[p.Gone], Actor: "source:" + p.Source, At: c.now().UTC()}
+		msg, err := e.Msg("takedown." + key)
+		if err != nil {
+			continue // an event of plain strings always encodes
+		}
+		work = append(work, pending{event: e, msg: msg, seenKey: key, mark: true})
+		if fed[s.ID] {
 			decided.claim(gone)
-			work = append(work, pending{seenKey: gone})
+			work = append(work, pending{seenKey: gone, mark: true})
 		}
 	}
 	return work
@@ -569,41 +610,88 @@ var goneReason = map[string]string{
 }
 
 // store publishes a batch's events (and the schedules of delayed
-// approvals), waits until JetStream has stored them all, then marks every
-// pair seen and waits again: a pair is never marked seen before its event
-// is stored. Each step is one pipelined round trip for the whole batch.
-func (c *Curator) store(ctx context.Context, work []pending) error {
+// approvals), waits until JetStream has stored them all, then writes the
+// durable marks and waits again: a pair is never marked before its event
+// is stored. Each step is one pipelined round trip for the whole batch. It
+// reports which of work's events JetStream already had (a repeat within
+// the dedupe window, dropped).
+func (c *Curator) store(ctx context.Context, work []pending) ([]bool, error) {
 	var msgs []*nats.Msg
-	for _, w := range work {
+	at := make([]int, len(work)) // where each event's message is in msgs
+	for i, w := range work {
 		if w.msg == nil {
 			continue
 		}
+		at[i] = len(msgs)
 		msgs = append(msgs, w.msg)
 		if !w.event.ShowAt.IsZero() {
 			release := bus.Event{Kind: bus.EventRelease, Stream: w.event.Stream, PostID: w.event.PostID,
 				Reason: "delay over", Actor: bus.ActorCuration, At: w.event.ShowAt}
 			m, err := c.conn.ReleaseMsg(release, strings.TrimPrefix(w.seenKey, w.event.Stream+"."), w.event.ShowAt)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			msgs = append(msgs, m)
 		}
 	}
+	repeated := make([]bool, len(work))
 	if len(msgs) > 0 {
-		if _, err := c.conn.PublishAll(ctx, msgs); err != nil {
-			return err
+		acks, err := c.conn.PublishAll(ctx, msgs)
+		if err != nil {
+			return nil, err
+		}
+		for i, w := range work {
+			repeated[i] = w.msg != nil && acks[at[i]].Duplicate
 		}
 	}
-	marks := make([]*nats.Msg, len(work))
-	for i, w := range work {
-		marks[i] = bus.SeenMsg(w.seenKey)
+	var marks []*nats.Msg
+	for _, w := range work {
+		if w.mark {
+			marks = append(marks, bus.SeenMsg(w.seenKey))
+		}
 	}
 	if len(marks) > 0 {
 		if _, err := c.conn.PublishAll(ctx, marks); err != nil {
-			return fmt.Errorf("curation: mark seen: %w", err)
+			return nil, fmt.Errorf("curation: mark seen: %w", err)
 		}
 	}
-	return nil
+	return repeated, nil
+}
+
+// storeLateEdits judges again, as the edits they are, the edited posts
+// whose decision JetStream already had (decided before this node's window
+// remembers: just before a restart), and stores them; it returns work and
+// repeated with them added.
+func (c *Curator) storeLateEdits(ctx context.Context, work []pending, repeated []bool) ([]pending, []bool, error) {
+	var edits []pending
+	now := c.now().UTC()
+	for i, w := range work {
+		if !repeated[i] || w.it == nil || !w.it.post.IsEdit() {
+			continue
+		}
+		e, err := c.edited(w.pol, w.it, w.seenKey, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		edits = append(edits, e)
+	}
+	if len(edits) == 0 {
+		return work, repeated, nil
+	}
+	again, err := c.store(ctx, edits)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(work, edits...), append(repeated, again...), nil
+}
+
+// msgsOf lists the items' messages.
+func msgsOf(items []*item) []jetstream.Msg {
+	msgs := make([]jetstream.Msg, len(items))
+	for i, it := range items {
+		msgs[i] = it.msg
+	}
+	return msgs
 }
 
 // claims are the pairs decided so far in one batch, shared by the workers.

@@ -279,7 +279,13 @@ func (m *Moderator) write(ctx context.Context, e bus.Event, who Who, out Outcome
 	if err != nil {
 		return Outcome{}, err
 	}
-	acks, err := m.conn.PublishAll(ctx, []*nats.Msg{msg})
+	msgs := []*nats.Msg{msg}
+	if e.PostID != "" && e.Stream != "" {
+		// A post a moderator acted on is never decided again by curation,
+		// however late a copy of it comes (see window.go).
+		msgs = append(msgs, bus.SeenMsg(SeenKey(e.Stream, e.PostID)))
+	}
+	acks, err := m.conn.PublishAll(ctx, msgs)
 	if err != nil {
 		return Outcome{}, err
 	}

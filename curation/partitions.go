@@ -171,6 +171,10 @@ func (c *Curator) runPartition(ctx context.Context, id string, in chan<- deliver
 		}
 	}
 	c.warm(ctx, id, p, cons)
+	if err := c.recover(ctx, id, cons); err != nil && ctx.Err() == nil {
+		c.log.Warn("curation: could not read back the decisions of the messages delivered before; the dedupe window alone guards them",
+			"partition", id, "err", err)
+	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(batchSize))
 	if err != nil {
 		c.log.Warn("curation: partition consumer", "partition", id, "err", err)

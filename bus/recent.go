@@ -1,0 +1,85 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// EventIDsSince calls fn with the message id (Nats-Msg-Id) of every event
+// stored at or after since, up to the last event stored when it was called,
+// and returns how many it read. Only headers are read, so a long tail is
+// cheap. Curation uses it after a restart to learn what was decided just
+// before (see curation's decided window).
+func (c *Conn) EventIDsSince(ctx context.Context, since time.Time, fn func(id string)) (int, error) {
+	s, err := c.JS.Stream(ctx, EventsStream)
+	if err != nil {
+		return 0, fmt.Errorf("bus: events stream: %w", err)
+	}
+	last := s.CachedInfo().State.LastSeq
+	if last == 0 {
+		return 0, nil
+	}
+	// Nothing stored since: the reader below would wait for more.
+	if m, err := s.GetMsg(ctx, last, jetstream.WithGetMsgSubject(EventSubjects)); err == nil && m.Time.Before(since) {
+		return 0, nil
+	} else if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, fmt.Errorf("bus: last event: %w", err)
+	}
+	cons, err := c.JS.OrderedConsumer(ctx, EventsStream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
+		OptStartTime:  &since,
+		HeadersOnly:   true,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bus: events consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return 0, fmt.Errorf("bus: events consumer: %w", err)
+	}
+	defer it.Stop()
+	read := 0
+	for {
+		msg, err := it.Next(jetstream.NextMaxWait(10 * time.Second))
+		if errors.Is(err, nats.ErrTimeout) && read == 0 && ctx.Err() == nil {
+			return 0, nil // none since (the last event was erased)
+		}
+		if err != nil {
+			return read, fmt.Errorf("bus: read events since %s: %w", since.Format(time.RFC3339), err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			continue
+		}
+		read++
+		if id := msg.Headers().Get(jetstream.MsgIDHeader); id != "" {
+			fn(id)
+		}
+		if meta.Sequence.Stream >= last || meta.NumPending == 0 {
+			return read, nil
+		}
+	}
+}
+
+// IngestStoredAt returns when the ingest message at seq was stored, or the
+// first one after it when that one is gone; ok is false when the stream
+// holds none from seq on.
+func (c *Conn) IngestStoredAt(ctx context.Context, seq uint64) (t time.Time, ok bool, err error) {
+	s, err := c.JS.Stream(ctx, IngestStream)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("bus: ingest stream: %w", err)
+	}
+	m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(IngestSubjects))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("bus: ingest message %d: %w", seq, err)
+	}
+	return m.Time, true, nil
+}

@@ -1,0 +1,191 @@
+package curation
+
+import (
+	"context"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// How curation knows a (stream, post) pair was decided before, without a
+// stored mark per decision:
+//
+//   - Within a batch, claims.
+//   - Across batches, the decided window: the pairs this node decided
+//     lately, in memory (the last windowSize of them, hours of a busy wall).
+//   - Whatever the window forgot, JetStream's dedupe on the events stream:
+//     every decision is published with the message id decide.<pair>, and a
+//     second publish within bus.DedupeWindow is dropped (and counted as a
+//     duplicate, not a decision).
+//   - After a restart or a partition move, the ingest messages delivered
+//     before and not acknowledged come again. If their decisions may be older
+//     than the dedupe window by the time they are decided again, recover
+//     reads the message ids of the events stored since the oldest of them
+//     into the window first.
+//   - Durable marks in chorus_seen only where a decision must hold for the
+//     whole retention: a post taken down at its source (its pairs, and the
+//     gone key of a post taken down before it arrived) and a pair a moderator
+//     acted on, so a copy fetched again much later never undoes either.
+//
+// A post fetched again by a source past all of these (a connector replaying
+// hours back after losing its cursor) is decided again by the same rules:
+// its screens update it in place.
+
+// windowSize is how many decided pairs the window remembers: about 20 MB at
+// most, and more than 15 minutes at 250 decisions a second.
+const windowSize = 1 << 18
+
+// pairHash is a pair's key in the window.
+type pairHash [16]byte
+
+func hashPair(key string) pairHash {
+	h := fnv.New128a()
+	h.Write([]byte(key))
+	var out pairHash
+	h.Sum(out[:0])
+	return out
+}
+
+// window is the decided window: the pairs decided lately, oldest forgotten
+// first, and the pairs recovered after a restart until the messages they
+// guard are decided.
+type window struct {
+	mu   sync.Mutex
+	keys map[pairHash]struct{}
+	ring []pairHash
+	next int
+	// recovered are the pairs read back from the events stream at start,
+	// kept while an ingest message up to recoverBelow may still come.
+	recovered    map[pairHash]struct{}
+	recoverBelow uint64
+}
+
+func newWindow(size int) *window {
+	return &window{keys: make(map[pairHash]struct{}), ring: make([]pairHash, 0, min(size, 4096)), recovered: map[pairHash]struct{}{}}
+}
+
+// add remembers the pairs of keys, forgetting the oldest beyond the size.
+func (w *window) add(keys []string, size int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, k := range keys {
+		h := hashPair(k)
+		if _, ok := w.keys[h]; ok {
+			continue
+		}
+		w.keys[h] = struct{}{}
+		if len(w.ring) < size {
+			w.ring = append(w.ring, h)
+			continue
+		}
+		delete(w.keys, w.ring[w.next])
+		w.ring[w.next] = h
+		w.next = (w.next + 1) % len(w.ring)
+	}
+}
+
+// has reports whether key's pair was decided lately.
+func (w *window) has(key string) bool {
+	h := hashPair(key)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.keys[h]; ok {
+		return true
+	}
+	_, ok := w.recovered[h]
+	return ok
+}
+
+// forget drops keys' pairs (an erased author's).
+func (w *window) forget(keys []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, k := range keys {
+		h := hashPair(k)
+		delete(w.keys, h)
+		delete(w.recovered, h)
+	}
+}
+
+// recover adds pairs read back at start, guarding the ingest messages up to
+// below.
+func (w *window) recover(keys []string, below uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, k := range keys {
+		w.recovered[hashPair(k)] = struct{}{}
+	}
+	w.recoverBelow = max(w.recoverBelow, below)
+}
+
+// passed is told the lowest ingest sequence of a batch being decided: once
+// every message up to recoverBelow is behind, the recovered pairs are
+// dropped.
+func (w *window) passed(seq uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.recovered) > 0 && seq > w.recoverBelow {
+		w.recovered = map[pairHash]struct{}{}
+	}
+}
+
+// Forget drops the pairs of these posts in these streams from what the
+// curator remembers deciding (an erasure), so nothing of them stays in
+// memory. Their durable marks are the caller's (SeenKey, GoneKey in
+// chorus_seen).
+func (c *Curator) Forget(streams, postIDs []string) {
+	var keys []string
+	for _, s := range streams {
+		for _, id := range postIDs {
+			keys = append(keys, SeenKey(s, id))
+		}
+	}
+	c.window.forget(keys)
+}
+
+
+// recover runs before a partition delivers its first message: the messages
+// it delivered before (on this node before a crash, or on another before a
+// move) and did not acknowledge come again, and their decisions may already
+// be stored. Their events were stored after the oldest of them was; when
+// that is older than the dedupe window can vouch for, the message ids of
+// every event since are read into the window. After a clean stop nothing is
+// unacknowledged and nothing is read.
+func (c *Curator) recover(ctx context.Context, id string, cons jetstream.Consumer) error {
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return err
+	}
+	floor, delivered := info.AckFloor.Stream, info.Delivered.Stream
+	if info.NumAckPending == 0 && delivered <= floor {
+		return nil
+	}
+	oldest, ok, err := c.conn.IngestStoredAt(ctx, floor+1)
+	if err != nil || !ok {
+		return err
+	}
+	// The messages are redelivered at once and decided well within a third
+	// of the window (5 minutes of 15).
+	if time.Since(oldest) < c.dedupeWindow*2/3 {
+		return nil // every decision they had is still within the dedupe window
+	}
+	c.recoverMu.Lock()
+	defer c.recoverMu.Unlock()
+	started := time.Now()
+	var keys []string
+	n, err := c.conn.EventIDsSince(ctx, oldest, func(msgID string) {
+		if kind, key, ok := strings.Cut(msgID, "."); ok && (kind == "decide" || kind == "takedown") {
+			keys = append(keys, key)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	c.window.recover(keys, delivered)
+	c.log.Info("curation: read back the decisions of the messages delivered before", "partition", id,
+		"unacknowledged", info.NumAckPending, "since", oldest, "events", n, "took", time.Since(started).Round(time.Millisecond))
+	return nil
+}
