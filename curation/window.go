@@ -146,7 +146,6 @@ func (c *Curator) Forget(streams, postIDs []string) {
 	c.window.forget(keys)
 }
 
-
 // recover runs before a partition delivers its first message: the messages
 // it delivered before (on this node before a crash, or on another before a
 // move) and did not acknowledge come again, and their decisions may already
