@@ -27,8 +27,9 @@ const (
 	EventsStream  = "CHORUS_EVENTS"
 	ConfigBucket  = "chorus_config"
 	CursorsBucket = "chorus_cursors"
-	// SeenBucket remembers which post each curated stream has decided, so a
-	// post fetched again after the dedupe window is not decided twice.
+	// SeenBucket marks the (stream, post) pairs curation must never decide
+	// again, however late a copy comes: posts taken down at their source and
+	// posts a moderator acted on (curation's decided window covers the rest).
 	SeenBucket = "chorus_seen"
 	// DisplayBucket holds each curated stream's display checkpoint: the
 	// screen state and the events sequence it reflects, so a restart
@@ -294,7 +295,7 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 	}{
 		{&c.Config, jetstream.KeyValueConfig{Bucket: ConfigBucket, Description: "Curated streams, sources, rules", History: 5}},
 		{&c.Cursors, jetstream.KeyValueConfig{Bucket: CursorsBucket, Description: "Connector cursors"}},
-		{&c.Seen, jetstream.KeyValueConfig{Bucket: SeenBucket, Description: "Posts each stream has decided", TTL: opts.Retention}},
+		{&c.Seen, jetstream.KeyValueConfig{Bucket: SeenBucket, Description: "Posts each stream must never decide again: taken down, or acted on by a moderator", TTL: opts.Retention}},
 		{&c.Display, jetstream.KeyValueConfig{Bucket: DisplayBucket, Description: "Display checkpoints: each stream's screen state and its events sequence"}},
 		// A key left unrenewed for LeaseTTL is removed with a delete
 		// marker, which every node watching the bucket sees at once.

@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	fs.DurationVar(&o.drain, "drain", 3*time.Minute, "how long to wait at most for the pipeline to drain after a push")
 	fs.StringVar(&o.benchtime, "benchtime", "3s", "gobench: -benchtime of the curation benchmarks")
 	fs.StringVar(&o.phases, "phases", strings.Join(allPhases, ","), "phases to run, comma-separated: "+strings.Join(allPhases, ","))
-	fs.StringVar(&o.pprofDir, "pprof", "", "save the server's CPU profiles of the fanout and throughput phases here (needs /debug/pprof)")
+	fs.StringVar(&o.pprofDir, "pprof", "", "save the server's CPU profiles of the fanout, webhook and throughput phases here (needs /debug/pprof)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
 	fs.BoolVar(&o.limits, "limits", true, "raise the server's rate limits out of the way (false for binaries older than the limits option)")
 	if err := fs.Parse(args); err != nil {

@@ -121,7 +121,9 @@ func (h *harness) pushToScreens(ctx context.Context, sc *screens, n int, name st
 // webhook calls the webhook back to back from many callers.
 func (h *harness) webhook(ctx context.Context) error {
 	h.logf("webhook: %d callers, %d posts per call, for %s", h.o.hookCallers, h.o.hookPosts, h.o.hookFor)
+	wait := h.profileDuring(ctx, h.o.hookFor, "webhook")
 	res := closedLoop(ctx, h.srv.base, h.mix, h.o.hookCallers, h.o.hookPosts, h.o.hookFor)
+	wait()
 	h.rep.hook = res
 	h.logf("webhook: %.0f posts/s from %.0f calls/s, %d posts failed", res.rate(res.accepted), res.rate(res.calls), res.failed)
 	d, ok := h.waitDrained(ctx, nil)
