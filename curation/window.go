@@ -99,17 +99,6 @@ func (w *window) has(key string) bool {
 	return ok
 }
 
-// forget drops keys' pairs (an erased author's).
-func (w *window) forget(keys []string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, k := range keys {
-		h := hashPair(k)
-		delete(w.keys, h)
-		delete(w.recovered, h)
-	}
-}
-
 // recover adds pairs read back at start, guarding the ingest messages up to
 // below.
 func (w *window) recover(keys []string, below uint64) {
@@ -130,20 +119,6 @@ func (w *window) passed(seq uint64) {
 	if len(w.recovered) > 0 && seq > w.recoverBelow {
 		w.recovered = map[pairHash]struct{}{}
 	}
-}
-
-// Forget drops the pairs of these posts in these streams from what the
-// curator remembers deciding (an erasure), so nothing of them stays in
-// memory. Their durable marks are the caller's (SeenKey, GoneKey in
-// chorus_seen).
-func (c *Curator) Forget(streams, postIDs []string) {
-	var keys []string
-	for _, s := range streams {
-		for _, id := range postIDs {
-			keys = append(keys, SeenKey(s, id))
-		}
-	}
-	c.window.forget(keys)
 }
 
 // recover runs before a partition delivers its first message: the messages

@@ -173,3 +173,34 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// An edit that comes after a restart, while the decided window is empty
+// but the events stream's dedupe still holds the post's first decision, is
+// judged as the edit it is: JetStream reports the repeated decision, and
+// curation writes the edit instead of dropping it as a duplicate.
+func TestEditAfterRestartIsAnEdit(t *testing.T) {
+	conn := bustest.Open(t)
+	p := post.Post{ID: "webhook:1", Network: "webhook", Source: "hook", Text: "first words", CreatedAt: time.Now()}
+	stop := runCurator(t, conn, func(*Curator) {})
+	if _, err := conn.PublishPosts(t.Context(), []post.Post{p}); err != nil {
+		t.Fatal(err)
+	}
+	waitAcked(t, conn)
+	stop()
+
+	runCurator(t, conn, func(*Curator) {}) // as after a restart: nothing remembered
+	p.Text, p.EditedAt = "second thoughts", time.Now()
+	if _, err := conn.PublishPosts(t.Context(), []post.Post{p}); err != nil {
+		t.Fatal(err)
+	}
+	got := allEvents(t, conn)
+	edits := map[string]string{}
+	for _, e := range got {
+		if e.SourceEdit {
+			edits[e.Stream] = e.Post.Text
+		}
+	}
+	if len(got) != 4 || edits["wall"] != "second thoughts" || edits["vip"] != "second thoughts" {
+		t.Fatalf("events %s, edits %v: want a decision and an edit in each stream", summary(got), edits)
+	}
+}
