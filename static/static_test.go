@@ -37,6 +37,7 @@ func TestFSHoldsEveryPageAndAsset(t *testing.T) {
 		"assets/keyboard.js",
 		"assets/queue.js",
 		"assets/moderate.js",
+		"assets/erase.js",
 		"assets/overview.js",
 		"assets/screen.js",
 		"assets/settings.js",

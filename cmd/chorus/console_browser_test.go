@@ -45,6 +45,7 @@ sources:
   - {id: hook-hostile, type: webhook, secret: ` + testSecret + `}
   - {id: hook-viewer, type: webhook, secret: ` + testSecret + `}
   - {id: hook-big, type: webhook, secret: ` + testSecret + `}
+  - {id: hook-erase, type: webhook, secret: ` + testSecret + `}
 streams:
   - {id: triage, title: Triage, sources: [hook-triage], moderation: manual}
   - {id: two, title: Two moderators, sources: [hook-two], moderation: manual}
@@ -53,6 +54,8 @@ streams:
   - {id: hostile, title: Hostile posts, sources: [hook-hostile], moderation: manual}
   - {id: viewer, title: Read only, sources: [hook-viewer], moderation: manual}
   - {id: big, title: Stadium night, sources: [hook-big], moderation: manual}
+  - {id: erase, title: Erasure requests, sources: [hook-erase], moderation: manual}
+  - {id: erase-b, title: Second room, sources: [hook-erase], moderation: manual}
   - id: main
     title: Developers Summit 2026 · Main stage
     sources: [demo, hook]
@@ -85,6 +88,7 @@ func TestConsole(t *testing.T) {
 	t.Run("BigQueue", func(t *testing.T) { testBigQueue(t, app) })
 	t.Run("OwnerPages", func(t *testing.T) { testOwnerPages(t, app) })
 	t.Run("Profiles", func(t *testing.T) { testProfiles(t, app) })
+	t.Run("EraseAuthor", func(t *testing.T) { testEraseAuthor(t, app) })
 	t.Run("Looks", func(t *testing.T) { testLooks(t, app) })
 }
 

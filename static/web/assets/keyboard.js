@@ -27,6 +27,7 @@ export const SHORTCUTS = Object.freeze([
   { keys: ["f"], action: "feature", help: "Feature or unfeature (approves a held post first)", views: ["queue", "search", "screen"] },
   { keys: ["x"], action: "remove", help: "Remove from every screen", views: ["queue", "search", "screen"] },
   { keys: ["b"], action: "ban", help: "Ban the author (asks first)", views: ["queue", "search", "screen"] },
+  { keys: ["E"], label: "Shift+e", action: "erase", help: "Erase the author's data (managers; asks you to type their key)", views: ["queue", "search"] },
   { keys: ["v"], action: "reveal", help: "Show or blur a sensitive post's pictures", views: ["queue", "search", "screen"] },
   { keys: ["["], action: "pinUp", help: "Move a pinned post earlier", views: ["screen"] },
   { keys: ["]"], action: "pinDown", help: "Move a pinned post later", views: ["screen"] },

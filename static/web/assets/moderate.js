@@ -13,6 +13,7 @@
 import { api, path, query } from "./api.js";
 import { h, clear, num } from "./dom.js";
 import { Queue, language, whyLabel } from "./queue.js";
+import { askErase, mayErase, summary as erasedSummary } from "./erase.js";
 
 const STATUSES = [
   ["held", "Held"],
@@ -42,11 +43,12 @@ class Moderation {
     this.app = app;
     this.stream = stream;
     this.canAct = app.may("moderator", stream);
+    this.canErase = mayErase(app, stream);
     this.queue = new Queue(list, {
       live,
       load: (view, offset, limit) => this.load(view, offset, limit),
       act: (action, hits) => this.act(action, hits),
-      canAct: () => this.canAct,
+      canAct: (action) => (action === "erase" ? this.canErase : this.canAct),
       onChange,
     });
     this.offs = [];
@@ -93,11 +95,20 @@ class Moderation {
         );
       }
     }
+    if (this.canErase) {
+      offs.push(
+        k.on("erase", () => {
+          const hits = q.targets();
+          if (hits.length) this.erase(hits[0]);
+        }),
+      );
+    }
     return () => offs.forEach((off) => off());
   }
 
   /** act does action on hits, at once on screen, then on the server. */
   async act(action, hits) {
+    if (action === "erase" && hits.length) return this.erase(hits[0]);
     if (!this.canAct || !hits.length) return;
     if (action === "ban") return this.ban(hits[0]);
     if (action === "pin" || action === "feature") return this.flag(action, hits);
@@ -223,6 +234,27 @@ class Moderation {
         await this.restore(mine);
       },
     });
+  }
+
+  /**
+   * erase erases the data of the author of hit, after the typed
+   * confirmation (erase.js); their posts leave the list. There is no undo:
+   * the stored copies are overwritten.
+   */
+  async erase(hit) {
+    if (!this.canErase) return;
+    const key = hit.author_key;
+    if (!key) {
+      this.app.toast("This post's author cannot be erased by author: the network gave no handle or id. Remove the post instead.", { kind: "error" });
+      return;
+    }
+    const done = await askErase(this.app, this.stream, key);
+    if (!done) return;
+    const q = this.queue;
+    q.take([...q.items.values()].map((i) => i.hit).filter((x) => x.author_key === key).map((x) => x.post.id));
+    q.say(`Erased ${key}`);
+    this.app.toast(erasedSummary(key, done, this.app.streamTitle(this.stream)));
+    for (const w of (done.report && done.report.warnings) || []) this.app.toast(w, { kind: "error" });
   }
 }
 

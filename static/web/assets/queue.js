@@ -593,6 +593,22 @@ export class Queue {
     button("ban", "Ban author", "b", "danger-quiet");
     side.append(head, whyEl, facts);
     if (actions.childElementCount) side.append(actions);
+    // Erasure is about the person, not this post: it sits apart from the
+    // post's actions, and asks for the author's key typed (erase.js).
+    if (hit.author_key && this._canAct("erase", hit)) {
+      side.append(
+        h(
+          "p",
+          { className: "q-author-tools" },
+          h(
+            "button",
+            { type: "button", className: "act act-erase link-danger", tabIndex: -1, dataset: { action: "erase" }, attrs: { "aria-keyshortcuts": "Shift+E" } },
+            "Erase author\u2019s data\u2026",
+            h("kbd", { aria: { hidden: "true" } }, "E"),
+          ),
+        ),
+      );
+    }
     return side;
   }
 
