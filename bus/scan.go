@@ -22,13 +22,24 @@ type Stored struct {
 // scanBatch is how many messages a scan asks the server for at once.
 const scanBatch = 1000
 
+// scanIdle is how long a scan waits for its next message before it asks
+// the server whether any is left: messages deleted while it reads (by a
+// retention sweep, an erasure) never come.
+const scanIdle = time.Second
+
 // Scan reads every message of a stream (one of its subjects when filter is
 // set) stored when the call begins, in order, and calls fn with each; it
 // returns when fn has seen the last of them or returns an error. Messages
-// stored during the scan may or may not be seen. Erasure, export and
-// retention read whole streams with it: it is the one way to be sure
-// nothing was missed.
+// stored during the scan may or may not be seen, and so may messages
+// deleted during it. Erasure, export and retention read whole streams
+// with it: it is the one way to be sure nothing was missed.
 func (c *Conn) Scan(ctx context.Context, stream, filter string, fn func(Stored) error) error {
+	return c.scan(ctx, stream, filter, fn, nil)
+}
+
+// scan is Scan; beforeRead, when set, runs just before the reading
+// begins (tests delete messages there).
+func (c *Conn) scan(ctx context.Context, stream, filter string, fn func(Stored) error, beforeRead func()) error {
 	s, err := c.JS.Stream(ctx, stream)
 	if err != nil {
 		return fmt.Errorf("bus: scan %s: %w", stream, err)
@@ -44,12 +55,15 @@ func (c *Conn) Scan(ctx context.Context, stream, filter string, fn func(Stored) 
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if filter != "" {
 		cfg.FilterSubjects = []string{filter}
-		// A filter that matches nothing would leave the reader waiting.
+		// A filter that matches nothing reads nothing.
 		if _, err := s.GetLastMsgForSubject(ctx, filter); errors.Is(err, jetstream.ErrMsgNotFound) {
 			return nil
 		} else if err != nil {
 			return fmt.Errorf("bus: scan %s %s: %w", stream, filter, err)
 		}
+	}
+	if beforeRead != nil {
+		beforeRead()
 	}
 	cons, err := c.JS.OrderedConsumer(ctx, stream, cfg)
 	if err != nil {
@@ -61,12 +75,25 @@ func (c *Conn) Scan(ctx context.Context, stream, filter string, fn func(Stored) 
 	}
 	defer it.Stop()
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		next, cancel := context.WithTimeout(ctx, scanIdle)
+		msg, err := it.Next(jetstream.NextContext(next))
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("bus: scan %s: %w", stream, err)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("bus: scan %s: %w", stream, err)
+			}
+			// Nothing came for a while: done if nothing is left to come.
+			ci, err := cons.Info(ctx)
+			if err != nil {
+				return fmt.Errorf("bus: scan %s: %w", stream, err)
+			}
+			if ci.NumPending == 0 || ci.Delivered.Stream >= last {
+				return nil
+			}
+			continue
 		}
 		meta, err := msg.Metadata()
 		if err != nil {
@@ -93,8 +120,15 @@ func (c *Conn) Erase(ctx context.Context, stream string, seq uint64) error {
 	if err != nil {
 		return fmt.Errorf("bus: erase from %s: %w", stream, err)
 	}
-	if err := s.SecureDeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-		return fmt.Errorf("bus: erase message %d of %s: %w", seq, stream, err)
+	err = s.SecureDeleteMsg(ctx, seq)
+	if err == nil || errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
 	}
-	return nil
+	// JetStream answers a message already gone with several errors (a
+	// sequence not found, a deletion that failed with "no message found");
+	// whether it is still there says which kind this was.
+	if _, getErr := s.GetMsg(ctx, seq); errors.Is(getErr, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	return fmt.Errorf("bus: erase message %d of %s: %w", seq, stream, err)
 }
