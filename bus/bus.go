@@ -12,6 +12,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -44,9 +45,28 @@ const (
 	// new posts are refused, on every node.
 	ErasuresBucket = "chorus_erasures"
 
+	// TextsStream holds the fingerprints of recently decided texts, which
+	// every curation node reads, so a near-duplicate of a text another
+	// node decided is caught whichever node decides it.
+	TextsStream = "CHORUS_TEXTS"
+
 	ingestPrefix = "chorus.ingest."
 	eventsPrefix = "chorus.events."
+	textsPrefix  = "chorus.texts."
 )
+
+// How long and how much of the texts stream is kept: the near-duplicate
+// window holds across nodes for up to TextsMaxAge.
+const (
+	TextsMaxAge   = time.Hour
+	textsMaxBytes = 128 << 20
+)
+
+// TextsSubject is where the fingerprints of a curated stream's texts go.
+func TextsSubject(stream string) string { return textsPrefix + stream }
+
+// StreamOfTexts is the curated stream a texts subject names.
+func StreamOfTexts(subject string) string { return strings.TrimPrefix(subject, textsPrefix) }
 
 // Asynchronous publishing: at most maxPending messages wait for their
 // acknowledgement at once, shared by every publisher of the process (the
@@ -267,6 +287,17 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 			Retention:   jetstream.LimitsPolicy,
 			MaxAge:      opts.Retention,
 			Duplicates:  DedupeWindow,
+			Replicas:    opts.Replicas,
+		},
+		{
+			Name:        TextsStream,
+			Description: "Fingerprints of recently decided texts, shared by the curation nodes",
+			Subjects:    []string{textsPrefix + ">"},
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			MaxAge:      TextsMaxAge,
+			MaxBytes:    textsMaxBytes,
+			Discard:     jetstream.DiscardOld,
 			Replicas:    opts.Replicas,
 		},
 	}

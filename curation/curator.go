@@ -43,11 +43,19 @@ type Curator struct {
 	now      func() time.Time
 	// workers is how many goroutines prepare and decide a batch.
 	workers int
+	// ackWait is how long a message delivered to this node may wait for
+	// its decision before NATS delivers it again (ackWait by default).
+	ackWait time.Duration
 	// Leases, when set, shares the partitions with the other curation
 	// nodes; without, this node decides them all.
 	Leases Leases
 	// instance tells this curator's shared texts from the other nodes'.
 	instance string
+	// queue is what the partitions deliver to the pipeline.
+	queue chan delivery
+	// texts is how far the texts the curation nodes share are read (nil
+	// without Leases: nothing is shared).
+	texts *textFollow
 	// running are the partitions this node reads now; started latches
 	// once every partition has a node and this node's are read.
 	runMu   sync.Mutex
@@ -89,9 +97,11 @@ func NewCurator(conn *bus.Conn, streams *Streams, enricher Enricher, log *slog.L
 		log:      log,
 		now:      time.Now,
 		workers:  runtime.GOMAXPROCS(0),
+		ackWait:  ackWait,
 		instance: newInstance(),
 		running:  map[string]bool{},
 		window:   newWindow(windowSize),
+		queue:    make(chan delivery, batchSize),
 		// The events stream's own setting (bus.Open).
 		dedupeWindow: bus.DedupeWindow,
 		decided: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -126,7 +136,7 @@ const batchSize = 1000
 // pipelined: while one batch is being decided and stored, the next is read,
 // decoded and enriched.
 func (c *Curator) Run(ctx context.Context) error {
-	in := make(chan delivery, batchSize)
+	in := c.queue
 	g, ctx := errgroup.WithContext(ctx)
 	pipeline := make(chan struct{})
 	g.Go(func() error {
@@ -135,7 +145,10 @@ func (c *Curator) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return c.route(ctx) })
-	g.Go(func() error { return c.share(ctx) })
+	if c.Leases != nil {
+		c.texts = newTextFollow()
+		g.Go(func() error { return c.followTexts(ctx) })
+	}
 	run := func(ctx context.Context, id string) { c.runPartition(ctx, id, in, pipeline) }
 	if c.Leases != nil {
 		g.Go(func() error {
@@ -174,6 +187,22 @@ type delivery struct {
 	seq uint64
 	// done is called once the message is acknowledged or given back.
 	done func()
+	// stopped is closed once its partition left this node: a message not
+	// being decided yet is given back for the partition's next node.
+	stopped <-chan struct{}
+}
+
+// handedOver gives d back when its partition has left this node, and
+// reports whether it did.
+func (d delivery) handedOver() bool {
+	select {
+	case <-d.stopped:
+		_ = d.msg.Nak()
+		d.done()
+		return true
+	default:
+		return false
+	}
 }
 
 // read gathers deliveries into batches, prepares each and hands it on,
@@ -197,18 +226,26 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 	var last uint64 // the highest stream sequence batched so far
 	for {
 		var batch []delivery
-		select {
-		case d := <-in:
-			batch = append(batch, d)
-		case <-ctx.Done():
-			return
+		take := func(d delivery) {
+			if !d.handedOver() {
+				batch = append(batch, d)
+			}
+		}
+		for len(batch) == 0 {
+			select {
+			case d := <-in:
+				take(d)
+			case <-ctx.Done():
+				giveBackAll(nil, in)
+				return
+			}
 		}
 		var gapUntil time.Time
 	gather:
 		for len(batch) < batchSize {
 			select {
 			case d := <-in:
-				batch = append(batch, d)
+				take(d)
 				continue
 			default:
 			}
@@ -227,18 +264,43 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 			}
 			select {
 			case d := <-in:
-				batch = append(batch, d)
+				take(d)
 			case <-time.After(wait):
 				break gather
 			case <-ctx.Done():
-				return // the batch is redelivered after AckWait
+				giveBackAll(batch, in)
+				return
 			}
 		}
 		slices.SortStableFunc(batch, func(a, b delivery) int { return cmp.Compare(a.seq, b.seq) })
 		last = max(last, batch[len(batch)-1].seq)
+		items := c.prepare(batch)
 		select {
-		case out <- c.prepare(batch):
+		case out <- items:
 		case <-ctx.Done():
+			for _, it := range items {
+				_ = it.msg.Nak()
+				it.done()
+			}
+			giveBackAll(nil, in)
+			return
+		}
+	}
+}
+
+// giveBackAll gives back the batch and what waits in in when curation
+// stops here, so another node gets them at once rather than after ackWait.
+func giveBackAll(batch []delivery, in <-chan delivery) {
+	for _, d := range batch {
+		_ = d.msg.Nak()
+		d.done()
+	}
+	for {
+		select {
+		case d := <-in:
+			_ = d.msg.Nak()
+			d.done()
+		default:
 			return
 		}
 	}
@@ -351,14 +413,19 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 		return
 	}
 	c.window.passed(items[0].seq)
+	// The texts other nodes shared up to now are read while the seen
+	// marks are looked up.
+	caughtUp := make(chan struct{})
+	go func() { defer close(caughtUp); c.catchUpTexts(ctx) }()
 	seen, err := c.conn.SeenAmong(ctx, c.seenKeys(items))
+	<-caughtUp
 	var work []pending
 	if err == nil {
 		work, err = c.decide(items, seen)
 	}
 	var repeated []bool
 	if err == nil {
-		repeated, err = c.store(ctx, work)
+		repeated, err = c.store(ctx, work, c.textMsgs())
 	}
 	if err == nil {
 		work, repeated, err = c.storeLateEdits(ctx, work, repeated)
@@ -369,7 +436,6 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 			_ = it.msg.NakWithDelay(time.Second)
 			it.done()
 		}
-		c.shareTexts(ctx)
 		return
 	}
 	keys := make([]string, 0, len(work))
@@ -405,7 +471,6 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 		}
 		it.done()
 	}
-	c.shareTexts(ctx)
 }
 
 // seenKeys lists the pairs a batch may decide: a post's in the streams its
@@ -610,13 +675,14 @@ var goneReason = map[string]string{
 }
 
 // store publishes a batch's events (and the schedules of delayed
-// approvals), waits until JetStream has stored them all, then writes the
-// durable marks and waits again: a pair is never marked before its event
-// is stored. Each step is one pipelined round trip for the whole batch. It
-// reports which of work's events JetStream already had (a repeat within
-// the dedupe window, dropped).
-func (c *Curator) store(ctx context.Context, work []pending) ([]bool, error) {
-	var msgs []*nats.Msg
+// approvals) with the fingerprints of its texts (texts), waits until
+// JetStream has stored them all, then writes the durable marks and waits
+// again: a pair is never marked before its event is stored. Each step is
+// one pipelined round trip for the whole batch. It reports which of work's
+// events JetStream already had (a repeat within the dedupe window,
+// dropped).
+func (c *Curator) store(ctx context.Context, work []pending, texts []*nats.Msg) ([]bool, error) {
+	msgs := texts
 	at := make([]int, len(work)) // where each event's message is in msgs
 	for i, w := range work {
 		if w.msg == nil {
@@ -678,7 +744,7 @@ func (c *Curator) storeLateEdits(ctx context.Context, work []pending, repeated [
 	if len(edits) == 0 {
 		return work, repeated, nil
 	}
-	again, err := c.store(ctx, edits)
+	again, err := c.store(ctx, edits, nil)
 	if err != nil {
 		return nil, nil, err
 	}

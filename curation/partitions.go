@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -30,7 +29,7 @@ import (
 // recent decided posts into its spam memory, then goes on from the
 // consumer's acknowledgement floor. Near-duplicates across authors span
 // partitions: every node shares the fingerprints of the texts it decides
-// with the others (core NATS, best effort), which remember them too.
+// through a stream that every node follows (texts.go).
 
 // Leases share the partitions among the curation nodes (cluster.Cluster).
 type Leases interface {
@@ -114,12 +113,16 @@ func Behind(ctx context.Context, js jetstream.JetStream) (uint64, error) {
 	return n, nil
 }
 
-func consumerConfig(name string, filter ...string) jetstream.ConsumerConfig {
+// ackWait bounds how long a batch may take to be decided and stored before
+// its messages are delivered again.
+const ackWait = 30 * time.Second
+
+func (c *Curator) consumerConfig(name string, filter ...string) jetstream.ConsumerConfig {
 	cfg := jetstream.ConsumerConfig{
 		Durable:       name,
 		Description:   "Curation",
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		AckWait:       c.ackWait,
 		MaxAckPending: 4 * batchSize,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
@@ -146,8 +149,11 @@ const handOverWait = 10 * time.Second
 
 // runPartition decides one partition until ctx ends: it warms the spam
 // memory with the partition's recent posts, then delivers its messages to
-// the pipeline. Once ctx ends it waits until what it delivered is decided
-// (or the pipeline stopped), so the next node starts after them.
+// the pipeline. Once ctx ends it gives back what it fetched but did not
+// deliver (and the pipeline gives back what it has not started deciding),
+// so the partition's next node gets them at once rather than after
+// ackWait; then it waits until the messages being decided are (or the
+// pipeline stopped), so the next node starts after them.
 func (c *Curator) runPartition(ctx context.Context, id string, in chan<- delivery, pipeline <-chan struct{}) {
 	p, err := partitionNumber(id)
 	if err != nil {
@@ -156,7 +162,7 @@ func (c *Curator) runPartition(ctx context.Context, id string, in chan<- deliver
 	}
 	var cons jetstream.Consumer
 	for attempt := 0; ; attempt++ {
-		cons, err = c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, consumerConfig(ConsumerName(id), bus.PartitionFilter(p)...))
+		cons, err = c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, c.consumerConfig(ConsumerName(id), bus.PartitionFilter(p)...))
 		if err == nil {
 			break
 		}
@@ -190,7 +196,8 @@ func (c *Curator) runPartition(ctx context.Context, id string, in chan<- deliver
 	}()
 	var inflight sync.WaitGroup
 	defer func() {
-		it.Stop()
+		given := giveBack(it)
+		c.log.Info("curation: partition leaving this node", "partition", id, "given_back", given)
 		done := make(chan struct{})
 		go func() { inflight.Wait(); close(done) }()
 		select {
@@ -214,11 +221,30 @@ func (c *Curator) runPartition(ctx context.Context, id string, in chan<- deliver
 		}
 		inflight.Add(1)
 		select {
-		case in <- delivery{msg: msg, pending: pending, seq: seq, done: inflight.Done}:
+		case in <- delivery{msg: msg, pending: pending, seq: seq, done: inflight.Done, stopped: ctx.Done()}:
 		case <-ctx.Done():
+			_ = msg.Nak()
 			inflight.Done()
-			return // redelivered after AckWait
+			return
 		}
+	}
+}
+
+// giveBack stops a partition's iterator and gives back the messages it had
+// fetched and not handed out yet (NATS delivers them again at once), and
+// says how many.
+func giveBack(it jetstream.MessagesContext) int {
+	it.Drain()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n := 0
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return n // drained, or NATS is away: the rest come back after ackWait
+		}
+		_ = msg.Nak()
+		n++
 	}
 }
 
@@ -281,7 +307,7 @@ func (c *Curator) warm(ctx context.Context, id string, p int, cons jetstream.Con
 			c.enricher.Enrich(&po)
 		}
 		for _, pol := range fed {
-			pol.Decide(&po, meta.Timestamp)
+			pol.replay(&po, meta.Timestamp)
 		}
 		replayed++
 	}
@@ -298,7 +324,7 @@ func (c *Curator) route(ctx context.Context) error {
 	var cons jetstream.Consumer
 	var err error
 	for attempt := 0; ; attempt++ {
-		cons, err = c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, consumerConfig(Durable, bus.UnpartitionedSubjects))
+		cons, err = c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, c.consumerConfig(Durable, bus.UnpartitionedSubjects))
 		if err == nil {
 			break
 		}
@@ -344,72 +370,6 @@ func (c *Curator) route(ctx context.Context) error {
 		}
 		_ = msg.Ack()
 	}
-}
-
-// textsSubject carries the near-duplicate fingerprints each curation node
-// shares with the others.
-const textsSubject = "chorus.curation.texts"
-
-// instanceHeader names the curator that shared fingerprints.
-const instanceHeader = "Chorus-Curator"
-
-// sharedTexts are one batch's fingerprints, by stream.
-type sharedTexts map[string][][3]uint64
-
-// shareTexts sends the other nodes the fingerprints of the texts decided
-// since the last call. Best effort: a lost message only lets a
-// near-duplicate from another partition through.
-func (c *Curator) shareTexts(ctx context.Context) {
-	out := sharedTexts{}
-	for _, s := range c.streams.All() {
-		pol, ok := c.streams.Policy(s.ID)
-		if !ok {
-			continue
-		}
-		for _, t := range pol.spam.drain() {
-			out[s.ID] = append(out[s.ID], [3]uint64{t.hash, t.author, uint64(t.at)})
-		}
-	}
-	if len(out) == 0 || ctx.Err() != nil {
-		return
-	}
-	data, err := json.Marshal(out)
-	if err != nil {
-		return
-	}
-	msg := &nats.Msg{Subject: textsSubject, Data: data, Header: nats.Header{}}
-	msg.Header.Set(instanceHeader, c.instance)
-	_ = c.conn.NC.PublishMsg(msg)
-}
-
-// share remembers the fingerprints other nodes share, until ctx ends.
-func (c *Curator) share(ctx context.Context) error {
-	sub, err := c.conn.NC.Subscribe(textsSubject, func(m *nats.Msg) {
-		if m.Header.Get(instanceHeader) == c.instance {
-			return
-		}
-		var in sharedTexts
-		if json.Unmarshal(m.Data, &in) != nil {
-			return
-		}
-		for stream, texts := range in {
-			pol, ok := c.streams.Policy(stream)
-			if !ok {
-				continue
-			}
-			learned := make([]recentText, 0, len(texts))
-			for _, t := range texts {
-				learned = append(learned, recentText{hash: t[0], author: t[1], at: int64(t[2])})
-			}
-			pol.spam.learn(learned)
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("curation: share texts: %w", err)
-	}
-	<-ctx.Done()
-	_ = sub.Unsubscribe()
-	return nil
 }
 
 func newInstance() string {

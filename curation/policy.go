@@ -126,22 +126,42 @@ func actionOr(a string, def bus.EventKind) bus.EventKind {
 // that catches the post decides; then the rules, first match wins; then the
 // moderation mode. p should be enriched (language, sentiment) already.
 func (pol *Policy) Decide(p *post.Post, now time.Time) Decision {
-	return pol.decide(p, now, true)
+	return pol.decide(p, now, spamShare)
 }
 
 // Redecide judges again a post decided before (an edit at its source): as
 // Decide, except that the spam memory neither records it nor takes it for
 // a repeat of its own first version.
 func (pol *Policy) Redecide(p *post.Post, now time.Time) Decision {
-	return pol.decide(p, now, false)
+	return pol.decide(p, now, spamSkip)
 }
 
-func (pol *Policy) decide(p *post.Post, now time.Time, remember bool) Decision {
+// replay decides p as Decide does, to rebuild the spam memory from posts
+// decided before (the decision is not used), without sharing its text with
+// the other curation nodes again.
+func (pol *Policy) replay(p *post.Post, at time.Time) {
+	pol.decide(p, at, spamRecord)
+}
+
+// spamUse says what deciding a post does with the spam memory.
+type spamUse int
+
+const (
+	// spamShare records the post and shares its text with the other
+	// curation nodes.
+	spamShare spamUse = iota
+	// spamRecord records it only.
+	spamRecord
+	// spamSkip leaves the memory alone (and so skips its checks).
+	spamSkip
+)
+
+func (pol *Policy) decide(p *post.Post, now time.Time, use spamUse) Decision {
 	if pol.trusted.has(p) {
 		return Decision{Kind: bus.EventApprove, Filter: "trusted_authors", Reason: "trusted author"}
 	}
 	toks := tokenize(p.Text) // shared by the spam memory and keyword rules
-	if kind, filter, reason, caught := pol.filter(p, toks, now, remember); caught {
+	if kind, filter, reason, caught := pol.filter(p, toks, now, use); caught {
 		return Decision{Kind: kind, Filter: filter, Reason: reason}
 	}
 	var env *ExprEnv
@@ -187,8 +207,9 @@ func (pol *Policy) mode() bus.EventKind {
 }
 
 // filter runs the filters in order; the first that catches p decides, and
-// is named by its settings key.
-func (pol *Policy) filter(p *post.Post, toks []string, now time.Time, remember bool) (kind bus.EventKind, filter, reason string, caught bool) {
+// is named by its settings key. use says what it does with the spam
+// memory.
+func (pol *Policy) filter(p *post.Post, toks []string, now time.Time, use spamUse) (kind bus.EventKind, filter, reason string, caught bool) {
 	f := pol.Stream.Filters
 	if pol.blockedAuthors.has(p) {
 		return bus.EventReject, "blocked_authors", "blocked author", true
@@ -241,10 +262,10 @@ func (pol *Policy) filter(p *post.Post, toks []string, now time.Time, remember b
 	if reason, ok := pol.spam.counts(p); ok {
 		return pol.spamAction, "spam", reason, true
 	}
-	if !remember {
+	if use == spamSkip {
 		return "", "", "", false
 	}
-	if reason, ok := pol.spam.remember(p, toks, now); ok {
+	if reason, ok := pol.spam.remember(p, toks, now, use == spamShare); ok {
 		return pol.spamAction, "spam", reason, true
 	}
 	return "", "", "", false

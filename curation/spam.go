@@ -109,8 +109,9 @@ func (s *spamCheck) counts(p *post.Post) (string, bool) {
 
 // remember records p (whose text's tokens are toks) and reports whether
 // it repeats the same author's text, nearly repeats another author's recent
-// text, or exceeds the author's rate.
-func (s *spamCheck) remember(p *post.Post, toks []string, now time.Time) (string, bool) {
+// text, or exceeds the author's rate. With share, its text's fingerprint
+// is also kept for the other curation nodes (drain).
+func (s *spamCheck) remember(p *post.Post, toks []string, now time.Time, share bool) (string, bool) {
 	if !s.on {
 		return "", false
 	}
@@ -151,7 +152,7 @@ func (s *spamCheck) remember(p *post.Post, toks []string, now time.Time) (string
 			}
 		}
 		s.add(recentText{hash: near, author: aKey, at: at})
-		if len(s.outbox) < recentTexts {
+		if share && len(s.outbox) < recentTexts {
 			s.outbox = append(s.outbox, recentText{hash: near, author: aKey, at: at})
 		}
 		if dup {
