@@ -1,6 +1,7 @@
 package curation
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -149,14 +150,24 @@ func filterOf(reason string) string {
 func TestSpamMemory(t *testing.T) {
 	now := time.Now()
 	pol := compile(t, config.Stream{Filters: config.Filters{Spam: config.SpamFilter{AuthorRate: 3, AuthorRateWindow: config.Duration(time.Minute)}}})
+	n := 0
 	decide := func(author, text string, at time.Time) Decision {
+		n++
 		p := ana(text)
+		p.ID = fmt.Sprintf("x:%d", n)
 		p.Author.Handle = author
 		return pol.Decide(&p, at)
 	}
 	text := "Win a free cruise today by clicking the link in my profile right now"
-	if d := decide("bot1", text, now); d.Kind != bus.EventApprove {
+	first := ana(text)
+	first.ID, first.Author.Handle = "x:first", "bot1"
+	if d := pol.Decide(&first, now); d.Kind != bus.EventApprove {
 		t.Fatalf("first: %+v", d)
+	}
+	// The same post decided again (its batch could not be stored, and it
+	// was delivered again) is not taken for a repeat of itself.
+	if d := pol.Decide(&first, now.Add(time.Second)); d.Kind != bus.EventApprove {
+		t.Fatalf("the first post decided again: %+v", d)
 	}
 	if d := decide("bot1", text, now.Add(time.Second)); d.Reason != "spam: same text from the same author" {
 		t.Fatalf("repeat: %+v", d)
@@ -180,6 +191,7 @@ func TestSpamMemory(t *testing.T) {
 	// Without an author there is no telling who repeats: not spam.
 	for i := range 3 {
 		p := ana("the same words from nobody in particular at the event")
+		p.ID = fmt.Sprintf("x:nobody-%d", i)
 		p.Author = post.Author{}
 		if d := pol.Decide(&p, now.Add(time.Duration(i)*time.Second)); d.Kind != bus.EventApprove {
 			t.Fatalf("authorless post %d: %+v", i, d)

@@ -50,6 +50,17 @@ type spamCheck struct {
 	// outbox holds the texts remembered since the last drain, for the
 	// other curation nodes (at most recentTexts).
 	outbox []recentText
+	// verdicts maps hash(post id) to what remember said of it, so a post
+	// decided again (a batch whose storing failed, delivered again) gets
+	// the same answer and is not counted twice.
+	verdicts    map[uint64]verdict
+	verdictFIFO []stamp
+}
+
+// verdict is what remember said of a post.
+type verdict struct {
+	reason string
+	spam   bool
 }
 
 type recentText struct {
@@ -88,6 +99,7 @@ func newSpamCheck(f config.SpamFilter) *spamCheck {
 		rateWindow:   ord(f.AuthorRateWindow, defaultAuthorRateWindow),
 		byAuthor:     map[uint64][]int64{},
 		exact:        map[uint64]int64{},
+		verdicts:     map[uint64]verdict{},
 	}
 }
 
@@ -110,11 +122,32 @@ func (s *spamCheck) counts(p *post.Post) (string, bool) {
 // remember records p (whose text's tokens are toks) and reports whether
 // it repeats the same author's text, nearly repeats another author's recent
 // text, or exceeds the author's rate. With share, its text's fingerprint
-// is also kept for the other curation nodes (drain).
+// is also kept for the other curation nodes (drain). A post remembered
+// before (by its id, within the spam windows) gets the answer it got then.
 func (s *spamCheck) remember(p *post.Post, toks []string, now time.Time, share bool) (string, bool) {
 	if !s.on {
 		return "", false
 	}
+	if p.ID == "" {
+		return s.record(p, toks, now, share)
+	}
+	key := hashString(p.ID)
+	s.mu.Lock()
+	v, again := s.verdicts[key]
+	s.mu.Unlock()
+	if again {
+		return v.reason, v.spam
+	}
+	reason, spam := s.record(p, toks, now, share)
+	s.mu.Lock()
+	s.verdicts[key] = verdict{reason: reason, spam: spam}
+	s.verdictFIFO = append(s.verdictFIFO, stamp{key, now.UnixNano()})
+	s.mu.Unlock()
+	return reason, spam
+}
+
+// record is remember for a post not remembered before.
+func (s *spamCheck) record(p *post.Post, toks []string, now time.Time, share bool) (string, bool) {
 	author := p.AuthorKey()
 	aKey := hashString(author)
 	textKey := hashTokens(aKey, toks)
@@ -234,6 +267,12 @@ func (s *spamCheck) expire(now int64) {
 		cut++
 	}
 	s.exactFIFO = compact(s.exactFIFO, cut)
+	cut = 0
+	for cut < len(s.verdictFIFO) && now-s.verdictFIFO[cut].at > int64(s.memory()) {
+		delete(s.verdicts, s.verdictFIFO[cut].key)
+		cut++
+	}
+	s.verdictFIFO = compact(s.verdictFIFO, cut)
 }
 
 // compact drops the first n stamps, reusing the array once half is dead.

@@ -208,10 +208,16 @@ func freePort(t *testing.T) int {
 // machine running the tests may be slow; nothing here takes that long).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	waitForOr(t, what, cond, func() string { return "" })
+}
+
+// waitForOr is waitFor, adding what detail says to the failure.
+func waitForOr(t *testing.T, what string, cond func() bool, detail func() string) {
+	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out waiting for %s\n%s", what, detail())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -749,8 +755,18 @@ func TestCluster(t *testing.T) {
 			t.Fatalf("only %d of %d pushes acknowledged", len(acked), total)
 		}
 		for name, s := range walls {
-			waitFor(t, "every acknowledged post on "+name, func() bool {
+			waitForOr(t, "every acknowledged post on "+name, func() bool {
 				return !slices.ContainsFunc(acked, func(id string) bool { return !s.has(id) })
+			}, func() string {
+				// What became of the posts missing: their decisions.
+				var out []string
+				for _, id := range acked {
+					if !s.has(id) {
+						_, body := admin(t, b, http.MethodGet, "/api/v1/streams/wall/audit?post="+id, "")
+						out = append(out, id+": "+body)
+					}
+				}
+				return strings.Join(out, "\n")
 			})
 			s.mu.Lock()
 			for id, n := range s.adds {
