@@ -50,7 +50,7 @@ type spamCheck struct {
 	// outbox holds the texts remembered since the last drain, for the
 	// other curation nodes (at most recentTexts).
 	outbox []recentText
-	// verdicts maps hash(post id) to what remember said of it, so a post
+	// verdicts maps hash(post id, text) to what remember said of it, so a post
 	// decided again (a batch whose storing failed, delivered again) gets
 	// the same answer and is not counted twice.
 	verdicts    map[uint64]verdict
@@ -123,7 +123,8 @@ func (s *spamCheck) counts(p *post.Post) (string, bool) {
 // it repeats the same author's text, nearly repeats another author's recent
 // text, or exceeds the author's rate. With share, its text's fingerprint
 // is also kept for the other curation nodes (drain). A post remembered
-// before (by its id, within the spam windows) gets the answer it got then.
+// before (the same id and text, within the spam windows) gets the answer it
+// got then.
 func (s *spamCheck) remember(p *post.Post, toks []string, now time.Time, share bool) (string, bool) {
 	if !s.on {
 		return "", false
@@ -131,7 +132,9 @@ func (s *spamCheck) remember(p *post.Post, toks []string, now time.Time, share b
 	if p.ID == "" {
 		return s.record(p, toks, now, share)
 	}
-	key := hashString(p.ID)
+	// The text is in the key: an edit's new text is a new post to the
+	// memory.
+	key := hashTokens(hashString(p.ID), toks)
 	s.mu.Lock()
 	v, again := s.verdicts[key]
 	s.mu.Unlock()
