@@ -144,8 +144,12 @@ func partitionNumber(id string) (int, error) {
 }
 
 // handOverWait bounds how long a partition that stops waits for the
-// messages it delivered to be decided before it lets go.
-const handOverWait = 10 * time.Second
+// messages it delivered to be decided before it lets go; giveBackWait how
+// long it gives back what it fetched.
+const (
+	handOverWait = 10 * time.Second
+	giveBackWait = time.Second
+)
 
 // runPartition decides one partition until ctx ends: it warms the spam
 // memory with the partition's recent posts, then delivers its messages to
@@ -196,7 +200,7 @@ func (c *Curator) runPartition(ctx context.Context, id string, in chan<- deliver
 	}()
 	var inflight sync.WaitGroup
 	defer func() {
-		given := giveBack(it)
+		given := c.giveBack(it)
 		c.log.Info("curation: partition leaving this node", "partition", id, "given_back", given)
 		done := make(chan struct{})
 		go func() { inflight.Wait(); close(done) }()
@@ -232,10 +236,15 @@ func (c *Curator) runPartition(ctx context.Context, id string, in chan<- deliver
 
 // giveBack stops a partition's iterator and gives back the messages it had
 // fetched and not handed out yet (NATS delivers them again at once), and
-// says how many.
-func giveBack(it jetstream.MessagesContext) int {
+// says how many. With NATS away there is no one to give them to: they come
+// back after ackWait, and a stop does not wait for NATS.
+func (c *Curator) giveBack(it jetstream.MessagesContext) int {
+	if !c.conn.NC.IsConnected() {
+		it.Stop()
+		return 0
+	}
 	it.Drain()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), giveBackWait)
 	defer cancel()
 	n := 0
 	for {
