@@ -11,46 +11,44 @@ import (
 )
 
 // EventIDsSince calls fn with the message id (Nats-Msg-Id) of every event
-// stored at or after since, up to the last event stored when it was called,
-// and returns how many it read. Only headers are read, so a long tail is
-// cheap. Curation uses it after a restart to learn what was decided just
-// before (see curation's decided window).
-func (c *Conn) EventIDsSince(ctx context.Context, since time.Time, fn func(id string)) (int, error) {
+// stored at or after since (or, when after is not 0, of every event after
+// that sequence), up to the last event stored when it was called, and
+// returns that last sequence and how many it read. Only headers are read,
+// so a long tail is cheap. Curation uses it after a restart to learn what
+// was decided just before (see curation's decided window).
+func (c *Conn) EventIDsSince(ctx context.Context, since time.Time, after uint64, fn func(id string)) (last uint64, read int, err error) {
 	s, err := c.JS.Stream(ctx, EventsStream)
 	if err != nil {
-		return 0, fmt.Errorf("bus: events stream: %w", err)
+		return 0, 0, fmt.Errorf("bus: events stream: %w", err)
 	}
-	last := s.CachedInfo().State.LastSeq
-	if last == 0 {
-		return 0, nil
+	last = s.CachedInfo().State.LastSeq
+	if last == 0 || last <= after {
+		return last, 0, nil
 	}
-	// Nothing stored since: the reader below would wait for more.
-	if m, err := s.GetMsg(ctx, last, jetstream.WithGetMsgSubject(EventSubjects)); err == nil && m.Time.Before(since) {
-		return 0, nil
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &since, HeadersOnly: true}
+	if after > 0 {
+		cfg = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1, HeadersOnly: true}
+	} else if m, err := s.GetMsg(ctx, last, jetstream.WithGetMsgSubject(EventSubjects)); err == nil && m.Time.Before(since) {
+		return last, 0, nil // nothing stored since: the reader below would wait for more
 	} else if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, fmt.Errorf("bus: last event: %w", err)
+		return 0, 0, fmt.Errorf("bus: last event: %w", err)
 	}
-	cons, err := c.JS.OrderedConsumer(ctx, EventsStream, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
-		OptStartTime:  &since,
-		HeadersOnly:   true,
-	})
+	cons, err := c.JS.OrderedConsumer(ctx, EventsStream, cfg)
 	if err != nil {
-		return 0, fmt.Errorf("bus: events consumer: %w", err)
+		return 0, 0, fmt.Errorf("bus: events consumer: %w", err)
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
 	if err != nil {
-		return 0, fmt.Errorf("bus: events consumer: %w", err)
+		return 0, 0, fmt.Errorf("bus: events consumer: %w", err)
 	}
 	defer it.Stop()
-	read := 0
 	for {
 		msg, err := it.Next(jetstream.NextMaxWait(10 * time.Second))
 		if errors.Is(err, nats.ErrTimeout) && read == 0 && ctx.Err() == nil {
-			return 0, nil // none since (the last event was erased)
+			return last, 0, nil // none (the last events were erased)
 		}
 		if err != nil {
-			return read, fmt.Errorf("bus: read events since %s: %w", since.Format(time.RFC3339), err)
+			return 0, read, fmt.Errorf("bus: read events since %s: %w", since.Format(time.RFC3339), err)
 		}
 		meta, err := msg.Metadata()
 		if err != nil {
@@ -61,7 +59,7 @@ func (c *Conn) EventIDsSince(ctx context.Context, since time.Time, fn func(id st
 			fn(id)
 		}
 		if meta.Sequence.Stream >= last || meta.NumPending == 0 {
-			return read, nil
+			return max(last, meta.Sequence.Stream), read, nil
 		}
 	}
 }

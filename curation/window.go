@@ -61,6 +61,10 @@ type window struct {
 	// kept while an ingest message up to recoverBelow may still come.
 	recovered    map[pairHash]struct{}
 	recoverBelow uint64
+	// readFrom and readTo say what the recovered pairs cover of the events
+	// stream: from that time to that sequence.
+	readFrom time.Time
+	readTo   uint64
 }
 
 func newWindow(size int) *window {
@@ -100,14 +104,31 @@ func (w *window) has(key string) bool {
 }
 
 // recover adds pairs read back at start, guarding the ingest messages up to
-// below.
-func (w *window) recover(keys []string, below uint64) {
+// below; they cover the events stream from `from` (or from before, when the
+// pairs already read did) to the sequence to.
+func (w *window) recover(keys []string, below uint64, from time.Time, to uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, k := range keys {
 		w.recovered[hashPair(k)] = struct{}{}
 	}
 	w.recoverBelow = max(w.recoverBelow, below)
+	if w.readFrom.IsZero() || from.Before(w.readFrom) {
+		w.readFrom = from
+	}
+	w.readTo = max(w.readTo, to)
+}
+
+// readSince says from which events sequence a reading back from `since`
+// must start: after what the recovered pairs cover when they go back as
+// far, else from the start (0).
+func (w *window) readSince(since time.Time) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.readFrom.IsZero() || since.Before(w.readFrom) {
+		return 0
+	}
+	return w.readTo
 }
 
 // passed is told the lowest ingest sequence of a batch being decided: once
@@ -118,6 +139,7 @@ func (w *window) passed(seq uint64) {
 	defer w.mu.Unlock()
 	if len(w.recovered) > 0 && seq > w.recoverBelow {
 		w.recovered = map[pairHash]struct{}{}
+		w.readFrom, w.readTo = time.Time{}, 0
 	}
 }
 
@@ -148,9 +170,12 @@ func (c *Curator) recover(ctx context.Context, id string, cons jetstream.Consume
 	}
 	c.recoverMu.Lock()
 	defer c.recoverMu.Unlock()
+	// Partitions starting together share one reading: what an earlier one
+	// read from as far back is read no more, only what was stored since.
+	after := c.window.readSince(oldest)
 	started := time.Now()
 	var keys []string
-	n, err := c.conn.EventIDsSince(ctx, oldest, func(msgID string) {
+	last, n, err := c.conn.EventIDsSince(ctx, oldest, after, func(msgID string) {
 		if kind, key, ok := strings.Cut(msgID, "."); ok && (kind == "decide" || kind == "takedown") {
 			keys = append(keys, key)
 		}
@@ -158,7 +183,7 @@ func (c *Curator) recover(ctx context.Context, id string, cons jetstream.Consume
 	if err != nil {
 		return err
 	}
-	c.window.recover(keys, delivered)
+	c.window.recover(keys, delivered, oldest, last)
 	c.log.Info("curation: read back the decisions of the messages delivered before", "partition", id,
 		"unacknowledged", info.NumAckPending, "since", oldest, "events", n, "took", time.Since(started).Round(time.Millisecond))
 	return nil
