@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -43,8 +42,10 @@ func (c *Conn) EventIDsSince(ctx context.Context, since time.Time, after uint64,
 	}
 	defer it.Stop()
 	for {
-		msg, err := it.Next(jetstream.NextMaxWait(10 * time.Second))
-		if errors.Is(err, nats.ErrTimeout) && read == 0 && ctx.Err() == nil {
+		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+		msg, err := it.Next(jetstream.NextContext(wait))
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && read == 0 && ctx.Err() == nil {
 			return last, 0, nil // none (the last events were erased)
 		}
 		if err != nil {
