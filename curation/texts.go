@@ -21,8 +21,9 @@ import (
 // knows the texts decided anywhere before, not only from then on. Before it
 // decides a batch, a node reads every fingerprint stored by then (it asks
 // the stream's last sequence while it looks up the batch's seen marks), so
-// a copy decided on any node after its original's decision is caught.
-// Without Leases (one node deciding every partition) nothing is shared.
+// a copy decided on any node after its original's decision is caught
+// (a node holding every partition skips that). Without Leases (one node
+// deciding every partition) nothing is shared.
 
 const (
 	// instanceHeader names the curator that published fingerprints: its
@@ -154,7 +155,7 @@ func (c *Curator) learnTexts(m jetstream.Msg) {
 // is never held longer, and then a near-duplicate of a text decided on
 // another node moments ago may get through.
 func (c *Curator) catchUpTexts(ctx context.Context) {
-	if c.texts == nil {
+	if c.texts == nil || c.decidesAlone() {
 		return
 	}
 	deadline := time.NewTimer(textsCatchUp)
@@ -174,6 +175,20 @@ func (c *Curator) catchUpTexts(ctx context.Context) {
 	if !c.texts.waitUntil(ctx, info.State.LastSeq, deadline.C) && ctx.Err() == nil {
 		c.log.Warn("curation: deciding before every shared text was read", "stream_last", info.State.LastSeq)
 	}
+}
+
+// decidesAlone reports whether this node holds every partition: no other
+// node is deciding, so there is nothing new to catch up with (what a node
+// that just left shared is read moments later).
+func (c *Curator) decidesAlone() bool {
+	me := c.Leases.Name()
+	leases := c.Leases.Leases(PartitionKind)
+	for _, id := range PartitionIDs() {
+		if leases[id].Node != me {
+			return false
+		}
+	}
+	return true
 }
 
 // textMsgs takes the fingerprints of the texts remembered since the last
