@@ -590,6 +590,12 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("a moderator's removal on one node reaches screens on every node", func(t *testing.T) {
+		// The screens show the post once a display node has it; node-1's
+		// admin API finds it once node-1's index has it too.
+		waitFor(t, "fan-0 in node-1's index", func() bool {
+			code, body := admin(t, a, http.MethodGet, "/api/v1/streams/wall/audit?post=webhook:fan-0", "")
+			return code == http.StatusOK && strings.Contains(body, `"approve"`)
+		})
 		sent := time.Now()
 		code, body := admin(t, a, http.MethodPost, "/api/v1/streams/wall/posts/webhook:fan-0/remove", `{"reason":"test"}`)
 		if code != http.StatusOK {
