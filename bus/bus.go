@@ -44,6 +44,9 @@ const (
 	// ErasuresBucket holds the authors erased (their keys hashed), whose
 	// new posts are refused, on every node.
 	ErasuresBucket = "chorus_erasures"
+	// RightsBucket holds the open requests for the right to use a post,
+	// which curation matches with the authors' consent replies.
+	RightsBucket = "chorus_rights"
 
 	// TextsStream holds the fingerprints of recently decided texts, which
 	// every curation node reads, so a near-duplicate of a text another
@@ -173,6 +176,8 @@ type Conn struct {
 	LeaseTTL time.Duration
 	// Erasures is the chorus_erasures bucket.
 	Erasures jetstream.KeyValue
+	// Rights is the chorus_rights bucket.
+	Rights jetstream.KeyValue
 
 	// Schedules reports whether the events stream can schedule messages
 	// (NATS 2.12+), which delayed approvals need.
@@ -333,6 +338,7 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 		{&c.Leases, jetstream.KeyValueConfig{Bucket: LeasesBucket, Description: "Which node runs each source and curation partition; live nodes",
 			TTL: opts.LeaseTTL, LimitMarkerTTL: leaseMarkerTTL}},
 		{&c.Erasures, jetstream.KeyValueConfig{Bucket: ErasuresBucket, Description: "Authors erased, keys hashed: their posts are refused"}},
+		{&c.Rights, jetstream.KeyValueConfig{Bucket: RightsBucket, Description: "Open requests for the right to use a post, waiting for the author's consent"}},
 	}
 	for _, b := range buckets {
 		b.cfg.Storage = jetstream.FileStorage

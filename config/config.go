@@ -192,6 +192,9 @@ type Stream struct {
 	Rules   []Rule   `yaml:"rules" json:"rules"`
 	// Retention is how long the stream keeps its posts, by status.
 	Retention Retention `yaml:"retention" json:"retention"`
+	// Rights is whether posts need their authors' consent before they go
+	// on the stream's public surfaces.
+	Rights Rights `yaml:"rights" json:"rights"`
 }
 
 // Source is one configured source. Its type's own settings stay in the raw

@@ -73,5 +73,5 @@ func (s *Stream) validatePrivacy(key string) []error {
 			bad("retention."+name, "%s must be between 1m and 8784h (or left out for the default)", d)
 		}
 	}
-	return errs
+	return append(errs, s.validateRights(key)...)
 }

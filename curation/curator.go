@@ -66,6 +66,11 @@ type Curator struct {
 	// erased from the ingest stream unread (erased everywhere) or skipped
 	// for the streams they were erased from.
 	Bans Bans
+	// Consent, when set before Run, recognises the authors' consent
+	// replies to rights requests; RightsBook closes the requests they
+	// grant (rights.go).
+	Consent    Consent
+	RightsBook RightsBook
 	// window is what this node decided lately (window.go);
 	// dedupeWindow, how long the events stream drops a repeated message id.
 	window       *window
@@ -395,6 +400,8 @@ type pending struct {
 	msg     *nats.Msg
 	seenKey string
 	mark    bool
+	// consent marks a grant by an author's consent reply (rights.go).
+	consent bool
 	// it and pol are a decision's post and stream.
 	it  *item
 	pol *Policy
@@ -423,6 +430,12 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 	if err == nil {
 		work, err = c.decide(items, seen)
 	}
+	if err == nil {
+		var grants []pending
+		if grants, err = c.consents(items); err == nil {
+			work = append(work, grants...)
+		}
+	}
 	var repeated []bool
 	if err == nil {
 		repeated, err = c.store(ctx, work, c.textMsgs())
@@ -441,7 +454,7 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 	keys := make([]string, 0, len(work))
 	for i, w := range work {
 		switch {
-		case w.event == nil:
+		case w.event == nil, w.consent:
 			continue
 		}
 		keys = append(keys, w.seenKey)
@@ -459,6 +472,7 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 		}
 	}
 	c.window.add(keys, windowSize)
+	c.settleConsents(ctx, work)
 	if c.beforeAck != nil && !c.beforeAck(msgsOf(items)) {
 		for _, it := range items {
 			it.done()

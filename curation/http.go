@@ -462,3 +462,40 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// rightsBody is the body of a rights action.
+type rightsBody struct {
+	Action string `json:"action"`
+	Note   string `json:"note"`
+	Reason string `json:"reason"`
+}
+
+// Rights answers POST /api/v1/streams/:id/posts/:post/rights with body
+// {"action": "request"|"grant"|"revoke", "note": "..."}: the rights event
+// written, with the request's text to send the author.
+func (h *Handlers) Rights(c echo.Context) error {
+	postID, err := url.PathUnescape(c.Param("post"))
+	if err != nil || postID == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad post id")
+	}
+	var body rightsBody
+	if err := bind(c, &body); err != nil {
+		return err
+	}
+	if body.Action == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "action: say request, grant or revoke")
+	}
+	w, err := who(c, body.Reason)
+	if err != nil {
+		return err
+	}
+	out, err := h.Moderator.Rights(c.Request().Context(), c.Param("id"), postID, body.Action, body.Note, w)
+	if errors.Is(err, ErrUnknownAction) {
+		// A word of the body, not of the address.
+		return echo.NewHTTPError(http.StatusBadRequest, "action: "+err.Error())
+	}
+	if err != nil {
+		return h.httpError(err)
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -51,6 +51,8 @@ type Moderator struct {
 	// Broadcast, when set, checks that a post is on screen before it goes
 	// on air, and says what the overlays show after an on-air action.
 	Broadcast Broadcast
+	// RightsBook keeps the rights requests (rights.go).
+	RightsBook RightsBook
 }
 
 // NewModerator returns a moderator writing to conn.

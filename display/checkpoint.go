@@ -39,6 +39,9 @@ type checkpoint struct {
 	// Air is the on-air state (added in the same version: absent in older
 	// checkpoints, which had none).
 	Air *airCheckpoint `json:"air,omitempty"`
+	// Granted are the posts whose rights were granted (absent in older
+	// checkpoints, which had none).
+	Granted []string `json:"granted,omitempty"`
 }
 
 // airCheckpoint is the on-air state of a checkpoint.
@@ -67,6 +70,7 @@ func (s *state) checkpoint(stream string, now time.Time) *checkpoint {
 	for _, id := range slices.Sorted(maps.Keys(s.pending)) {
 		c.Pending = append(c.Pending, s.pending[id])
 	}
+	c.Granted = slices.Sorted(maps.Keys(s.granted))
 	if s.air.id != "" || s.air.advance != 0 || len(s.air.aired) > 0 {
 		c.Air = &airCheckpoint{ID: s.air.id, At: s.air.at, Advance: s.air.advance, Aired: slices.Clone(s.air.aired)}
 	}
@@ -110,6 +114,9 @@ func (c *checkpoint) restore() *state {
 		st.hidden[a] = true
 	}
 	maps.Copy(st.gone, c.Gone)
+	for _, id := range c.Granted {
+		st.granted[id] = true
+	}
 	if c.Air != nil {
 		st.air = air{id: c.Air.ID, at: c.Air.At, advance: c.Air.Advance, aired: slices.Clone(c.Air.Aired)}
 		if len(st.air.aired) > maxAired {

@@ -50,6 +50,10 @@ func (h *Handlers) WS(c echo.Context) error {
 	if !h.originAllowed(c.Request(), stream) {
 		return echo.NewHTTPError(http.StatusForbidden, "origin not allowed for this stream")
 	}
+	surface, err := surfaceOf(c)
+	if err != nil {
+		return err
+	}
 	up := websocket.Upgrader{
 		// Clients send only pongs and close frames: a small read buffer
 		// does, and is all an idle client holds.
@@ -67,7 +71,7 @@ func (h *Handlers) WS(c echo.Context) error {
 		// Upgrade has already written the HTTP error.
 		return nil
 	}
-	h.Hub.serve(conn, stream, since, batch)
+	h.Hub.serve(conn, stream, surface, since, batch)
 	return nil
 }
 
@@ -99,6 +103,10 @@ func (h *Handlers) Posts(c echo.Context) error {
 		}
 		limit = min(n, config.MaxDisplayLimit)
 	}
+	surface, err := surfaceOf(c)
+	if err != nil {
+		return err
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if before, paged := c.QueryParams()["before"]; paged {
 		// A page of older posts, for a widget's "load more".
@@ -109,7 +117,7 @@ func (h *Handlers) Posts(c echo.Context) error {
 		if id == "" || len(id) > 512 {
 			return echo.NewHTTPError(http.StatusBadRequest, "before must be the id of a post the stream shows (the oldest one a page has)")
 		}
-		page, found, ok := h.Hub.PostsBefore(stream.ID, id, limit)
+		page, found, ok := h.Hub.PostsBefore(stream, surface, id, limit)
 		if !ok {
 			c.Response().Header().Set("Retry-After", RetryAfter)
 			return echo.NewHTTPError(http.StatusServiceUnavailable, "the display is loading its state; retry in "+RetryAfter+" s")
@@ -119,12 +127,24 @@ func (h *Handlers) Posts(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, page)
 	}
-	snap, ok := h.Hub.Posts(stream.ID, limit)
+	snap, ok := h.Hub.PostsOn(stream, surface, limit)
 	if !ok {
 		c.Response().Header().Set("Retry-After", RetryAfter)
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the display is loading its state; retry in "+RetryAfter+" s")
 	}
 	return c.JSON(http.StatusOK, snap)
+}
+
+// surfaceOf reads ?surface=: "wall" or "overlay" for the pages that
+// may be exempt from a stream's rights, nothing for every other surface
+// (widgets, embeds, integrators), which shows only posts with rights.
+func surfaceOf(c echo.Context) (string, error) {
+	switch s := c.QueryParam("surface"); s {
+	case "", config.SurfaceWall, config.SurfaceOverlay:
+		return s, nil
+	default:
+		return "", echo.NewHTTPError(http.StatusBadRequest, "surface must be wall or overlay (or left out)")
+	}
 }
 
 func (h *Handlers) stream(c echo.Context) (config.Stream, error) {

@@ -69,6 +69,9 @@ type Hub struct {
 
 	mu     sync.Mutex
 	states map[string]*state
+	// licensedViews are the licensed views of streams that need rights
+	// (rights.go), made when first needed.
+	licensedViews map[string]*state
 	// applied is the last event seq applied to every state; new states
 	// start from it.
 	applied uint64
@@ -111,18 +114,19 @@ func NewHub(o Options) *Hub {
 		o.CheckpointInterval = time.Second
 	}
 	h := &Hub{
-		streams:      o.Streams,
-		log:          o.Log,
-		show:         o.Show,
-		timing:       o.Timing.withDefaults(),
-		checkEvery:   o.CheckpointInterval,
-		authorHash:   o.AuthorHash,
-		banned:       o.Banned,
-		states:       map[string]*state{},
-		advanced:     make(chan struct{}),
-		closing:      make(chan struct{}),
-		ready:        make(chan struct{}),
-		writeBuffers: &sync.Pool{},
+		streams:       o.Streams,
+		log:           o.Log,
+		show:          o.Show,
+		timing:        o.Timing.withDefaults(),
+		checkEvery:    o.CheckpointInterval,
+		authorHash:    o.AuthorHash,
+		banned:        o.Banned,
+		states:        map[string]*state{},
+		licensedViews: map[string]*state{},
+		advanced:      make(chan struct{}),
+		closing:       make(chan struct{}),
+		ready:         make(chan struct{}),
+		writeBuffers:  &sync.Pool{},
 		clients: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "chorus_ws_clients",
 			Help: "Connected websocket clients, by stream (held ones included).",
@@ -291,6 +295,14 @@ func (h *Hub) Apply(b bus.Batch) {
 		st.mu.Lock()
 		h.applyEvent(st, e, limit, time.Now())
 		st.mu.Unlock()
+		if v := h.licensed(e.Stream); v != nil {
+			v.mu.Lock()
+			// A view made after its stream's state applied e has it.
+			if e.Seq > v.seq {
+				h.applyEvent(v, e, limit, time.Now())
+			}
+			v.mu.Unlock()
+		}
 	}
 	// Every state reaches the batch's end before held clients wake, so a
 	// client waiting for since <= LastSeq starts from a state that has it.
@@ -484,12 +496,16 @@ func (h *Hub) state(stream string) *state {
 	return st
 }
 
+// allStates are every stream's state and licensed view.
 func (h *Hub) allStates() []*state {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]*state, 0, len(h.states))
+	out := make([]*state, 0, len(h.states)+len(h.licensedViews))
 	for _, st := range h.states {
 		out = append(out, st)
+	}
+	for _, v := range h.licensedViews {
+		out = append(out, v)
 	}
 	return out
 }
@@ -503,8 +519,9 @@ func (h *Hub) limit(stream string) int {
 	return keep
 }
 
-// Posts returns the stream's snapshot of at most limit posts; false while
-// the state is still loading.
+// Posts returns the stream's snapshot of at most limit posts, as its own
+// state holds them (every approved post, rights or not); false while the
+// state is still loading.
 func (h *Hub) Posts(stream string, limit int) (Snapshot, bool) {
 	if !h.IsReady() {
 		return Snapshot{}, false
@@ -515,15 +532,38 @@ func (h *Hub) Posts(stream string, limit int) (Snapshot, bool) {
 	return st.snapshotOf(limit), true
 }
 
-// PostsBefore returns a page of the stream's posts older than before (a
-// post id screens show; "" for the newest), at most limit, in the order
-// screens show them, pinned posts left out. ok is false while the state is
-// loading, found false when the state holds no post before.
-func (h *Hub) PostsBefore(stream, before string, limit int) (page Page, found, ok bool) {
+// PostsOn returns the snapshot surface ("wall", "overlay", "" for every
+// public surface) of the stream shows: without the posts whose rights are
+// not granted when the stream needs them there.
+func (h *Hub) PostsOn(stream config.Stream, surface string, limit int) (Snapshot, bool) {
+	if !h.IsReady() {
+		return Snapshot{}, false
+	}
+	st := h.view(stream, surface)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.snapshotOf(limit), true
+}
+
+// PublicPosts is PostsOn for the public surfaces (cards, feeds).
+func (h *Hub) PublicPosts(stream string, limit int) (Snapshot, bool) {
+	s, ok := h.streams.Get(stream)
+	if !ok {
+		return h.Posts(stream, limit)
+	}
+	return h.PostsOn(s, "", limit)
+}
+
+// PostsBefore returns a page of the posts surface of the stream shows
+// older than before (a post id screens show; "" for the newest), at most
+// limit, in the order screens show them, pinned posts left out. ok is
+// false while the state is loading, found false when the state holds no
+// post before.
+func (h *Hub) PostsBefore(stream config.Stream, surface, before string, limit int) (page Page, found, ok bool) {
 	if !h.IsReady() {
 		return Page{}, false, false
 	}
-	st := h.state(stream)
+	st := h.view(stream, surface)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	posts, more, found := st.older(before, limit)

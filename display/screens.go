@@ -4,12 +4,15 @@ package display
 // to stream right now, for the moderation console's figures.
 func (h *Hub) Screens(stream string) int {
 	h.mu.Lock()
-	st := h.states[stream]
+	states := []*state{h.states[stream], h.licensedViews[stream]}
 	h.mu.Unlock()
-	if st == nil {
-		return 0
+	n := 0
+	for _, st := range states {
+		if st != nil {
+			st.mu.Lock()
+			n += len(st.clients)
+			st.mu.Unlock()
+		}
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return len(st.clients)
+	return n
 }

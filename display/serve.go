@@ -13,7 +13,7 @@ import (
 // pings, until the hub can start it (see admit); then it gets a snapshot
 // or the messages after since, then every change. With batch, several
 // messages may share a frame, as a JSON array.
-func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, since *uint64, batch bool) {
+func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, surface string, since *uint64, batch bool) {
 	h.mu.Lock()
 	closed := h.closed
 	if !closed {
@@ -28,15 +28,16 @@ func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, since *uint64, b
 	}
 	c := newClient(conn, &h.timing, batch, h.countSent, h.countDrop)
 	h.clients.WithLabelValues(stream.ID).Inc()
+	st := h.view(stream, surface)
 	go func() {
 		defer h.wg.Done()
 		c.read()
-		h.unregister(c, stream.ID)
+		h.unregister(c, st)
 		h.clients.WithLabelValues(stream.ID).Dec()
 	}()
 	go func() {
 		defer h.wg.Done()
-		h.admit(c, stream, since)
+		h.admit(c, st, stream, since)
 	}()
 }
 
@@ -48,7 +49,7 @@ func (h *Hub) countDrop(reason string) { h.dropped.WithLabelValues(reason).Inc()
 // since, has reached since (unless since is beyond the whole events
 // stream). Then it registers c. A client that waits longer than
 // HoldTimeout is closed with 1013 (try again later).
-func (h *Hub) admit(c *client, stream config.Stream, since *uint64) {
+func (h *Hub) admit(c *client, st *state, stream config.Stream, since *uint64) {
 	timeout := time.NewTimer(h.timing.HoldTimeout)
 	defer timeout.Stop()
 	held := false
@@ -74,7 +75,7 @@ func (h *Hub) admit(c *client, stream config.Stream, since *uint64) {
 			return
 		}
 	}
-	if !h.register(c, stream, since) {
+	if !h.register(c, st, stream, since) {
 		c.stop(websocket.CloseGoingAway, "")
 	}
 }
@@ -90,11 +91,11 @@ func (h *Hub) admissible(since *uint64) (bool, <-chan struct{}) {
 	return false, h.advanced
 }
 
-// register makes c a client of stream and hands its writer what it gets
-// first. Both happen under the stream's lock, so c misses no message and
-// gets none twice. It is false when the hub has closed.
-func (h *Hub) register(c *client, stream config.Stream, since *uint64) bool {
-	st := h.state(stream.ID)
+// register makes c a client of st, a state of stream, and hands its
+// writer what it gets first. Both happen under the state's lock, so c
+// misses no message and gets none twice. It is false when the hub has
+// closed.
+func (h *Hub) register(c *client, st *state, stream config.Stream, since *uint64) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	// Checked under st.mu: Close marks the hub closed before it stops the
@@ -139,8 +140,7 @@ func (h *Hub) start(st *state, stream config.Stream, since *uint64) ([]*encoded,
 	return []*encoded{snap}, "snapshot", nil
 }
 
-func (h *Hub) unregister(c *client, stream string) {
-	st := h.state(stream)
+func (h *Hub) unregister(c *client, st *state) {
 	st.mu.Lock()
 	delete(st.clients, c)
 	st.mu.Unlock()

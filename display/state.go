@@ -57,6 +57,12 @@ type state struct {
 	evictedPins int
 	// air is what broadcast overlays show.
 	air air
+	// granted are the posts whose rights were granted (rights.go).
+	granted map[string]bool
+	// licensed marks a stream's licensed view; unrighted are its approved
+	// posts waiting for their rights.
+	licensed  bool
+	unrighted map[string]*Item
 
 	// snap is the last encoded snapshot, of snapLimit posts.
 	snap      *encoded
@@ -73,6 +79,7 @@ func newState(seq uint64) *state {
 	return &state{
 		clients: map[*client]struct{}{}, pending: map[string]*Item{}, hidden: map[string]bool{},
 		gone: map[string]uint64{}, held: map[string]struct{}{}, seq: seq, history: history{coveredFrom: seq},
+		granted: map[string]bool{}, unrighted: map[string]*Item{},
 	}
 }
 
@@ -106,6 +113,7 @@ func (s *state) apply(e bus.Event) *Message {
 		return s.show(e.Seq, item)
 	case bus.EventHold, bus.EventReject, bus.EventRemove:
 		delete(s.pending, e.PostID)
+		delete(s.unrighted, e.PostID)
 		s.forget(e.PostID, e.Seq)
 		i := s.find(e.PostID)
 		if i < 0 {
@@ -151,6 +159,12 @@ func (s *state) apply(e bus.Event) *Message {
 				s.forget(id, e.Seq)
 			}
 		}
+		for id, item := range s.unrighted {
+			if item.AuthorKey() == e.Author {
+				delete(s.unrighted, id)
+				s.forget(id, e.Seq)
+			}
+		}
 		if s.byAuthor(e.Author) == 0 {
 			return nil
 		}
@@ -172,6 +186,8 @@ func (s *state) apply(e bus.Event) *Message {
 		return s.applyAir(e)
 	case bus.EventPurge:
 		return s.purge(e)
+	case bus.EventRights:
+		return s.rights(e)
 	}
 	return nil
 }
@@ -190,12 +206,19 @@ func (s *state) erase(e bus.Event, erased func(*post.Post) bool, hash func(strin
 			s.forget(id, e.Seq)
 		}
 	}
+	for id, it := range s.unrighted {
+		if erased(&it.Post) {
+			s.dropRights(id)
+			s.forget(id, e.Seq)
+		}
+	}
 	s.posts = slices.DeleteFunc(s.posts, func(it *Item) bool {
 		if !erased(&it.Post) {
 			return false
 		}
 		s.dropPin(it.ID)
 		s.forget(it.ID, e.Seq)
+		s.dropRights(it.ID)
 		delete(s.held, it.ID)
 		return true
 	})
@@ -215,6 +238,7 @@ func (s *state) purge(e bus.Event) *Message {
 	changed := false
 	for _, id := range e.Posts {
 		delete(s.pending, id)
+		s.dropRights(id)
 		if i := s.find(id); i >= 0 {
 			s.removeAt(i)
 			s.dropPin(id)
@@ -228,8 +252,12 @@ func (s *state) purge(e bus.Event) *Message {
 	return resnapshot
 }
 
-// show puts item on screen (or updates it there).
+// show puts item on screen (or updates it there); in a licensed view, a
+// post without rights waits for them instead.
 func (s *state) show(seq uint64, item *Item) *Message {
+	if s.find(item.ID) < 0 && s.waitsForRights(item) {
+		return nil
+	}
 	hidden := s.hidden[item.AuthorKey()]
 	if i := s.find(item.ID); i >= 0 {
 		old := s.posts[i]
@@ -273,6 +301,12 @@ func (s *state) pin(e bus.Event) *Message {
 		s.pending[e.PostID] = &item
 		return nil
 	}
+	if p := s.unrighted[e.PostID]; p != nil {
+		item := *p
+		item.Pinned = true
+		s.unrighted[e.PostID] = &item
+		return nil
+	}
 	if _, gone := s.gone[e.PostID]; gone || e.Post == nil {
 		return nil
 	}
@@ -286,6 +320,12 @@ func (s *state) unpin(e bus.Event) *Message {
 		item := *p
 		item.Pinned = false
 		s.pending[e.PostID] = &item
+		return nil
+	}
+	if p := s.unrighted[e.PostID]; p != nil {
+		item := *p
+		item.Pinned = false
+		s.unrighted[e.PostID] = &item
 		return nil
 	}
 	i := s.find(e.PostID)
@@ -406,6 +446,8 @@ func (s *state) change(e bus.Event) *Message {
 		item = *s.posts[i]
 	case s.pending[e.PostID] != nil:
 		item = *s.pending[e.PostID]
+	case s.unrighted[e.PostID] != nil:
+		item = *s.unrighted[e.PostID]
 	default:
 		return nil
 	}
@@ -419,7 +461,11 @@ func (s *state) change(e bus.Event) *Message {
 		item.Post = *e.Post
 	}
 	if i < 0 {
-		s.pending[e.PostID] = &item
+		if s.unrighted[e.PostID] != nil {
+			s.unrighted[e.PostID] = &item
+		} else {
+			s.pending[e.PostID] = &item
+		}
 		return nil
 	}
 	s.posts[i] = &item

@@ -59,6 +59,11 @@ type Eraser struct {
 	Scrubber interface {
 		Scrub(ctx context.Context) error
 	}
+	// Rights, when set, closes the open requests for the right to use the
+	// author's posts (they name and quote the author).
+	Rights interface {
+		Forget(ctx context.Context, authorKeys []string, stream string) (int, error)
+	}
 	Log *slog.Logger
 	Now func() time.Time
 }
@@ -88,6 +93,7 @@ type Report struct {
 	IngestDeleted    int      `json:"ingest_messages_erased"`
 	EventsDeleted    int      `json:"events_erased"`
 	SeenDeleted      int      `json:"seen_marks_deleted"`
+	RightsRequests   int      `json:"rights_requests_closed"`
 	SettingsChanged  []string `json:"settings_changed"`
 	SettingsVersions int      `json:"settings_versions_purged"`
 	Warnings         []string `json:"warnings"`
@@ -196,6 +202,11 @@ func (e *Eraser) Erase(ctx context.Context, req Request) (Report, error) {
 	}
 	if rep.SeenDeleted, err = e.deleteSeen(ctx, f, req.Stream); err != nil {
 		return rep, err
+	}
+	if e.Rights != nil {
+		if rep.RightsRequests, err = e.Rights.Forget(ctx, keys, req.Stream); err != nil {
+			return rep, err
+		}
 	}
 	if err := e.cleanSettings(ctx, keys, req.Stream, &rep); err != nil {
 		return rep, err

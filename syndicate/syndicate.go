@@ -20,10 +20,11 @@ import (
 	"github.com/chorus-wall/chorus/post"
 )
 
-// Posts is where the latest approved posts come from: the display hub. It
-// answers false while it is still loading its state.
+// Posts is where the latest approved posts come from: the display hub, as
+// every public surface sees them (without posts whose rights a stream
+// needs and lacks). It answers false while it is still loading its state.
 type Posts interface {
-	Posts(stream string, limit int) (display.Snapshot, bool)
+	PublicPosts(stream string, limit int) (display.Snapshot, bool)
 }
 
 // Handlers serve cards and feeds.
@@ -58,7 +59,7 @@ func (h *Handlers) latest(c echo.Context, id string) (config.Stream, []post.Post
 		}
 		limit = n
 	}
-	snap, ok := h.Posts.Posts(stream.ID, limit)
+	snap, ok := h.Posts.PublicPosts(stream.ID, limit)
 	if !ok {
 		// Never a partial state: a node still loading answers "later".
 		c.Response().Header().Set("Retry-After", "5")

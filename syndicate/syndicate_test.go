@@ -28,7 +28,7 @@ type snapshots struct {
 	ready  chan struct{}
 }
 
-func (s *snapshots) Posts(_ string, limit int) (display.Snapshot, bool) {
+func (s *snapshots) PublicPosts(_ string, limit int) (display.Snapshot, bool) {
 	select {
 	case <-s.ready:
 	default:

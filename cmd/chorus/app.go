@@ -30,6 +30,7 @@ import (
 	"github.com/chorus-wall/chorus/media"
 	"github.com/chorus-wall/chorus/privacy"
 	"github.com/chorus-wall/chorus/retention"
+	"github.com/chorus-wall/chorus/rights"
 )
 
 // App is one running Chorus: bus, curation, index, display, connectors and
@@ -61,7 +62,9 @@ type App struct {
 	media     *media.Proxy
 	access    *access.Policy
 	bans      *privacy.Bans
-	sweeper   *retention.Sweeper
+	// rights are the open requests for the right to use a post.
+	rights  *rights.Book
+	sweeper *retention.Sweeper
 	// compliance re-checks polled sources' posts at their network.
 	compliance *compliance.Sweeper
 	// gate stands before the ingest stream for sources and the compliance
@@ -219,6 +222,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		a.moderator = curation.NewModerator(a.conn, a.streams, a.index, a.store)
 		a.moderator.Paused = a.paused
 		a.moderator.Broadcast = broadcastView{a.hub}
+		a.moderator.RightsBook = a.rights
 	}
 	a.gate = privacy.NewGate(a.conn, a.bans, a.reg)
 	a.runner = connectors.NewRunner(a.sources, a.gate, a.log, a.reg)
@@ -304,6 +308,7 @@ func (a *App) curate(ctx context.Context) error {
 	c := curation.NewCurator(a.conn, a.streams, enricher, a.log, a.reg)
 	c.Leases = a.cluster
 	c.Bans = a.bans
+	c.Consent, c.RightsBook = a.rights, a.rights
 	return c.Run(ctx)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/chorus-wall/chorus/curation"
 	"github.com/chorus-wall/chorus/post"
 	"github.com/chorus-wall/chorus/privacy"
+	"github.com/chorus-wall/chorus/rights"
 )
 
 // startPrivacy loads the erased authors before anything reads or writes
@@ -40,6 +41,16 @@ func (a *App) startPrivacy(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// The open rights requests, which curation matches with consent
+	// replies, on every node.
+	a.rights = rights.NewBook(a.conn.Rights, a.log)
+	booked := make(chan struct{})
+	a.run(ctx, "rights", func(ctx context.Context) error { return a.rights.Watch(ctx, func() { close(booked) }) })
+	select {
+	case <-booked:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	if a.index != nil { // nodes without the index role keep none
 		a.index.AuthorHash = hasher.Hash
 		a.index.Banned = a.bans.Banned
@@ -52,7 +63,7 @@ func (a *App) startPrivacy(ctx context.Context) error {
 // wait on exist.
 func (a *App) startErasure() {
 	a.eraser = &privacy.Eraser{Conn: a.conn, Bans: a.bans, Streams: a.streams, Settings: a.store,
-		Index: a.index, Display: a.hub, Scrubber: a.hub, Log: a.log}
+		Index: a.index, Display: a.hub, Scrubber: a.hub, Rights: a.rights, Log: a.log}
 	a.exporter = &privacy.Exporter{Conn: a.conn, Bans: a.bans, Streams: a.streams}
 }
 

@@ -142,6 +142,7 @@ func (a *App) routes() *echo.Echo {
 		Recent:     a.recentPosts,
 	}
 	admin(http.MethodPost, "/streams/:id/posts/:post/alt", moderator, mod.EditAlt)
+	admin(http.MethodPost, "/streams/:id/posts/:post/rights", moderator, mod.Rights)
 	admin(http.MethodPost, "/streams/:id/posts/:post/:action", moderator, mod.Act)
 	admin(http.MethodPost, "/streams/:id/authors/:author/:action", moderator, mod.ActOnAuthor)
 	admin(http.MethodPost, "/streams/:id/bulk", moderator, mod.Bulk)

@@ -135,7 +135,7 @@ function syncState() {
 }
 
 function connect(id) {
-  client = new StreamClient(id, { token: params.get("token") || "" });
+  client = new StreamClient(id, { token: params.get("token") || "", surface: "overlay" });
   client.on("snapshot", ({ paused, onAir }) => {
     show.paused = paused;
     show.onAir = takeOnAir(onAir);
@@ -187,7 +187,7 @@ async function start() {
     return;
   }
   // The profile's look, before anything is drawn.
-  const probe = new StreamClient(id, { token: params.get("token") || "" });
+  const probe = new StreamClient(id, { token: params.get("token") || "", surface: "overlay" });
   const doc = await loadProfile(probe, params.get("profile") || "default");
   const theme = params.get("theme");
   root.dataset.theme = ["light", "dark"].includes(theme) ? theme : doc.loaded && doc.profile.theme !== "auto" ? doc.profile.theme : "dark";

@@ -113,6 +113,10 @@ export class StreamClient {
    *   the stream's display_limit
    * @param {string} [options.token]  a viewer token for a private stream: added
    *   as ?token= to the websocket and every API URL
+   * @param {string} [options.surface]  "wall" or "overlay": the page is one of
+   *   those a stream that needs rights may exempt (added as ?surface= to the
+   *   websocket and every API URL); left out, the stream shows only posts
+   *   whose rights were granted, as every widget does
    * @param {boolean} [options.watchPage]  reconnect on online/visible (default true)
    * @param {string} [options.socketPath]  another websocket that speaks these
    *   messages (the console's feed, "/ws/console"): it is opened instead of
@@ -133,6 +137,7 @@ export class StreamClient {
     this._watchPage = options.watchPage !== false;
     this._socketPath = typeof options.socketPath === "string" ? options.socketPath : null;
     this._token = typeof options.token === "string" && options.token ? options.token : "";
+    this._surface = options.surface === "wall" || options.surface === "overlay" ? options.surface : "";
 
     this._listeners = new Map();
     this._running = false;
@@ -250,6 +255,7 @@ export class StreamClient {
   _url(path) {
     const u = new URL(path, this._base);
     if (this._token) u.searchParams.set("token", this._token);
+    if (this._surface) u.searchParams.set("surface", this._surface);
     return u;
   }
 

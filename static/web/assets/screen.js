@@ -136,7 +136,7 @@ export function mountScreen(app, main, { stream }) {
     grid.classList.toggle("is-paused", paused);
   }
 
-  const client = new StreamClient(stream, { limit: 200 });
+  const client = new StreamClient(stream, { limit: 200, surface: "wall" });
   client.on("snapshot", ({ posts, pins, paused: p }) => {
     list.reset(posts, pins);
     paused = p;

@@ -222,7 +222,7 @@ function fitScreen() {
 // ---- the stream -------------------------------------------------------------
 
 function connect(id) {
-  client = new StreamClient(id, { token: params.get("token") || "" });
+  client = new StreamClient(id, { token: params.get("token") || "", surface: "wall" });
   client.on("snapshot", ({ posts, pins, paused }) => {
     list.reset(posts, pins);
     dropStaleCards();
