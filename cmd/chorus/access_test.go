@@ -61,6 +61,7 @@ var policy = map[string]need{
 	"GET /api/v1/streams/:id/search":                   readStream,
 	"GET /api/v1/streams/:id/audit":                    readStream,
 	"POST /api/v1/streams/:id/posts/:post/alt":         modStream,
+	"POST /api/v1/streams/:id/posts/:post/rights":      modStream,
 	"POST /api/v1/streams/:id/posts/:post/:action":     modStream,
 	"POST /api/v1/streams/:id/authors/:author/:action": modStream,
 	"POST /api/v1/streams/:id/bulk":                    modStream,
