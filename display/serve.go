@@ -28,16 +28,15 @@ func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, surface string, 
 	}
 	c := newClient(conn, &h.timing, batch, h.countSent, h.countDrop)
 	h.clients.WithLabelValues(stream.ID).Inc()
-	st := h.view(stream, surface)
 	go func() {
 		defer h.wg.Done()
 		c.read()
-		h.unregister(c, st)
+		h.unregister(c, stream.ID)
 		h.clients.WithLabelValues(stream.ID).Dec()
 	}()
 	go func() {
 		defer h.wg.Done()
-		h.admit(c, st, stream, since)
+		h.admit(c, stream, surface, since)
 	}()
 }
 
@@ -49,7 +48,7 @@ func (h *Hub) countDrop(reason string) { h.dropped.WithLabelValues(reason).Inc()
 // since, has reached since (unless since is beyond the whole events
 // stream). Then it registers c. A client that waits longer than
 // HoldTimeout is closed with 1013 (try again later).
-func (h *Hub) admit(c *client, st *state, stream config.Stream, since *uint64) {
+func (h *Hub) admit(c *client, stream config.Stream, surface string, since *uint64) {
 	timeout := time.NewTimer(h.timing.HoldTimeout)
 	defer timeout.Stop()
 	held := false
@@ -75,7 +74,8 @@ func (h *Hub) admit(c *client, st *state, stream config.Stream, since *uint64) {
 			return
 		}
 	}
-	if !h.register(c, st, stream, since) {
+	// The state is chosen once the hub is loaded: loading replaces them.
+	if !h.register(c, h.view(stream, surface), stream, since) {
 		c.stop(websocket.CloseGoingAway, "")
 	}
 }
@@ -140,8 +140,14 @@ func (h *Hub) start(st *state, stream config.Stream, since *uint64) ([]*encoded,
 	return []*encoded{snap}, "snapshot", nil
 }
 
-func (h *Hub) unregister(c *client, st *state) {
-	st.mu.Lock()
-	delete(st.clients, c)
-	st.mu.Unlock()
+// unregister takes c out of the stream's state or licensed view, whichever
+// it is a client of.
+func (h *Hub) unregister(c *client, stream string) {
+	for _, st := range []*state{h.state(stream), h.licensed(stream)} {
+		if st != nil {
+			st.mu.Lock()
+			delete(st.clients, c)
+			st.mu.Unlock()
+		}
+	}
 }
