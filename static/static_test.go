@@ -38,6 +38,7 @@ func TestFSHoldsEveryPageAndAsset(t *testing.T) {
 		"assets/queue.js",
 		"assets/moderate.js",
 		"assets/erase.js",
+		"assets/rights.js",
 		"assets/overview.js",
 		"assets/screen.js",
 		"assets/settings.js",

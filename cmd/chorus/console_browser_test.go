@@ -46,6 +46,7 @@ sources:
   - {id: hook-viewer, type: webhook, secret: ` + testSecret + `}
   - {id: hook-big, type: webhook, secret: ` + testSecret + `}
   - {id: hook-erase, type: webhook, secret: ` + testSecret + `}
+  - {id: hook-licensed, type: webhook, secret: ` + testSecret + `}
 streams:
   - {id: triage, title: Triage, sources: [hook-triage], moderation: manual}
   - {id: two, title: Two moderators, sources: [hook-two], moderation: manual}
@@ -56,6 +57,7 @@ streams:
   - {id: big, title: Stadium night, sources: [hook-big], moderation: manual}
   - {id: erase, title: Erasure requests, sources: [hook-erase], moderation: manual}
   - {id: erase-b, title: Second room, sources: [hook-erase], moderation: manual}
+  - {id: licensed, title: Brand site, sources: [hook-licensed], moderation: manual, rights: {required: true, hashtag: YesSummit}}
   - id: main
     title: Developers Summit 2026 · Main stage
     sources: [demo, hook]
@@ -89,6 +91,7 @@ func TestConsole(t *testing.T) {
 	t.Run("OwnerPages", func(t *testing.T) { testOwnerPages(t, app) })
 	t.Run("Profiles", func(t *testing.T) { testProfiles(t, app) })
 	t.Run("EraseAuthor", func(t *testing.T) { testEraseAuthor(t, app) })
+	t.Run("Rights", func(t *testing.T) { testRights(t, app) })
 	t.Run("Looks", func(t *testing.T) { testLooks(t, app) })
 }
 

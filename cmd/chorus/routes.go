@@ -239,13 +239,16 @@ type streamInfo struct {
 	Title        string `json:"title"`
 	Moderation   string `json:"moderation"`
 	DisplayLimit int    `json:"display_limit"`
+	// Rights says the stream's widgets show only posts whose rights were
+	// granted.
+	Rights bool `json:"rights_required,omitempty"`
 }
 
 func (a *App) listStreams(c echo.Context) error {
 	out := []streamInfo{}
 	for _, s := range a.streams.All() {
 		if access.Listed(s) {
-			out = append(out, streamInfo{s.ID, s.Title, string(s.Moderation), s.DisplayLimit})
+			out = append(out, streamInfo{s.ID, s.Title, string(s.Moderation), s.DisplayLimit, s.Rights.Required})
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"streams": out})
@@ -256,7 +259,7 @@ func (a *App) getStream(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "no stream with that id")
 	}
-	return c.JSON(http.StatusOK, streamInfo{s.ID, s.Title, string(s.Moderation), s.DisplayLimit})
+	return c.JSON(http.StatusOK, streamInfo{s.ID, s.Title, string(s.Moderation), s.DisplayLimit, s.Rights.Required})
 }
 
 func (a *App) listSources(c echo.Context) error {

@@ -14,6 +14,7 @@ import { api, path, query } from "./api.js";
 import { h, clear, num } from "./dom.js";
 import { Queue, language, whyLabel } from "./queue.js";
 import { askErase, mayErase, summary as erasedSummary } from "./erase.js";
+import { askRights } from "./rights.js";
 
 const STATUSES = [
   ["held", "Held"],
@@ -49,6 +50,7 @@ class Moderation {
       load: (view, offset, limit) => this.load(view, offset, limit),
       act: (action, hits) => this.act(action, hits),
       canAct: (action) => (action === "erase" ? this.canErase : this.canAct),
+      rights: () => this.rightsRequired(),
       onChange,
     });
     this.offs = [];
@@ -110,6 +112,7 @@ class Moderation {
   async act(action, hits) {
     if (action === "erase" && hits.length) return this.erase(hits[0]);
     if (!this.canAct || !hits.length) return;
+    if (action.startsWith("rights-")) return this.rights(action.slice("rights-".length), hits[0]);
     if (action === "ban") return this.ban(hits[0]);
     if (action === "pin" || action === "feature") return this.flag(action, hits);
     return this.setStatus(action, hits);
@@ -234,6 +237,22 @@ class Moderation {
         await this.restore(mine);
       },
     });
+  }
+
+  /** rightsRequired says whether the stream's widgets need rights. */
+  rightsRequired() {
+    const s = this.app.streams.find((x) => x.id === this.stream);
+    return !!(s && s.rights_required);
+  }
+
+  /** rights requests, records or revokes the right to use hit's post. */
+  async rights(action, hit) {
+    const rights = await askRights(this.app, this.stream, hit, action);
+    if (!rights) return;
+    this.queue.patch(hit.post.id, { rights });
+    const words = { requested: "Rights requested", granted: "Consent recorded", revoked: "Rights revoked" };
+    this.queue.say(`${words[rights.state] || "Rights changed"}: ${label(hit)}`);
+    if (action !== "request") this.app.toast(`${words[rights.state] || "Rights changed"}: ${label(hit)}.`);
   }
 
   /**

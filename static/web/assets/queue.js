@@ -17,6 +17,7 @@
 
 import { createRenderer } from "./cards.js";
 import { h, clear, num, timeEl, announce } from "./dom.js";
+import { rightsWords, rightsDetail } from "./rights.js";
 
 let itemIDs = 0; // ids for aria-describedby
 
@@ -121,6 +122,7 @@ export class Queue {
     this._load = o.load;
     this._act = o.act;
     this._canAct = o.canAct;
+    this._rights = o.rights || (() => false);
     this._onChange = o.onChange || (() => {});
     this._live = o.live !== false;
     this.renderer = createRenderer({ links: "new-tab", fields: { counts: true } });
@@ -571,6 +573,28 @@ export class Queue {
     }
     if (p.author && Number(p.author.followers) > 0) fact("Followers", num(p.author.followers));
     if (Array.isArray(hit.tags) && hit.tags.length) fact("Tags", hit.tags.join(", "));
+    // The right to use the post, where the stream's widgets need it.
+    let rightsActions = null;
+    if (this._rights() || hit.rights) {
+      const state = (hit.rights && hit.rights.state) || "none";
+      const detail = rightsDetail(hit.rights);
+      fact(
+        "Rights",
+        h("span", { className: `rights-badge rights-${state}` }, rightsWords(hit.rights)),
+        detail ? h("span", { className: "rights-detail", dir: "auto" }, ` ${detail}`) : null,
+      );
+      if (this._canAct("rights", hit)) {
+        rightsActions = h("div", { className: "q-rights", attrs: { role: "group" }, aria: { label: "Rights" } });
+        const rb = (action, label, cls = "") =>
+          rightsActions.append(h("button", { type: "button", className: `act act-rights-${action} ${cls}`.trim(), tabIndex: -1, dataset: { action: `rights-${action}` } }, label));
+        if (state !== "granted") {
+          rb("request", state === "requested" ? "Ask again" : "Request rights");
+          rb("grant", "Record consent");
+        } else {
+          rb("revoke", "Revoke rights", "danger-quiet");
+        }
+      }
+    }
 
     const actions = h("div", { className: "q-actions", attrs: { role: "group" }, aria: { label: "Actions" } });
     const button = (action, label, key, cls = "") => {
@@ -592,6 +616,7 @@ export class Queue {
     if (hit.status === "approved" || hit.status === "held") button("remove", "Remove", "x");
     button("ban", "Ban author", "b", "danger-quiet");
     side.append(head, whyEl, facts);
+    if (rightsActions) side.append(rightsActions);
     if (actions.childElementCount) side.append(actions);
     // Erasure is about the person, not this post: it sits apart from the
     // post's actions, and asks for the author's key typed (erase.js).
