@@ -26,6 +26,8 @@ import (
 // Settings of a facebook source.
 type Settings struct {
 	connectors.Common `yaml:",inline"`
+	// Compliance: how often the posts shown are checked again.
+	connectors.Compliance `yaml:",inline"`
 	// Pages are the ids (or usernames) of the Facebook Pages to read.
 	// Required.
 	Pages []string `yaml:"pages"`
@@ -62,6 +64,7 @@ var pageID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 // Validate checks the settings; every error names its key under path.
 func (s *Settings) Validate(path string) error {
 	errs := s.Common.Validate(path, false)
+	errs = append(errs, s.Compliance.Validate(path)...)
 	for key, set := range map[string]int{"hashtags": len(s.Hashtags), "keywords": len(s.Keywords), "accounts": len(s.Accounts)} {
 		if set > 0 {
 			errs = append(errs, fmt.Errorf("%s.%s: not supported by facebook sources (they read the pages listed in pages; filter in the stream)", path, key))
@@ -136,7 +139,8 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		return nil, err
 	}
 	s.ID, s.Type = spec.ID, spec.Type
-	s.Normalize(graph.DefaultBaseURL, DefaultPollInterval)
+	s.Common.Normalize(graph.DefaultBaseURL, DefaultPollInterval)
+	s.Compliance.Normalize(complianceRate, 1)
 	if err := s.Validate(spec.Path()); err != nil {
 		return nil, err
 	}

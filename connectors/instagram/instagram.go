@@ -28,6 +28,8 @@ import (
 // Settings of an instagram source.
 type Settings struct {
 	connectors.Common `yaml:",inline"`
+	// Compliance: how often the posts shown are checked again.
+	connectors.Compliance `yaml:",inline"`
 	// BusinessAccountID is the Instagram business or creator account the
 	// searches are made for (its IG User id). Required.
 	BusinessAccountID string `yaml:"business_account_id"`
@@ -57,6 +59,7 @@ var accountID = regexp.MustCompile(`^[0-9]{1,32}$`)
 // Validate checks the settings; every error names its key under path.
 func (s *Settings) Validate(path string) error {
 	errs := s.Common.Validate(path, false)
+	errs = append(errs, s.Compliance.Validate(path)...)
 	if len(s.Keywords) > 0 {
 		errs = append(errs, fmt.Errorf("%s.keywords: not supported by instagram sources (Instagram searches hashtags only)", path))
 	}
@@ -136,7 +139,8 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 		return nil, err
 	}
 	s.ID, s.Type = spec.ID, spec.Type
-	s.Normalize(graph.DefaultBaseURL, DefaultPollInterval)
+	s.Common.Normalize(graph.DefaultBaseURL, DefaultPollInterval)
+	s.Compliance.Normalize(complianceRate, 1)
 	if err := s.Validate(spec.Path()); err != nil {
 		return nil, err
 	}

@@ -107,6 +107,11 @@ type Video struct {
 		CommentCount string `json:"commentCount"`
 	} `json:"statistics"`
 	LiveStreamingDetails *LiveStreamingDetails `json:"liveStreamingDetails"`
+	// Status is asked by the compliance sweep.
+	Status *struct {
+		UploadStatus  string `json:"uploadStatus"`  // processed, uploaded, deleted, failed, rejected
+		PrivacyStatus string `json:"privacyStatus"` // public, unlisted, private
+	} `json:"status"`
 }
 
 // LiveStreamingDetails are a live broadcast's times and its chat.

@@ -42,6 +42,8 @@ type Settings struct {
 	// ChatMinInterval is the least wait between chat polls, above the
 	// pollingIntervalMillis YouTube asks for.
 	ChatMinInterval time.Duration `yaml:"chat_min_interval"`
+	// Compliance: how often the videos shown are checked again.
+	connectors.Compliance `yaml:",inline"`
 }
 
 // Defaults and limits.
@@ -126,7 +128,8 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	}
 	s.ID, s.Type = spec.ID, spec.Type
 	path := spec.Path()
-	s.Normalize(DefaultBaseURL, DefaultPollInterval)
+	s.Common.Normalize(DefaultBaseURL, DefaultPollInterval)
+	s.Compliance.Normalize(complianceRate, complianceBatch)
 	if s.Statistics == nil {
 		yes := true
 		s.Statistics = &yes
@@ -141,7 +144,8 @@ func New(spec config.Source, deps connectors.Deps) (connectors.Source, error) {
 	if len(s.Keywords)+len(s.Hashtags)+len(s.Accounts) == 0 && s.LiveChatID == "" && s.LiveVideoID == "" {
 		errs = append(errs, fmt.Errorf("%s: set at least one of keywords, hashtags, accounts, live_chat_id or live_video_id", path))
 	}
-	errs = append(errs, s.Validate(path, false)...)
+	errs = append(errs, s.Common.Validate(path, false)...)
+	errs = append(errs, s.Compliance.Validate(path)...)
 	for i, a := range s.Accounts {
 		if !channelID.MatchString(a) {
 			errs = append(errs, fmt.Errorf("%s.accounts[%d]: %q is not a channel id (UC and 22 characters)", path, i, a))
