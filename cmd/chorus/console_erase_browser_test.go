@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +15,24 @@ import (
 	"github.com/chorus-wall/chorus/privacy"
 	bt "github.com/chorus-wall/chorus/static/browsertest"
 )
+
+// waitErased waits for cond after an erasure was confirmed: the erasure
+// reads both streams whole and compacts the index, which on a loaded
+// machine under the race detector took 15 s of this test's data (the
+// dialog says "Erasing…" meanwhile), longer than bt.WaitJS waits.
+func waitErased(t *testing.T, ctx context.Context, what, cond string) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(2 * time.Minute)
+	for !bt.Eval[bool](t, ctx, cond) {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s: %s", what, cond)
+		}
+	}
+}
 
 // testEraseAuthor: erasing an author's data from a post's card in the
 // queue. A moderator is offered no erasure; a manager of one stream erases
@@ -80,7 +99,7 @@ func testEraseAuthor(t *testing.T, app *testApp) {
 	bt.Do(t, mgr, chromedp.SendKeys(chromedp.CSS("#erase-typed"), "webhook:zed"))
 	bt.WaitJS(t, mgr, "the erase button on", `!document.getElementById('erase-ok').disabled`)
 	bt.Do(t, mgr, chromedp.Click(chromedp.CSS("#erase-ok")))
-	bt.WaitJS(t, mgr, "the dialog closed and zed's post gone", `!`+dialogOpen+` && window.chorusQueue.total() === 3 && !window.chorusQueue.ids().includes('webhook:z1')`)
+	waitErased(t, mgr, "the dialog closed and zed's post gone", `!`+dialogOpen+` && window.chorusQueue.total() === 3 && !window.chorusQueue.ids().includes('webhook:z1')`)
 	bt.WaitJS(t, mgr, "the toast", `Array.from(document.querySelectorAll('.toast')).some((t) => t.textContent.includes('Erased webhook:zed from Erasure requests: 1 post'))`)
 	if ex := export("webhook:zed"); len(ex.Erased) != 1 || ex.Erased[0].Stream != "erase" || len(ex.Posts) != 1 ||
 		len(ex.Posts[0].Streams) != 1 || ex.Posts[0].Streams[0].Stream != "erase-b" {
@@ -131,7 +150,7 @@ func testEraseAuthor(t *testing.T, app *testApp) {
 	bt.Screenshot(t, ctx, "erase-dialog-desktop")
 	bt.Do(t, ctx, chromedp.Focus(chromedp.CSS("#erase-typed")))
 	key(t, ctx, kb.Enter)
-	bt.WaitJS(t, ctx, "the dialog closed and eve's posts gone", `!`+dialogOpen+` && window.chorusQueue.total() === 1 && window.chorusQueue.ids()[0] === 'webhook:a1'`)
+	waitErased(t, ctx, "the dialog closed and eve's posts gone", `!`+dialogOpen+` && window.chorusQueue.total() === 1 && window.chorusQueue.ids()[0] === 'webhook:a1'`)
 	bt.WaitJS(t, ctx, "the toast", `Array.from(document.querySelectorAll('.toast')).some((t) => t.textContent.includes('Erased webhook:eve from every stream: 2 posts'))`)
 	t.Log(bt.Eval[string](t, ctx, `Array.from(document.querySelectorAll('.toast')).map((t) => t.textContent).join(' | ')`))
 	bt.Screenshot(t, ctx, "erase-done-desktop")
