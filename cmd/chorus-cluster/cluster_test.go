@@ -620,6 +620,14 @@ func TestCluster(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("ban on node-1: %d %s", code, body)
 		}
+		// The ban is a settings change every node applies from
+		// chorus_config: wait until the curation nodes have.
+		for _, n := range []*node{b, cc} {
+			waitFor(t, "the ban applied on "+n.name, func() bool {
+				code, body := admin(t, n, http.MethodGet, "/api/v1/streams/wall/settings", "")
+				return code == http.StatusOK && strings.Contains(body, `"webhook:troll"`)
+			})
+		}
 		// node-1 decides nothing (no curation role): troll's next post is
 		// decided by node-2 or node-3, whichever holds troll's partition.
 		if code := push(cc, "troll-2", "troll", textOf("troll-2")); code != http.StatusAccepted {
