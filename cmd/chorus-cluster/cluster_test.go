@@ -636,10 +636,11 @@ func TestCluster(t *testing.T) {
 		if code := push(cc, "after-troll", "someone", textOf("after-troll")); code != http.StatusAccepted {
 			t.Fatalf("push: %d", code)
 		}
-		waitFor(t, "troll-2's decision", func() bool {
-			code, body := admin(t, a, http.MethodGet, "/api/v1/streams/wall/audit?post=webhook:troll-2", "")
-			return code == http.StatusOK && strings.Contains(body, `"reject"`)
-		})
+		audit := func() string {
+			_, body := admin(t, a, http.MethodGet, "/api/v1/streams/wall/audit?post=webhook:troll-2", "")
+			return body
+		}
+		waitForOr(t, "troll-2 rejected", func() bool { return strings.Contains(audit(), `"reject"`) }, audit)
 		for name, s := range walls {
 			waitFor(t, "a later post on "+name, func() bool { return s.has("webhook:after-troll") })
 			if s.has("webhook:troll-2") {
