@@ -2,11 +2,8 @@ package facebook
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/chorus-wall/chorus/connectors"
-	"github.com/chorus-wall/chorus/connectors/facebook/graph"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -27,31 +24,5 @@ func (s *Source) Compliance() connectors.Compliance { return s.settings.Complian
 
 // Check asks the Graph API about posts, one call each.
 func (s *Source) Check(ctx context.Context, posts []post.Post) ([]connectors.Standing, error) {
-	out := make([]connectors.Standing, 0, len(posts))
-	for i := range posts {
-		id := posts[i].ID
-		native, ok := strings.CutPrefix(id, Network+":")
-		if !ok || native == "" {
-			out = append(out, connectors.Standing{ID: id, Unknown: true})
-			continue
-		}
-		var obj struct {
-			ID       string `json:"id"`
-			IsHidden bool   `json:"is_hidden"`
-		}
-		err := s.client.graph.Lookup(ctx, native, "id,is_hidden", &obj)
-		switch {
-		case errors.Is(err, graph.ErrGone):
-			out = append(out, connectors.Standing{ID: id, Gone: post.GoneDeleted})
-		case errors.Is(err, graph.ErrUnverifiable):
-			out = append(out, connectors.Standing{ID: id, Unknown: true})
-		case err != nil:
-			return nil, err
-		case obj.IsHidden:
-			out = append(out, connectors.Standing{ID: id, Gone: post.GonePrivate})
-		default:
-			out = append(out, connectors.Standing{ID: id})
-		}
-	}
-	return out, nil
+	return s.client.graph.CheckEach(ctx, Network, posts, "id,is_hidden")
 }

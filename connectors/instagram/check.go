@@ -2,11 +2,8 @@ package instagram
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/chorus-wall/chorus/connectors"
-	"github.com/chorus-wall/chorus/connectors/facebook/graph"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -29,28 +26,5 @@ func (s *Source) Compliance() connectors.Compliance { return s.settings.Complian
 
 // Check asks the Graph API about posts, one call each.
 func (s *Source) Check(ctx context.Context, posts []post.Post) ([]connectors.Standing, error) {
-	out := make([]connectors.Standing, 0, len(posts))
-	for i := range posts {
-		id := posts[i].ID
-		native, ok := strings.CutPrefix(id, Network+":")
-		if !ok || native == "" {
-			out = append(out, connectors.Standing{ID: id, Unknown: true})
-			continue
-		}
-		var obj struct {
-			ID string `json:"id"`
-		}
-		err := s.client.graph.Lookup(ctx, native, "id", &obj)
-		switch {
-		case errors.Is(err, graph.ErrGone):
-			out = append(out, connectors.Standing{ID: id, Gone: post.GoneDeleted})
-		case errors.Is(err, graph.ErrUnverifiable):
-			out = append(out, connectors.Standing{ID: id, Unknown: true})
-		case err != nil:
-			return nil, err
-		default:
-			out = append(out, connectors.Standing{ID: id})
-		}
-	}
-	return out, nil
+	return s.client.graph.CheckEach(ctx, Network, posts, "id")
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/chorus-wall/chorus/connectors"
 	"github.com/chorus-wall/chorus/connectors/fetch"
+	"github.com/chorus-wall/chorus/post"
 )
 
 // Lookup outcomes of a single object, for the compliance sweep.
@@ -45,4 +47,42 @@ func (c *Client) Lookup(ctx context.Context, id, fields string, v any) error {
 		return ErrUnverifiable
 	}
 	return err
+}
+
+// Object is what CheckEach asks of each post: its id, and is_hidden where
+// the fields ask for it (a Facebook Page hid it).
+type Object struct {
+	ID       string `json:"id"`
+	IsHidden bool   `json:"is_hidden"`
+}
+
+// CheckEach asks the Graph API about each post of network, one Lookup each,
+// for the compliance sweep: a deleted object is gone, a hidden one private,
+// one the token may not read (or a post id of another network) unknown.
+// Any other error stops the sweep and is returned, taking nothing down.
+func (c *Client) CheckEach(ctx context.Context, network string, posts []post.Post, fields string) ([]connectors.Standing, error) {
+	out := make([]connectors.Standing, 0, len(posts))
+	for i := range posts {
+		id := posts[i].ID
+		native, ok := strings.CutPrefix(id, network+":")
+		if !ok || native == "" {
+			out = append(out, connectors.Standing{ID: id, Unknown: true})
+			continue
+		}
+		var obj Object
+		err := c.Lookup(ctx, native, fields, &obj)
+		switch {
+		case errors.Is(err, ErrGone):
+			out = append(out, connectors.Standing{ID: id, Gone: post.GoneDeleted})
+		case errors.Is(err, ErrUnverifiable):
+			out = append(out, connectors.Standing{ID: id, Unknown: true})
+		case err != nil:
+			return nil, err
+		case obj.IsHidden:
+			out = append(out, connectors.Standing{ID: id, Gone: post.GonePrivate})
+		default:
+			out = append(out, connectors.Standing{ID: id})
+		}
+	}
+	return out, nil
 }
