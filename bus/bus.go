@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -310,6 +311,12 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 	for _, cfg := range streams {
 		err := c.withReplicas(ctx, opts.Replicas, "stream "+cfg.Name, func(r int) error {
 			cfg.Replicas = r
+			if s, err := js.Stream(ctx, cfg.Name); err == nil && sameWhereSet(s.CachedInfo().Config, cfg) {
+				// Unchanged: no update, which would race in the server
+				// with another node creating consumers on the stream.
+				c.Schedules = c.Schedules || cfg.AllowMsgSchedules
+				return nil
+			}
 			_, err := js.CreateOrUpdateStream(ctx, cfg)
 			if err != nil && cfg.AllowMsgSchedules && !tooFewServers(err) {
 				// An older NATS cannot schedule: run without delayed approvals.
@@ -344,6 +351,14 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 		b.cfg.Storage = jetstream.FileStorage
 		err := c.withReplicas(ctx, opts.Replicas, "bucket "+b.cfg.Bucket, func(r int) error {
 			b.cfg.Replicas = r
+			if kv, err := js.KeyValue(ctx, b.cfg.Bucket); err == nil {
+				if st, err := kv.Status(ctx); err == nil {
+					if st, ok := st.(*jetstream.KeyValueBucketStatus); ok && sameWhereSet(st.Config(), b.cfg) {
+						*b.kv = kv
+						return nil
+					}
+				}
+			}
 			kv, err := js.CreateOrUpdateKeyValue(ctx, b.cfg)
 			*b.kv = kv
 			return err
@@ -357,6 +372,21 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 	}
 	c.checkCluster(ctx, opts.Replicas)
 	return nil
+}
+
+// sameWhereSet reports whether a stream's or bucket's config as the server
+// has it (have) matches want in every field want sets: the server fills
+// the others with its defaults and its own metadata. Open updates only
+// what differs, since every node opens the bus at its start.
+func sameWhereSet[T any](have, want T) bool {
+	h, w := reflect.ValueOf(have), reflect.ValueOf(want)
+	for i := range w.NumField() {
+		f := w.Field(i)
+		if w.Type().Field(i).IsExported() && !f.IsZero() && !reflect.DeepEqual(f.Interface(), h.Field(i).Interface()) {
+			return false
+		}
+	}
+	return true
 }
 
 // LastEventSeq is the events stream's last sequence: how far the truth goes.
