@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	_ "embed"
@@ -28,38 +29,47 @@ var ngramData []byte
 // language (its bytes, valid only during the call, and -log p in
 // 1/1024ths), keeping nothing itself: Enrichers hold only their
 // languages' tables. It skips the languages want rejects without a call.
+// It streams the file rather than holding it decompressed (8 MB that the
+// process would keep in its resident memory long after start).
 func readModels(want func(code string) bool, use func(code string, ngram []byte, q uint16)) error {
 	zr, err := gzip.NewReader(bytes.NewReader(ngramData))
 	if err != nil {
 		return err
 	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return err
-	}
-	if !bytes.HasPrefix(raw, []byte("CHNG1")) || len(raw) < 7 {
+	r := bufio.NewReaderSize(zr, 64<<10)
+	var head [7]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil || string(head[:5]) != "CHNG1" {
 		return errors.New("not a CHNG1 file")
 	}
-	b := raw[7:]
-	short := errors.New("truncated")
-	for n := binary.LittleEndian.Uint16(raw[5:]); n > 0; n-- {
-		if len(b) < 1 || len(b) < 1+int(b[0])+4 {
-			return short
+	var buf [255 + 4]byte
+	// field reads n bytes after a length byte; a file that ends early is
+	// truncated.
+	field := func(extra int) ([]byte, error) {
+		l, err := r.ReadByte()
+		if err == nil {
+			_, err = io.ReadFull(r, buf[:int(l)+extra])
 		}
-		code := string(b[1 : 1+b[0]])
-		b = b[1+b[0]:]
-		count := binary.LittleEndian.Uint32(b)
-		b = b[4:]
+		if err != nil {
+			return nil, errors.New("truncated")
+		}
+		return buf[:int(l)+extra], nil
+	}
+	for n := binary.LittleEndian.Uint16(head[5:]); n > 0; n-- {
+		b, err := field(4)
+		if err != nil {
+			return err
+		}
+		code := string(b[:len(b)-4])
+		count := binary.LittleEndian.Uint32(b[len(b)-4:])
 		keep := want(code)
 		for range count {
-			if len(b) < 1 || len(b) < 1+int(b[0])+2 {
-				return short
+			b, err := field(2)
+			if err != nil {
+				return err
 			}
-			l := int(b[0])
 			if keep {
-				use(code, b[1:1+l], binary.LittleEndian.Uint16(b[1+l:]))
+				use(code, b[:len(b)-2], binary.LittleEndian.Uint16(b[len(b)-2:]))
 			}
-			b = b[1+l+2:]
 		}
 	}
 	return nil
@@ -80,16 +90,6 @@ var modelLanguages = sync.OnceValue(func() []string {
 	return codes
 })
 
-func readShort(r *bytes.Reader) (string, error) {
-	n, err := r.ReadByte()
-	if err != nil {
-		return "", err
-	}
-	b := make([]byte, n)
-	_, err = io.ReadFull(r, b)
-	return string(b), err
-}
-
 // detector tells apart languages written in the same script by their
 // character n-grams: a text scores, for each language, the sum over its
 // distinct trigrams of log P(trigram), falling back to the trigram's
@@ -101,9 +101,12 @@ func readShort(r *bytes.Reader) (string, error) {
 type detector struct {
 	langs []string
 	// rows maps a packed n-gram to the start of its row in cost: one -log p
-	// in 1/1024ths per language, absent where the language lacks it.
-	rows map[uint64]int32
-	cost []uint16
+	// in 1/1024ths per language, absent where the language lacks it. It is
+	// filled while the models are read (building) and then packed into a
+	// table half the size of a map's.
+	rows     rowTable
+	building map[uint64]int32
+	cost     []uint16
 	// floor is what a letter the language has not seen costs.
 	floor []uint16
 	// marks maps a letter that only some languages of the set write to
@@ -152,7 +155,8 @@ func newDetectors(sets [][]string) ([]*detector, error) {
 		return ok
 	}, func(code string, ngram []byte, q uint16) {
 		key, runes, ok := packNgram(ngram)
-		if !ok {
+		if !ok || key == 0 { // 0 marks an empty slot in rowTable
+
 			return
 		}
 		q = min(q, absent-1)
@@ -177,7 +181,7 @@ func newDetectors(sets [][]string) ([]*detector, error) {
 }
 
 func newEmptyDetector(codes []string) *detector {
-	d := &detector{langs: codes, rows: make(map[uint64]int32, 1<<15), floor: make([]uint16, len(codes)), marks: map[rune][]int{}}
+	d := &detector{langs: codes, building: make(map[uint64]int32, 1<<15), floor: make([]uint16, len(codes)), marks: map[rune][]int{}}
 	col := map[string]int{}
 	for j, c := range codes {
 		col[c] = j
@@ -196,10 +200,10 @@ func newEmptyDetector(codes []string) *detector {
 
 // set records language j's cost q for the n-gram key of runes letters.
 func (d *detector) set(key uint64, runes, j int, q uint16) {
-	row, ok := d.rows[key]
+	row, ok := d.building[key]
 	if !ok {
 		row = int32(len(d.cost))
-		d.rows[key] = row
+		d.building[key] = row
 		for range d.langs {
 			d.cost = append(d.cost, absent)
 		}
@@ -218,7 +222,10 @@ func (d *detector) finish() {
 	}
 	// Fill each trigram row's gaps with what scoring would fall back to, so
 	// a known trigram costs one lookup.
-	for key, row := range d.rows {
+	d.rows = newRowTable(d.building)
+	d.building = nil
+	for i, key := range d.rows.keys {
+		row := d.rows.rows[i]
 		if key>>42 == 0 {
 			continue // not a trigram
 		}
@@ -230,12 +237,56 @@ func (d *detector) finish() {
 	}
 }
 
+// rowTable is an open-addressed hash table from packed n-grams to rows:
+// keys and rows side by side, a quarter or more of the slots empty (key
+// 0, which no n-gram packs to).
+type rowTable struct {
+	keys  []uint64
+	rows  []int32
+	shift uint8
+}
+
+func newRowTable(m map[uint64]int32) rowTable {
+	bits := uint8(4)
+	for 1<<bits < len(m)+len(m)/3 {
+		bits++
+	}
+	t := rowTable{keys: make([]uint64, 1<<bits), rows: make([]int32, 1<<bits), shift: 64 - bits}
+	mask := uint64(1)<<bits - 1
+	for key, row := range m {
+		i := t.slot(key)
+		for t.keys[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.keys[i], t.rows[i] = key, row
+	}
+	return t
+}
+
+// slot is where a search for key starts (Fibonacci hashing).
+func (t rowTable) slot(key uint64) uint64 { return (key * 0x9E3779B97F4A7C15) >> t.shift }
+
+func (t rowTable) get(key uint64) (int32, bool) {
+	if len(t.keys) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(t.keys) - 1)
+	for i := t.slot(key); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case key:
+			return t.rows[i], true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
 // fallback is what language j scores for a trigram it has not seen: its
 // leading bigram's log-probability, else its first letter's, else the
 // floor.
 func (d *detector) fallback(trigram uint64, j int) uint16 {
 	for _, key := range [2]uint64{trigram & (1<<42 - 1), trigram & (1<<21 - 1)} {
-		if r, ok := d.rows[key]; ok {
+		if r, ok := d.rows.get(key); ok {
 			if v := d.cost[r+int32(j)]; v != absent {
 				return v
 			}
@@ -289,7 +340,7 @@ func (d *detector) detect(words string) (string, float64) {
 		costs = make([]int64, k)
 	}
 	for _, key := range tri {
-		if r, ok := d.rows[key]; ok {
+		if r, ok := d.rows.get(key); ok {
 			for j, v := range d.cost[r : r+int32(k)] {
 				costs[j] += int64(v)
 			}
