@@ -1,6 +1,10 @@
 package bus
 
-import "github.com/nats-io/nats.go/jetstream"
+import (
+	"context"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
 
 // StopWatch ends a KV watch without waiting for NATS. Stopping a watch
 // deletes its consumer: a request that, while NATS is unreachable, waits
@@ -11,4 +15,30 @@ import "github.com/nats-io/nats.go/jetstream"
 // itself once its subscriber is gone.
 func StopWatch(w jetstream.KeyWatcher) {
 	go func() { _ = w.Stop() }()
+}
+
+// Follow reads a KV watch: it calls apply with each entry, loaded once the
+// bucket's current values are all in (nil: nothing to tell), and returns
+// when ctx ends or the watch closes (the connection is gone). The watch is
+// stopped with StopWatch on the way out.
+func Follow(ctx context.Context, w jetstream.KeyWatcher, loaded func(), apply func(jetstream.KeyValueEntry)) {
+	defer StopWatch(w)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e == nil { // the initial values are all in
+				if loaded != nil {
+					loaded()
+					loaded = nil
+				}
+				continue
+			}
+			apply(e)
+		}
+	}
 }

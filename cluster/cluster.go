@@ -186,17 +186,7 @@ func (c *Cluster) Joined() <-chan struct{} { return c.joinedCh }
 
 // watch applies every change of the bucket to the view until ctx ends.
 func (c *Cluster) watch(ctx context.Context, w jetstream.KeyWatcher) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-			c.apply(e)
-		}
-	}
+	bus.Follow(ctx, w, func() { c.apply(nil) }, c.apply)
 }
 
 // apply records one entry (nil: the initial values are all in).

@@ -286,25 +286,8 @@ func (s *Store) Watch(ctx context.Context, loaded func()) error {
 	if err != nil {
 		return fmt.Errorf("curation: watch streams: %w", err)
 	}
-	defer bus.StopWatch(w)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case entry, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if entry == nil { // the initial values are all in
-				if loaded != nil {
-					loaded()
-					loaded = nil
-				}
-				continue
-			}
-			s.apply(entry)
-		}
-	}
+	bus.Follow(ctx, w, loaded, s.apply)
+	return nil
 }
 
 func (s *Store) apply(entry jetstream.KeyValueEntry) {

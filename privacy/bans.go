@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -109,37 +110,21 @@ func (b *Bans) add(hash, stream string) bool {
 }
 
 // Watch loads every ban, calls loaded, then follows the bucket until ctx
-// ends. The watch is tied to ctx and ends with it (or with the connection):
-// it is not stopped explicitly, since stopping asks the server, which can
-// hang a shutdown for seconds when NATS is away.
+// ends.
 func (b *Bans) Watch(ctx context.Context, loaded func()) error {
 	w, err := b.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return fmt.Errorf("privacy: watch bans: %w", err)
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e == nil {
-				if loaded != nil {
-					loaded()
-					loaded = nil
-				}
-				continue
-			}
-			hash, stream, ok := parseBanKey(e.Key())
-			if !ok {
-				b.log.Warn("privacy: ignoring an unreadable ban key", "key", e.Key())
-				continue
-			}
-			b.add(hash, stream)
+	bus.Follow(ctx, w, loaded, func(e jetstream.KeyValueEntry) {
+		hash, stream, ok := parseBanKey(e.Key())
+		if !ok {
+			b.log.Warn("privacy: ignoring an unreadable ban key", "key", e.Key())
+			return
 		}
-	}
+		b.add(hash, stream)
+	})
+	return nil
 }
 
 func parseBanKey(key string) (hash, stream string, ok bool) {

@@ -174,33 +174,19 @@ func (b *Book) Watch(ctx context.Context, loaded func()) error {
 	if err != nil {
 		return fmt.Errorf("rights: watch requests: %w", err)
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e == nil {
-				if loaded != nil {
-					loaded()
-					loaded = nil
-				}
-				continue
-			}
-			if e.Operation() != jetstream.KeyValuePut {
-				b.set(e.Key(), nil)
-				continue
-			}
-			var r Request
-			if err := json.Unmarshal(e.Value(), &r); err != nil || r.Stream == "" || r.PostID == "" {
-				b.log.Warn("rights: ignoring an unreadable request", "key", e.Key())
-				continue
-			}
-			b.set(e.Key(), &r)
+	bus.Follow(ctx, w, loaded, func(e jetstream.KeyValueEntry) {
+		if e.Operation() != jetstream.KeyValuePut {
+			b.set(e.Key(), nil)
+			return
 		}
-	}
+		var r Request
+		if err := json.Unmarshal(e.Value(), &r); err != nil || r.Stream == "" || r.PostID == "" {
+			b.log.Warn("rights: ignoring an unreadable request", "key", e.Key())
+			return
+		}
+		b.set(e.Key(), &r)
+	})
+	return nil
 }
 
 // Consents returns the grants p's author gives by p: one rights event for
