@@ -138,14 +138,12 @@ func (x *Index) erase(batch *bleve.Batch, e bus.Event, docs map[string]*current)
 			any[i] = term("author_key", k)
 		}
 		q := bleve.NewConjunctionQuery(term("doc_type", typePost), term("stream", e.Stream), bleve.NewDisjunctionQuery(any...))
-		hits, err := x.all(q, []string{"post_id"})
+		hits, err := x.all(q, nil)
 		if err != nil {
 			return nil, err
 		}
 		for _, h := range hits {
-			if id, _ := h.Fields["post_id"].(string); id != "" {
-				ids = append(ids, id)
-			}
+			ids = append(ids, postIDOf(e.Stream, h.ID))
 		}
 	}
 	return x.forget(batch, docs, e.Stream, ids, keys)

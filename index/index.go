@@ -30,8 +30,9 @@ var seqKey = []byte("chorus.events_seq")
 // events stream. Version 1 (unrecorded) had no phrase positions and matched
 // hashtags, handles and networks only in lower case; version 2 had no
 // "why" (the rule, filter or person that decided); version 3 had no
-// "source" and "rights".
-const schemaVersion = "4"
+// "source" and "rights"; version 4 stored every field and kept its doc
+// values, had a composite _all field and indexed audit entries in full.
+const schemaVersion = "5"
 
 // schemaKey is where the index records the schemaVersion it was built under.
 var schemaKey = []byte("chorus.schema")
@@ -256,10 +257,13 @@ func (x *Index) Apply(b bus.Batch) error {
 		if e.Post != nil && x.Banned != nil && x.Banned(e.Post, e.Stream) {
 			continue // an erased author's: never indexed, not even in the audit
 		}
-		if err := batch.Index(auditID(e.Seq), newAudit(e)); err != nil {
+		a, err := newAudit(e)
+		if err != nil {
 			return fmt.Errorf("index: audit %d: %w", e.Seq, err)
 		}
-		var err error
+		if err := batch.Index(auditID(e.Seq), a); err != nil {
+			return fmt.Errorf("index: audit %d: %w", e.Seq, err)
+		}
 		var gone []post.Post
 		switch {
 		case e.Kind == bus.EventBanAuthor:
@@ -388,8 +392,7 @@ func (x *Index) ban(e bus.Event, docs map[string]*current) error {
 		return fmt.Errorf("find posts of %s: %w", e.Author, err)
 	}
 	for _, h := range res.Hits {
-		postID := strings.TrimPrefix(h.ID, e.Stream+"/")
-		if _, err := x.load(e.Stream, postID, docs); err != nil {
+		if _, err := x.load(e.Stream, postIDOf(e.Stream, h.ID), docs); err != nil {
 			return err
 		}
 	}

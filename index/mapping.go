@@ -111,17 +111,17 @@ func (m meta) rightsState() string {
 	return m.Rights.State
 }
 
-// doc is what the index stores for one post in one stream.
+// doc is what the index holds for one post in one stream: the fields
+// search, the queue, facets, retention and compliance query, indexed but
+// not stored, and the post and its standing stored whole, not indexed, to
+// be read back.
 type doc struct {
-	DocType string `json:"doc_type"`
-	Stream  string `json:"stream"`
-	PostID  string `json:"post_id"`
-	Network string `json:"network"`
-	Source  string `json:"source"`
-	Status  string `json:"status"`
-	// Rights is the rights state ("requested", "granted", "revoked"), or
-	// empty when never asked.
-	Rights       string   `json:"rights"`
+	DocType      string   `json:"doc_type"`
+	Stream       string   `json:"stream"`
+	PostID       string   `json:"post_id"`
+	Network      string   `json:"network"`
+	Source       string   `json:"source"`
+	Status       string   `json:"status"`
 	Reason       string   `json:"reason"`
 	Actor        string   `json:"actor"`
 	Rule         string   `json:"rule"`
@@ -144,14 +144,19 @@ type doc struct {
 	Sentiment float64   `json:"sentiment"`
 	CreatedAt time.Time `json:"created_at"`
 	DecidedAt time.Time `json:"decided_at"`
-	Seq       float64   `json:"seq"`
 	// PostJSON and MetaJSON are the post and its standing, stored whole but
 	// not indexed, so a document can be read back and changed.
 	PostJSON string `json:"post_json"`
 	MetaJSON string `json:"meta_json"`
 }
 
+// Type names doc's mapping (bleve.Classifier).
+func (doc) Type() string { return typePost }
+
 func docID(stream, postID string) string { return stream + "/" + postID }
+
+// postIDOf is the post id in the id of a post document of stream.
+func postIDOf(stream, id string) string { return strings.TrimPrefix(id, stream+"/") }
 
 func newDoc(stream string, p *post.Post, postJSON string, m meta) (doc, error) {
 	metaJSON, err := json.Marshal(m)
@@ -165,7 +170,6 @@ func newDoc(stream string, p *post.Post, postJSON string, m meta) (doc, error) {
 		Network:      p.Network,
 		Source:       p.Source,
 		Status:       m.Status,
-		Rights:       m.rightsState(),
 		Reason:       m.Reason,
 		Actor:        m.Actor,
 		Rule:         m.Rule,
@@ -186,31 +190,47 @@ func newDoc(stream string, p *post.Post, postJSON string, m meta) (doc, error) {
 		Sentiment:    p.Sentiment,
 		CreatedAt:    p.CreatedAt,
 		DecidedAt:    m.DecidedAt,
-		Seq:          float64(m.Seq),
 		PostJSON:     postJSON,
 		MetaJSON:     string(metaJSON),
 	}, nil
 }
 
-// auditDoc is one event, for the audit trail.
+// auditDoc is one event, for the audit trail: the keywords the audit view
+// filters by and erasure deletes by, the sequence to sort by, and the
+// entry itself stored whole.
 type auditDoc struct {
-	DocType string    `json:"doc_type"`
-	Stream  string    `json:"stream"`
-	Seq     float64   `json:"seq"`
-	Event   string    `json:"event"`
-	PostID  string    `json:"post_id"`
-	Author  string    `json:"author_key"`
-	Actor   string    `json:"actor"`
-	Reason  string    `json:"reason"`
-	Rule    string    `json:"rule"`
-	At      time.Time `json:"decided_at"`
+	DocType string `json:"doc_type"`
+	Stream  string `json:"stream"`
+	// Seq is the event's sequence as a keyword padded to 20 digits, so
+	// that its order is the numbers' order.
+	Seq    string `json:"seq"`
+	Event  string `json:"event"`
+	PostID string `json:"post_id"`
+	Author string `json:"author_key"`
+	Actor  string `json:"actor"`
+	// Entry is the AuditEntry, stored, not indexed.
+	Entry string `json:"entry"`
 }
+
+// Type names auditDoc's mapping (bleve.Classifier).
+func (auditDoc) Type() string { return typeAudit }
 
 func auditID(seq uint64) string { return "audit/" + strconv.FormatUint(seq, 10) }
 
-func newAudit(e bus.Event) auditDoc {
-	return auditDoc{DocType: typeAudit, Stream: e.Stream, Seq: float64(e.Seq), Event: string(e.Kind), PostID: e.PostID,
-		Author: e.Author, Actor: e.Actor, Reason: e.Reason, Rule: e.Rule, At: e.At}
+// auditSeq is the sequence of the audit document id, 0 when id is not one.
+func auditSeq(id string) uint64 {
+	n, _ := strconv.ParseUint(strings.TrimPrefix(id, "audit/"), 10, 64)
+	return n
+}
+
+func newAudit(e bus.Event) (auditDoc, error) {
+	entry, err := json.Marshal(AuditEntry{Seq: e.Seq, Event: string(e.Kind), PostID: e.PostID, Author: e.Author,
+		Actor: e.Actor, Reason: e.Reason, Rule: e.Rule, At: e.At})
+	if err != nil {
+		return auditDoc{}, err
+	}
+	return auditDoc{DocType: typeAudit, Stream: e.Stream, Seq: fmt.Sprintf("%020d", e.Seq), Event: string(e.Kind),
+		PostID: e.PostID, Author: e.Author, Actor: e.Actor, Entry: string(entry)}, nil
 }
 
 // foldedKeyword is the analyzer of keyword fields that match whatever their
@@ -231,14 +251,30 @@ var nameFields = map[string]bool{"hashtags": true, "mentions": true, "author_han
 // Chorus itself writes and looks up (post ids can be case-sensitive at their
 // network). Every other keyword field is folded to lower case when indexed
 // and when queried.
-var exactFields = map[string]bool{"doc_type": true, "stream": true, "post_id": true, "actor": true, "event": true, "why": true, "source": true}
+var exactFields = map[string]bool{"doc_type": true, "stream": true, "post_id": true, "actor": true, "event": true, "why": true, "source": true, "seq": true}
 
-// newMapping is the explicit mapping: keywords for ids and facets, analysed
-// text with positions for what people write (so quoted phrases match), dates
-// for time, and the post itself stored whole. Nothing is mapped dynamically.
-// Change it only with schemaVersion.
+// textFields are the analysed text fields; every other string field is a
+// keyword.
+var textFields = map[string]bool{"text": true, "author_name": true, "reason": true}
+
+// anyFields are the fields a query term without a field searches (a bare
+// word or phrase): parseQuery spreads such a term over them.
+var anyFields = []string{"text", "author_name", "reason", "hashtags", "mentions", "author_handle", "tags"}
+
+// facetFields are the keyword fields counted by facets, the only ones
+// with doc values besides the sorted dates and the audit's sequence.
+var facetFields = map[string]bool{"network": true, "lang": true, "why": true, "has_media": true, "author_key": true}
+
+// newMapping is the explicit mapping, one per document type (doc_type):
+// keywords for ids, filters and facets, analysed text with positions for
+// what people write (so quoted phrases match), numbers and dates for
+// ranges, and the post itself stored whole. A field is indexed only where
+// something queries it, stored only where something reads it back, and
+// has doc values only where something sorts or counts by it; there is no
+// composite _all field (parseQuery spreads a bare term over anyFields).
+// Nothing is mapped dynamically. Change it only with schemaVersion.
 func newMapping() (mapping.IndexMapping, error) {
-	kw := func(name string, all bool) *mapping.FieldMapping {
+	kw := func(name string) *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
 		switch {
 		case exactFields[name]:
@@ -248,56 +284,74 @@ func newMapping() (mapping.IndexMapping, error) {
 		default:
 			f.Analyzer = foldedKeyword
 		}
-		f.IncludeInAll = all
-		f.DocValues = true
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false // one term: parseQuery makes a phrase a match
+		f.DocValues = facetFields[name]
 		return f
 	}
 	text := func() *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = standard.Name
-		f.IncludeInAll = true
+		f.Store = false
+		f.IncludeInAll = false
 		f.IncludeTermVectors = true // phrase queries need the positions
+		f.DocValues = false
 		return f
 	}
-	date := func() *mapping.FieldMapping {
+	date := func() *mapping.FieldMapping { // sorted by and ranged over
 		f := bleve.NewDateTimeFieldMapping()
+		f.Store = false
 		f.IncludeInAll = false
 		return f
 	}
-	num := func() *mapping.FieldMapping {
+	num := func() *mapping.FieldMapping { // ranged over, never sorted by
 		f := bleve.NewNumericFieldMapping()
+		f.Store = false
 		f.IncludeInAll = false
+		f.DocValues = false
 		return f
 	}
-	stored := bleve.NewTextFieldMapping()
-	stored.Index = false
-	stored.Store = true
-	stored.IncludeInAll = false
-	stored.DocValues = false
+	stored := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Index = false
+		f.Store = true
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = false
+		return f
+	}
+	static := func(fields map[string]*mapping.FieldMapping, keywords ...string) *mapping.DocumentMapping {
+		m := bleve.NewDocumentStaticMapping()
+		// No composite _all field, not even an empty one (which costs a
+		// tenth of indexing).
+		m.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
+		for name, f := range fields {
+			m.AddFieldMappingsAt(name, f)
+		}
+		for _, name := range keywords {
+			m.AddFieldMappingsAt(name, kw(name))
+		}
+		return m
+	}
 
-	m := bleve.NewDocumentStaticMapping()
-	for name, f := range map[string]*mapping.FieldMapping{
-		"text":        text(),
-		"author_name": text(),
-		"reason":      text(),
-		"created_at":  date(),
-		"decided_at":  date(),
-		"followers":   num(),
-		"sentiment":   num(),
-		"seq":         num(),
-		"post_json":   stored,
-		"meta_json":   stored,
-	} {
-		m.AddFieldMappingsAt(name, f)
+	fields := map[string]*mapping.FieldMapping{
+		"created_at": date(),
+		"decided_at": date(),
+		"followers":  num(),
+		"sentiment":  num(),
+		"post_json":  stored(),
+		"meta_json":  stored(),
 	}
-	// Keywords: those a bare word also searches (the _all field), then the rest.
-	for _, name := range []string{"tags", "hashtags", "mentions", "author_handle"} {
-		m.AddFieldMappingsAt(name, kw(name, true))
+	for name := range textFields {
+		fields[name] = text()
 	}
-	for _, name := range []string{"doc_type", "stream", "post_id", "event", "actor", "rule", "why", "author_key",
-		"network", "source", "status", "rights", "lang", "kind", "has_media", "pinned", "featured"} {
-		m.AddFieldMappingsAt(name, kw(name, false))
-	}
+	posts := static(fields, "doc_type", "stream", "post_id", "actor", "rule", "why", "author_key", "network", "source", "status", "lang",
+		"kind", "has_media", "pinned", "featured", "tags", "hashtags", "mentions", "author_handle")
+	seq := kw("seq")
+	seq.DocValues = true // the audit view sorts by it
+	audit := static(map[string]*mapping.FieldMapping{"seq": seq, "entry": stored()},
+		"doc_type", "stream", "post_id", "event", "actor", "author_key")
 
 	im := bleve.NewIndexMapping()
 	if err := im.AddCustomCharFilter("chorus_leading_sign", map[string]any{
@@ -317,7 +371,11 @@ func newMapping() (mapping.IndexMapping, error) {
 			return nil, fmt.Errorf("index: analyzer %s: %w", name, err)
 		}
 	}
-	im.DefaultMapping = m
+	im.TypeField = "doc_type"
+	im.AddDocumentMapping(typePost, posts)
+	im.AddDocumentMapping(typeAudit, audit)
+	// Anything else (compaction's scrub document) is found by its type only.
+	im.DefaultMapping = static(nil, "doc_type")
 	im.DefaultAnalyzer = standard.Name
 	im.StoreDynamic = false
 	im.IndexDynamic = false

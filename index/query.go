@@ -88,7 +88,9 @@ type found struct {
 	status, postJSON, metaJSON string
 }
 
-var hitFields = []string{"post_json", "meta_json", "status"}
+// hitFields are the stored fields of a post document: the post and where
+// it stands (its status among the rest).
+var hitFields = []string{"post_json", "meta_json"}
 
 // Find returns a post of a stream and its status.
 func (x *Index) Find(_ context.Context, stream, postID string) (post.Post, string, error) {
@@ -122,7 +124,14 @@ func (x *Index) find(stream, postID string) (*found, error) {
 
 func fromFields(h *search.DocumentMatch) found {
 	str := func(k string) string { s, _ := h.Fields[k].(string); return s }
-	return found{status: str("status"), postJSON: str("post_json"), metaJSON: str("meta_json")}
+	f := found{postJSON: str("post_json"), metaJSON: str("meta_json")}
+	var m struct {
+		Status string `json:"status"`
+	}
+	if json.Unmarshal([]byte(f.metaJSON), &m) == nil {
+		f.status = m.Status
+	}
+	return f
 }
 
 // Search runs q.
@@ -184,16 +193,14 @@ func (x *Index) Search(_ context.Context, q Query) (Result, error) {
 	return out, nil
 }
 
-// parseQuery parses a query string the way the index was built: match and
-// phrase queries go through each field's analyzer, which folds case where the
-// field was folded, but Bleve passes wildcard and regexp patterns through
-// as written, so they are folded here.
+// parseQuery parses a query string the way the index was built (see
+// prepare).
 func parseQuery(text string) (query.Query, error) {
 	q, err := bleve.NewQueryStringQuery(text).Parse()
 	if err != nil {
 		return nil, err
 	}
-	foldPatterns(q)
+	q = prepare(q)
 	if v, ok := q.(query.ValidatableQuery); ok {
 		if err := v.Validate(); err != nil {
 			return nil, err
@@ -202,26 +209,63 @@ func parseQuery(text string) (query.Query, error) {
 	return q, nil
 }
 
-// foldPatterns makes the wildcard and regexp queries in q match whatever
-// their case on every field but the exact ones (a bare pattern searches the
-// _all field, which is folded too).
-func foldPatterns(q query.Query) {
+// prepare returns q made to fit the index:
+//   - a term without a field (a bare word, phrase, wildcard or regexp)
+//     searches each of anyFields, any of them matching (the index has no
+//     composite _all field);
+//   - a phrase on a keyword field is a match: the field holds one term per
+//     value, analysed as the phrase is, and keeps no positions;
+//   - wildcard and regexp patterns match whatever their case on every
+//     field but the exact ones: match and phrase queries go through each
+//     field's analyzer, which folds case where the field was folded, but
+//     Bleve passes patterns through as written.
+func prepare(q query.Query) query.Query {
 	switch q := q.(type) {
 	case *query.BooleanQuery:
-		for _, c := range []query.Query{q.Must, q.Should, q.MustNot, q.Filter} {
-			if c != nil {
-				foldPatterns(c)
+		for _, c := range []*query.Query{&q.Must, &q.Should, &q.MustNot, &q.Filter} {
+			if *c != nil {
+				*c = prepare(*c)
 			}
 		}
 	case *query.ConjunctionQuery:
-		for _, c := range q.Conjuncts {
-			foldPatterns(c)
+		for i, c := range q.Conjuncts {
+			q.Conjuncts[i] = prepare(c)
 		}
 	case *query.DisjunctionQuery:
-		for _, c := range q.Disjuncts {
-			foldPatterns(c)
+		for i, c := range q.Disjuncts {
+			q.Disjuncts[i] = prepare(c)
+		}
+	case *query.MatchQuery:
+		if q.FieldVal == "" {
+			return anyField(q, func(f string) query.Query { c := *q; c.FieldVal = f; return &c })
+		}
+	case *query.MatchPhraseQuery:
+		if q.FieldVal == "" {
+			return anyField(q, func(f string) query.Query { c := *q; c.FieldVal = f; return &c })
+		}
+		if !textFields[q.FieldVal] {
+			m := bleve.NewMatchQuery(q.MatchPhrase)
+			m.SetField(q.FieldVal)
+			m.SetBoost(q.BoostVal.Value())
+			m.Analyzer, m.Fuzziness = q.Analyzer, q.Fuzziness
+			return m
+		}
+	case *query.FuzzyQuery:
+		if q.FieldVal == "" {
+			return anyField(q, func(f string) query.Query { c := *q; c.FieldVal = f; return &c })
+		}
+	case *query.PrefixQuery:
+		if q.FieldVal == "" {
+			return anyField(q, func(f string) query.Query { c := *q; c.FieldVal = f; return &c })
+		}
+	case *query.TermQuery:
+		if q.FieldVal == "" {
+			return anyField(q, func(f string) query.Query { c := *q; c.FieldVal = f; return &c })
 		}
 	case *query.WildcardQuery:
+		if q.FieldVal == "" {
+			return anyField(q, func(f string) query.Query { c := *q; c.FieldVal = f; return &c })
+		}
 		if nameFields[q.FieldVal] {
 			q.Wildcard = leadingSignRe.ReplaceAllString(q.Wildcard, "")
 		}
@@ -229,10 +273,28 @@ func foldPatterns(q query.Query) {
 			q.Wildcard = strings.ToLower(q.Wildcard)
 		}
 	case *query.RegexpQuery:
+		if q.FieldVal == "" {
+			return anyField(q, func(f string) query.Query { c := *q; c.FieldVal = f; return &c })
+		}
 		if !exactFields[q.FieldVal] {
 			q.Regexp = "(?i)" + q.Regexp
 		}
 	}
+	return q
+}
+
+// anyField is q spread over anyFields: a disjunction of one copy per field
+// (made by on), each prepared for its field.
+func anyField(q query.Query, on func(field string) query.Query) query.Query {
+	any := make([]query.Query, len(anyFields))
+	for i, f := range anyFields {
+		any[i] = prepare(on(f))
+	}
+	d := bleve.NewDisjunctionQuery(any...)
+	if b, ok := q.(query.BoostableQuery); ok {
+		d.SetBoost(b.Boost())
+	}
+	return d
 }
 
 var leadingSignRe = regexp.MustCompile(leadingSign)
@@ -275,7 +337,7 @@ func (x *Index) Audit(_ context.Context, q AuditQuery) ([]AuditEntry, uint64, er
 		limit = 100
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), min(limit, MaxLimit), max(q.Offset, 0), false)
-	req.Fields = []string{"seq", "event", "post_id", "author_key", "actor", "reason", "rule", "decided_at"}
+	req.Fields = []string{"entry"}
 	req.SortBy([]string{"-seq"})
 	res, err := x.idx.Search(req)
 	if err != nil {
@@ -283,11 +345,12 @@ func (x *Index) Audit(_ context.Context, q AuditQuery) ([]AuditEntry, uint64, er
 	}
 	out := make([]AuditEntry, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		str := func(k string) string { s, _ := h.Fields[k].(string); return s }
-		seq, _ := h.Fields["seq"].(float64)
-		at, _ := time.Parse(time.RFC3339, str("decided_at"))
-		out = append(out, AuditEntry{Seq: uint64(seq), Event: str("event"), PostID: str("post_id"), Author: str("author_key"),
-			Actor: str("actor"), Reason: str("reason"), Rule: str("rule"), At: at})
+		var a AuditEntry
+		if s, _ := h.Fields["entry"].(string); json.Unmarshal([]byte(s), &a) != nil {
+			x.log.Warn("index: stored audit entry unreadable", "id", h.ID)
+			a = AuditEntry{Seq: auditSeq(h.ID)}
+		}
+		out = append(out, a)
 	}
 	return out, res.Total, nil
 }

@@ -53,7 +53,7 @@ func decidedBefore(t time.Time) query.Query {
 func (x *Index) ExpiredPosts(_ context.Context, stream, class string, before time.Time, limit int) ([]Expired, error) {
 	q := bleve.NewConjunctionQuery(retentionQuery(stream, class), decidedBefore(before))
 	req := bleve.NewSearchRequestOptions(q, limit, 0, false)
-	req.Fields = []string{"post_id", "meta_json"}
+	req.Fields = []string{"meta_json"}
 	req.SortBy([]string{"decided_at"})
 	res, err := x.idx.Search(req)
 	if err != nil {
@@ -61,7 +61,7 @@ func (x *Index) ExpiredPosts(_ context.Context, stream, class string, before tim
 	}
 	out := make([]Expired, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		id, _ := h.Fields["post_id"].(string)
+		id := postIDOf(stream, h.ID)
 		var m meta
 		if s, _ := h.Fields["meta_json"].(string); s != "" {
 			_ = json.Unmarshal([]byte(s), &m)
@@ -81,13 +81,13 @@ func (x *Index) EventSeqs(_ context.Context, stream string, ids []string) ([]uin
 			any[i] = term("post_id", id)
 		}
 		q := bleve.NewConjunctionQuery(term("doc_type", typeAudit), term("stream", stream), bleve.NewDisjunctionQuery(any...))
-		hits, err := x.all(q, []string{"seq"})
+		hits, err := x.all(q, nil)
 		if err != nil {
 			return nil, err
 		}
 		for _, h := range hits {
-			if seq, ok := h.Fields["seq"].(float64); ok && seq > 0 {
-				out = append(out, uint64(seq))
+			if seq := auditSeq(h.ID); seq > 0 {
+				out = append(out, seq)
 			}
 		}
 	}
@@ -118,7 +118,7 @@ type Kept struct {
 // since when.
 func (x *Index) KeptPosts(_ context.Context, stream, class string) (Kept, error) {
 	req := bleve.NewSearchRequestOptions(retentionQuery(stream, class), 1, 0, false)
-	req.Fields = []string{"decided_at"}
+	req.Fields = []string{"meta_json"}
 	req.SortBy([]string{"decided_at"})
 	res, err := x.idx.Search(req)
 	if err != nil {
@@ -126,8 +126,9 @@ func (x *Index) KeptPosts(_ context.Context, stream, class string) (Kept, error)
 	}
 	k := Kept{Count: res.Total}
 	if len(res.Hits) > 0 {
-		if s, _ := res.Hits[0].Fields["decided_at"].(string); s != "" {
-			k.Oldest, _ = time.Parse(time.RFC3339, s)
+		var m meta
+		if s, _ := res.Hits[0].Fields["meta_json"].(string); json.Unmarshal([]byte(s), &m) == nil {
+			k.Oldest = m.DecidedAt
 		}
 	}
 	return k, nil
