@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -166,5 +167,55 @@ func TestFlagsBanAndAudit(t *testing.T) {
 	entries, _, _ = x.Audit(ctx, AuditQuery{Stream: "wall", PostID: "x:1"})
 	if len(entries) != 2 || entries[0].Event != "pin" || entries[1].Event != "approve" {
 		t.Fatalf("audit of x:1: %+v", entries)
+	}
+}
+
+// TestAuditOrderFiltersAndRetention: the audit lists a stream's events newest
+// first by their sequence as a number (10 after 9), pages, and filters by
+// actor, event and post; the retention questions read their answers from the
+// stored post, its standing and the documents' ids.
+func TestAuditOrderFiltersAndRetention(t *testing.T) {
+	x := open(t, filepath.Join(t.TempDir(), "index"))
+	defer x.Close()
+	ctx := t.Context()
+	var events []bus.Event
+	for seq := uint64(1); seq <= 12; seq++ {
+		p := &post.Post{ID: fmt.Sprintf("x:%d", seq), Network: "x", Text: "hello", Author: post.Author{Handle: "ana"}}
+		e := ev(seq, bus.EventApprove, "wall", p)
+		if seq%3 == 0 {
+			e.Kind, e.Actor = bus.EventReject, "moderator:ana@example.com"
+		}
+		events = append(events, e)
+	}
+	if err := x.Apply(bus.Batch{Events: events, LastSeq: 12}); err != nil {
+		t.Fatal(err)
+	}
+	seqs := func(entries []AuditEntry) (out []uint64) {
+		for _, e := range entries {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	entries, total, err := x.Audit(ctx, AuditQuery{Stream: "wall", Limit: 4, Offset: 1})
+	if err != nil || total != 12 || fmt.Sprint(seqs(entries)) != "[11 10 9 8]" {
+		t.Fatalf("page 2 of the audit: %v (total %d) %v", seqs(entries), total, err)
+	}
+	if e := entries[1]; e.Event != "approve" || e.PostID != "x:10" || e.Actor != bus.ActorCuration || e.Reason != "because" || !e.At.Equal(events[9].At) {
+		t.Fatalf("entry 10: %+v", e)
+	}
+	entries, _, _ = x.Audit(ctx, AuditQuery{Stream: "wall", Actor: "moderator:ana@example.com", Event: "reject"})
+	if fmt.Sprint(seqs(entries)) != "[12 9 6 3]" {
+		t.Fatalf("a moderator's rejections: %v", seqs(entries))
+	}
+	if got, err := x.EventSeqs(ctx, "wall", []string{"x:10", "x:2"}); err != nil || fmt.Sprint(got) != "[2 10]" {
+		t.Fatalf("event seqs: %v %v", got, err)
+	}
+	expired, err := x.ExpiredPosts(ctx, "wall", "rejected", events[11].At.Add(time.Second), 10)
+	if err != nil || len(expired) != 4 || expired[0].PostID != "x:3" {
+		t.Fatalf("expired: %+v %v", expired, err)
+	}
+	kept, err := x.KeptPosts(ctx, "wall", "approved")
+	if err != nil || kept.Count != 8 || !kept.Oldest.Equal(events[0].At) {
+		t.Fatalf("kept: %+v %v", kept, err)
 	}
 }
