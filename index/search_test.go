@@ -67,6 +67,11 @@ func TestSearchEveryField(t *testing.T) {
 		{"text wildcard, capitals", `text:Entr*`, []string{gate}},
 		{"text regexp, capitals", `text:/Entr.*/`, []string{gate}},
 		{"any field word", `sunset`, []string{rooftop}},
+		{"any field wildcard", `SUNS*`, []string{rooftop}},
+		{"any field regexp", `/Sunse./`, []string{rooftop}},
+		{"any field wildcard with a sign", `#Rooftop*`, []string{rooftop}},
+		{"any field, a handle", `@ChorusFan`, []string{mainStage}},
+		{"any field, a tag", `Keynote`, []string{mainStage}},
 		{"phrase and field", `+"main stage" +network:x`, []string{mainStage}},
 		{"phrase excluded", `+network:x -"main stage"`, []string{gate}},
 
