@@ -55,6 +55,7 @@ const (
 	TextsStream = "CHORUS_TEXTS"
 
 	ingestPrefix = "chorus.ingest."
+	partPrefix   = "chorus.part."
 	eventsPrefix = "chorus.events."
 	textsPrefix  = "chorus.texts."
 )
@@ -86,13 +87,17 @@ const (
 const DedupeWindow = 15 * time.Minute
 
 // IngestSubject is where posts of one network are published by an
-// integrator or an older Chorus, without a partition; curation moves them to
-// their partition (RouteSubject) before deciding them.
+// integrator or an older Chorus, without a partition, on the ingest stream
+// (CHORUS_INGEST); curation moves them to their partition stream
+// (RouteSubjects) before deciding them.
 func IngestSubject(network string) string { return ingestPrefix + network }
 
-// IngestPartitions is how many parts the ingest stream is split into, by
-// author, so that each curation node decides every post of the authors of
-// the partitions it holds (see curation).
+// IngestPartitions is how many parts the ingest is split into, by author,
+// so that each curation node decides every post of the authors of the
+// partitions it holds (see curation). Each partition has a stream of its
+// own (PartitionStream), which its consumer reads whole: a consumer
+// filtering one stream shared by every partition would step over every
+// other partition's messages to find its own.
 const IngestPartitions = 16
 
 // IngestPartition is the partition of an author's posts.
@@ -104,34 +109,71 @@ func IngestPartition(authorKey string) int {
 	return int((h.Sum64() >> 32) % IngestPartitions)
 }
 
+// PartitionStream names partition p's stream: CHORUS_INGEST_P07.
+func PartitionStream(p int) string { return fmt.Sprintf("%s_P%02d", IngestStream, p) }
+
+// partitionSubjects matches every subject of partition p's stream.
+func partitionSubjects(p int) string { return fmt.Sprintf("%s%02d.*", partPrefix, p) }
+
 // PartitionSubject is where a post of network by an author of partition p
-// is published: chorus.ingest.<network>.<p>.
+// is published: chorus.part.<pp>.<network>, on partition p's stream.
 func PartitionSubject(network string, p int) string {
-	return ingestPrefix + network + "." + strconv.Itoa(p)
+	return fmt.Sprintf("%s%02d.%s", partPrefix, p, network)
 }
 
-// TakedownSubject is where deletions at a network's source go:
-// chorus.ingest.<network>.all, which every partition reads, so a takedown
-// is ordered after its post whatever the post's partition.
-func TakedownSubject(network string) string { return ingestPrefix + network + ".all" }
-
-// RouteSubject is where a post goes on the ingest stream.
-func RouteSubject(p *post.Post) string {
+// RouteSubjects are where a post goes: its author's partition, or, for a
+// deletion at its source (which names no author), every partition, so that
+// the takedown is ordered after its post whatever the post's partition.
+func RouteSubjects(p *post.Post) []string {
 	if p.Deleted {
-		return TakedownSubject(p.Network)
+		out := make([]string, IngestPartitions)
+		for i := range out {
+			out[i] = PartitionSubject(p.Network, i)
+		}
+		return out
 	}
-	return PartitionSubject(p.Network, IngestPartition(p.AuthorKey()))
+	return []string{PartitionSubject(p.Network, IngestPartition(p.AuthorKey()))}
 }
 
-// PartitionFilter lists the subjects partition p's consumer reads.
-func PartitionFilter(p int) []string {
-	return []string{ingestPrefix + "*." + strconv.Itoa(p), ingestPrefix + "*.all"}
+// IngestStreams names every stream posts are stored on: CHORUS_INGEST
+// (posts published without a partition, and every post stored before
+// partition streams existed) and the partitions' streams.
+func IngestStreams() []string {
+	out := []string{IngestStream}
+	for p := range IngestPartitions {
+		out = append(out, PartitionStream(p))
+	}
+	return out
+}
+
+// IngestStreamOf is the ingest stream an event's IngestStream names: an
+// empty name (an event written before partition streams) is CHORUS_INGEST.
+func IngestStreamOf(name string) string {
+	if name == "" {
+		return IngestStream
+	}
+	return name
+}
+
+// NetworkSubjects says which subjects of an ingest stream hold posts of a
+// network (every way they were ever published there).
+func NetworkSubjects(stream, network string) []string {
+	if stream == IngestStream {
+		// Without a partition, and partitioned before partition streams
+		// (chorus.ingest.<network>.<n>, takedowns on .all).
+		return []string{IngestSubject(network), IngestSubject(network) + ".>"}
+	}
+	p, err := strconv.Atoi(strings.TrimPrefix(stream, IngestStream+"_P"))
+	if err != nil {
+		return nil
+	}
+	return []string{PartitionSubject(network, p)}
 }
 
 // UnpartitionedSubjects matches posts published without a partition.
 const UnpartitionedSubjects = ingestPrefix + "*"
 
-// IngestSubjects matches every ingest subject.
+// IngestSubjects matches every subject of CHORUS_INGEST.
 const IngestSubjects = ingestPrefix + ">"
 
 // EventSubject is where events of one kind for one curated stream go.
@@ -274,17 +316,20 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 		return fmt.Errorf("bus: jetstream: %w", err)
 	}
 	c.JS = js
-	streams := []jetstream.StreamConfig{
-		{
-			Name:        IngestStream,
-			Description: "Normalized posts from every connector",
-			Subjects:    []string{IngestSubjects},
+	ingest := func(name, description, subjects string) jetstream.StreamConfig {
+		return jetstream.StreamConfig{
+			Name:        name,
+			Description: description,
+			Subjects:    []string{subjects},
 			Storage:     jetstream.FileStorage,
 			Retention:   jetstream.LimitsPolicy,
 			MaxAge:      opts.Retention,
 			Duplicates:  DedupeWindow,
 			Replicas:    opts.Replicas,
-		},
+		}
+	}
+	streams := []jetstream.StreamConfig{
+		ingest(IngestStream, "Normalized posts published without a partition (and every post stored before partition streams)", IngestSubjects),
 		{
 			Name:        EventsStream,
 			Description: "Curation decisions and moderator actions: the source of truth",
@@ -306,6 +351,9 @@ func (c *Conn) setup(ctx context.Context, opts Options) error {
 			Discard:     jetstream.DiscardOld,
 			Replicas:    opts.Replicas,
 		},
+	}
+	for p := range IngestPartitions {
+		streams = append(streams, ingest(PartitionStream(p), fmt.Sprintf("Normalized posts of ingest partition %d (by author)", p), partitionSubjects(p)))
 	}
 	streams[1].AllowMsgSchedules = true
 	for _, cfg := range streams {

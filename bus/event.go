@@ -126,9 +126,12 @@ type Event struct {
 	Posts []string `json:"posts,omitempty"`
 	// Rights is what a rights event records.
 	Rights *Rights `json:"rights,omitempty"`
-	// IngestSeq is where a decided post is on the ingest stream, so that
-	// retention can delete it there too.
-	IngestSeq uint64 `json:"ingest_seq,omitempty"`
+	// IngestStream and IngestSeq are where a decided post is on the ingest
+	// side (its partition's stream), so that retention and erasure can
+	// delete it there too. An empty IngestStream (an event written before
+	// partition streams) is CHORUS_INGEST (IngestStreamOf).
+	IngestStream string `json:"ingest_stream,omitempty"`
+	IngestSeq    uint64 `json:"ingest_seq,omitempty"`
 	// SourceEdit marks a decision taken because the author edited the post
 	// at its source: it carries the new version, and it may only take the
 	// post further off screens (an approved post held or rejected, a held

@@ -13,36 +13,52 @@ import (
 	"github.com/chorus-wall/chorus/post"
 )
 
-// PublishPosts stores posts on the ingest stream, each with its id as the
-// message id so a replayed post is stored once, on its author's partition
-// (RouteSubject). It returns after JetStream has acknowledged every post,
-// with how many were new.
+// PublishPosts stores posts on their partition streams (RouteSubjects:
+// the author's, or every partition for a takedown), each with its id as the
+// message id so a replayed post is stored once. It returns after JetStream
+// has acknowledged every message, with how many posts were new.
 func (c *Conn) PublishPosts(ctx context.Context, posts []post.Post) (int, error) {
-	msgs := make([]*nats.Msg, len(posts))
+	msgs := make([]*nats.Msg, 0, len(posts))
+	first := make([]int, len(posts)) // each post's first message
 	for i, p := range posts {
 		data, err := json.Marshal(p)
 		if err != nil {
 			return 0, fmt.Errorf("bus: encode post %s: %w", p.ID, err)
 		}
-		msgs[i] = &nats.Msg{Subject: RouteSubject(&p), Data: data, Header: nats.Header{}}
-		id := p.ID
-		switch {
-		case p.Deleted:
-			id += "#deleted" // a takedown must not be mistaken for a replay of its post
-		case p.IsEdit():
-			// Each version is stored once; an edit is not a replay.
-			id += "#edited@" + strconv.FormatInt(p.EditedAt.UnixNano(), 10)
+		first[i] = len(msgs)
+		for _, subject := range RouteSubjects(&p) {
+			msgs = append(msgs, PostMsg(subject, PostMsgID(&p), data))
 		}
-		msgs[i].Header.Set(jetstream.MsgIDHeader, id)
 	}
 	acks, err := c.PublishAll(ctx, msgs)
 	fresh := 0
-	for _, a := range acks {
-		if a != nil && !a.Duplicate {
+	for _, i := range first {
+		if i < len(acks) && acks[i] != nil && !acks[i].Duplicate {
 			fresh++
 		}
 	}
 	return fresh, err
+}
+
+// PostMsgID is a post's message id on the ingest streams. Message ids are
+// remembered per stream, so the copies of a takedown on every partition
+// share one.
+func PostMsgID(p *post.Post) string {
+	switch {
+	case p.Deleted:
+		return p.ID + "#deleted" // a takedown must not be mistaken for a replay of its post
+	case p.IsEdit():
+		// Each version is stored once; an edit is not a replay.
+		return p.ID + "#edited@" + strconv.FormatInt(p.EditedAt.UnixNano(), 10)
+	}
+	return p.ID
+}
+
+// PostMsg is an ingest message of an encoded post with its message id.
+func PostMsg(subject, id string, data []byte) *nats.Msg {
+	m := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
+	m.Header.Set(jetstream.MsgIDHeader, id)
+	return m
 }
 
 // ErrNotConnected is returned while the connection to NATS is down.

@@ -65,20 +65,20 @@ func (c *Conn) EventIDsSince(ctx context.Context, since time.Time, after uint64,
 	}
 }
 
-// IngestStoredAt returns when the ingest message at seq was stored, or the
-// first one after it when that one is gone; ok is false when the stream
-// holds none from seq on.
-func (c *Conn) IngestStoredAt(ctx context.Context, seq uint64) (t time.Time, ok bool, err error) {
-	s, err := c.JS.Stream(ctx, IngestStream)
+// IngestStoredAt returns when the message at seq of an ingest stream was
+// stored, or the first one after it when that one is gone; ok is false when
+// the stream holds none from seq on.
+func (c *Conn) IngestStoredAt(ctx context.Context, stream string, seq uint64) (t time.Time, ok bool, err error) {
+	s, err := c.JS.Stream(ctx, stream)
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("bus: ingest stream: %w", err)
+		return time.Time{}, false, fmt.Errorf("bus: ingest stream %s: %w", stream, err)
 	}
-	m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(IngestSubjects))
+	m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(">"))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return time.Time{}, false, nil
 	}
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("bus: ingest message %d: %w", seq, err)
+		return time.Time{}, false, fmt.Errorf("bus: ingest message %s/%d: %w", stream, seq, err)
 	}
 	return m.Time, true, nil
 }

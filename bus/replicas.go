@@ -97,7 +97,7 @@ func (c *Conn) checkCluster(ctx context.Context, replicas int) {
 		c.log.Warn("nats.replicas is more than the NATS servers this node knows of: the cluster may not hold that many copies",
 			"replicas", replicas, "servers", servers)
 	}
-	for _, name := range []string{IngestStream, EventsStream} {
+	for _, name := range append(IngestStreams(), EventsStream, TextsStream) {
 		s, err := c.JS.Stream(ctx, name)
 		if err != nil {
 			continue

@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +21,10 @@ func TestScanEndsWhenWhatIsLeftIsDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	for _, c := range []struct{ name, filter string }{{"whole stream", ""}, {"one subject", IngestSubject("webhook") + ".>"}} {
+	ana := post.Post{Network: "webhook", Author: post.Author{Handle: "ana"}}
+	part := IngestPartition(ana.AuthorKey())
+	stream := PartitionStream(part)
+	for _, c := range []struct{ name, filter string }{{"whole stream", ""}, {"one subject", PartitionSubject("webhook", part)}} {
 		t.Run(c.name, func(t *testing.T) {
 			var posts []post.Post
 			for i := range 3 {
@@ -33,20 +35,20 @@ func TestScanEndsWhenWhatIsLeftIsDeleted(t *testing.T) {
 			}
 			// Keep one message of another network, so the stream is never
 			// empty: the scan must end on what it is told, not on that.
-			if _, err := conn.PublishPosts(t.Context(), []post.Post{{ID: "x:" + c.name, Network: "x", Text: "other"}}); err != nil {
+			if _, err := conn.PublishPosts(t.Context(), []post.Post{{ID: "x:" + c.name, Network: "x", Text: "other", Author: post.Author{Handle: "ana"}}}); err != nil {
 				t.Fatal(err)
 			}
 			// A bound so that a hang fails the test instead of stalling it.
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			var seen []string
-			err := conn.scan(ctx, IngestStream, c.filter, func(m Stored) error {
+			err := conn.scan(ctx, stream, c.filter, func(m Stored) error {
 				seen = append(seen, m.Subject)
 				return nil
 			}, func() {
 				// Every webhook post goes after the scan looked and before it reads.
-				if err := conn.Scan(ctx, IngestStream, IngestSubject("webhook")+".>", func(m Stored) error {
-					return conn.Erase(ctx, IngestStream, m.Seq)
+				if err := conn.Scan(ctx, stream, PartitionSubject("webhook", part), func(m Stored) error {
+					return conn.Erase(ctx, stream, m.Seq)
 				}); err != nil {
 					t.Error(err)
 				}
@@ -55,7 +57,7 @@ func TestScanEndsWhenWhatIsLeftIsDeleted(t *testing.T) {
 				t.Fatalf("scan: %v (saw %v)", err, seen)
 			}
 			for _, s := range seen {
-				if strings.HasPrefix(s, IngestSubject("webhook")) {
+				if s == PartitionSubject("webhook", part) {
 					t.Errorf("saw a deleted message on %s", s)
 				}
 			}

@@ -188,8 +188,12 @@ type delivery struct {
 	msg jetstream.Msg
 	// pending is how many more messages its partition had then.
 	pending uint64
-	// seq is its ingest stream sequence.
-	seq uint64
+	// stream and seq are where it is stored (its partition's stream, or
+	// CHORUS_INGEST for a message stored before partition streams), and
+	// stored when.
+	stream string
+	seq    uint64
+	stored time.Time
 	// done is called once the message is acknowledged or given back.
 	done func()
 	// stopped is closed once its partition left this node: a message not
@@ -212,11 +216,12 @@ func (d delivery) handedOver() bool {
 
 // read gathers deliveries into batches, prepares each and hands it on,
 // until ctx ends. A batch takes what is there (up to batchSize), and waits
-// a moment for more while a partition says more are coming, or while the
-// stream sequences since the last batch have a gap (a message of another
-// partition may be on its way). Each batch is decided in the order of the
-// ingest stream, so posts published together (one webhook call) reach
-// screens in their order whatever their authors' partitions.
+// a moment for more while a partition says more are coming, or while its
+// newest message was stored less than gapWait ago (a message of another
+// partition stored just before it may be on its way). Each batch is
+// decided in the order the messages were stored, so posts published
+// together (one webhook call) reach screens in their order whatever their
+// authors' partitions.
 func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*item) {
 	// At start, posts that waited in the stream are read by every partition
 	// at once: wait until the partitions are all running, so the first
@@ -228,7 +233,6 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	var last uint64 // the highest stream sequence batched so far
 	for {
 		var batch []delivery
 		take := func(d delivery) {
@@ -245,7 +249,6 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 				return
 			}
 		}
-		var gapUntil time.Time
 	gather:
 		for len(batch) < batchSize {
 			select {
@@ -255,14 +258,10 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 			default:
 			}
 			wait := time.Duration(0)
-			switch {
-			case batch[len(batch)-1].pending > 0:
+			if batch[len(batch)-1].pending > 0 {
 				wait = 2 * time.Millisecond
-			case gapUntil.IsZero() && hasGap(batch, last):
-				gapUntil = time.Now().Add(gapWait)
-				fallthrough
-			case !gapUntil.IsZero():
-				wait = time.Until(gapUntil)
+			} else {
+				wait = min(gapWait, gapWait-time.Since(newest(batch)))
 			}
 			if wait <= 0 {
 				break
@@ -277,8 +276,9 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 				return
 			}
 		}
-		slices.SortStableFunc(batch, func(a, b delivery) int { return cmp.Compare(a.seq, b.seq) })
-		last = max(last, batch[len(batch)-1].seq)
+		slices.SortStableFunc(batch, func(a, b delivery) int {
+			return cmp.Or(a.stored.Compare(b.stored), cmp.Compare(a.stream, b.stream), cmp.Compare(a.seq, b.seq))
+		})
 		items := c.prepare(batch)
 		select {
 		case out <- items:
@@ -311,41 +311,31 @@ func giveBackAll(batch []delivery, in <-chan delivery) {
 	}
 }
 
-// gapWait is the longest a batch waits for the messages missing between
-// the last batch and its own: on a cluster most gaps are other nodes'
-// partitions, and cost this much latency once a batch.
+// gapWait is how long after a message was stored a batch holding it waits
+// for the messages other partitions stored before it, which come through
+// their own consumers: on a cluster, from other nodes' partitions. A
+// backlog, stored longer ago, never waits.
 const gapWait = 10 * time.Millisecond
 
-// hasGap reports whether some stream sequence after last and before the
-// batch's highest is not in the batch.
-func hasGap(batch []delivery, last uint64) bool {
-	var top uint64
-	have := make(map[uint64]bool, len(batch))
+// newest is when the newest message of a batch was stored.
+func newest(batch []delivery) time.Time {
+	var t time.Time
 	for _, d := range batch {
-		have[d.seq] = true
-		top = max(top, d.seq)
-	}
-	if top <= last {
-		return false
-	}
-	if top-last > uint64(len(have)) {
-		return true
-	}
-	for s := last + 1; s < top; s++ {
-		if !have[s] {
-			return true
+		if d.stored.After(t) {
+			t = d.stored
 		}
 	}
-	return false
+	return t
 }
 
 // item is one ingest message on its way through curation.
 type item struct {
 	msg  jetstream.Msg
 	done func()
-	// seq is the message's place on the ingest stream.
-	seq  uint64
-	post post.Post
+	// stream and seq are the message's place on the ingest side.
+	stream string
+	seq    uint64
+	post   post.Post
 	// fed are the streams the post's source feeds.
 	fed []*Policy
 }
@@ -357,13 +347,12 @@ func (c *Curator) prepare(batch []delivery) []*item {
 	items := make([]*item, len(batch))
 	parallel(len(batch), c.workers, func(i int) {
 		d := batch[i]
-		it := &item{msg: d.msg, done: d.done, seq: d.seq}
+		it := &item{msg: d.msg, done: d.done, stream: d.stream, seq: d.seq}
 		if !c.decode(d.msg, &it.post) {
 			_ = d.msg.Term()
 			d.done()
 			return
 		}
-		it.seq = d.seq
 		if c.erased(it) {
 			d.done()
 			return
@@ -419,7 +408,7 @@ func (c *Curator) handle(ctx context.Context, items []*item) {
 	if len(items) == 0 {
 		return
 	}
-	c.window.passed(items[0].seq)
+	c.window.passed(items)
 	// The texts other nodes shared up to now are read while the seen
 	// marks are looked up.
 	caughtUp := make(chan struct{})
@@ -599,7 +588,7 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 		e := &bus.Event{
 			Kind: d.Kind, Stream: pol.Stream.ID, PostID: p.ID, Post: p, Reason: d.Reason, Filter: d.Filter, Rule: d.Rule,
 			Tags: d.Tags, Pinned: d.Pinned, Featured: d.Featured, Actor: bus.ActorCuration, At: now,
-			IngestSeq: it.seq,
+			IngestStream: it.stream, IngestSeq: it.seq,
 		}
 		if delay := pol.Stream.Delay.D(); d.Kind == bus.EventApprove && delay > 0 && c.conn.Schedules {
 			e.ShowAt = now.Add(delay).Truncate(time.Second).Add(time.Second)
@@ -624,7 +613,7 @@ func (c *Curator) edited(pol *Policy, it *item, key string, now time.Time) (pend
 	p := &it.post
 	d := pol.Redecide(p, now)
 	e := &bus.Event{Kind: bus.EventEdit, Stream: pol.Stream.ID, PostID: p.ID, Post: p, Reason: "edited at its source",
-		Actor: "source:" + p.Source, At: now, IngestSeq: it.seq, SourceEdit: true}
+		Actor: "source:" + p.Source, At: now, IngestStream: it.stream, IngestSeq: it.seq, SourceEdit: true}
 	if d.Kind != bus.EventApprove {
 		e.Kind, e.Reason, e.Filter, e.Rule, e.Actor = d.Kind, "edited at its source: "+d.Reason, d.Filter, d.Rule, bus.ActorCuration
 	}
@@ -643,7 +632,7 @@ func (c *Curator) edited(pol *Policy, it *item, key string, now time.Time) (pend
 // arriving late is never decided. The pairs removed are marked in
 // chorus_seen too, so a copy fetched again much later is never decided.
 //
-// Every partition reads every takedown (bus.TakedownSubject: a takedown
+// Every partition reads every takedown (bus.RouteSubjects: a takedown
 // does not name its author), so it is handled once per partition: the
 // remove events carry one message id, which JetStream stores once, and the
 // partition of the post's author, which reads the takedown in order with

@@ -284,11 +284,13 @@ func waitAcked(t *testing.T, conn *bus.Conn) {
 	t.Fatal("curation did not acknowledge every ingest message")
 }
 
-// curated says whether every curation consumer exists and has
-// acknowledged everything.
+// curated says whether every curation consumer exists (those of
+// CHORUS_INGEST from before partition streams: none) and has acknowledged
+// everything.
 func curated(ctx context.Context, conn *bus.Conn) bool {
-	for _, name := range Consumers() {
-		if _, err := conn.JS.Consumer(ctx, bus.IngestStream, name); err != nil {
+	for _, c := range Consumers() {
+		_, err := conn.JS.Consumer(ctx, c.Stream, c.Name)
+		if legacy := c.Stream == bus.IngestStream && c.Name != Durable; legacy != (err != nil) {
 			return false
 		}
 	}

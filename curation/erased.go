@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -28,7 +27,7 @@ func (c *Curator) erased(it *item) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := c.conn.Erase(ctx, bus.IngestStream, it.seq); err != nil {
+	if err := c.conn.Erase(ctx, it.stream, it.seq); err != nil {
 		c.log.Warn("curation: erasing a post of an erased author failed; it is skipped and stays until the ingest stream's retention", "err", err)
 	}
 	_ = it.msg.Ack()

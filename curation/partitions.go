@@ -19,10 +19,10 @@ import (
 	"github.com/chorus-wall/chorus/post"
 )
 
-// Several curation nodes share the work by partition: the ingest stream is
-// split into bus.IngestPartitions by author (bus.RouteSubject), each
-// partition has its own durable consumer, and each partition is decided by
-// one node at a time, the one holding its lease. So every post of an
+// Several curation nodes share the work by partition: the ingest is split
+// into bus.IngestPartitions by author (bus.RouteSubjects), each partition
+// has a stream of its own read whole by its durable consumer, and each
+// partition is decided by one node at a time, the one holding its lease. So every post of an
 // author is decided by one node, in order, and the per-author spam memory
 // (repeated texts, rate caps) holds across nodes. When a partition moves
 // (a node stops, dies or joins), its new node first replays the partition's
@@ -79,26 +79,32 @@ func PartitionIDs() []string {
 	return ids
 }
 
-// ConsumerName is the durable consumer of partition id ("curation-p07").
+// ConsumerName is the durable consumer of partition id ("curation-p07"),
+// on its partition's stream (and, before partition streams, on
+// CHORUS_INGEST: see drainLegacy).
 func ConsumerName(id string) string { return Durable + "-" + id }
 
-// Consumers names every consumer curation reads: the partitions' and the
-// one of unpartitioned posts.
-func Consumers() []string {
-	names := []string{Durable}
-	for _, id := range PartitionIDs() {
-		names = append(names, ConsumerName(id))
+// Consumer names one durable consumer of curation's and its stream.
+type Consumer struct{ Stream, Name string }
+
+// Consumers names every consumer curation reads: the partitions' on their
+// streams, the one of unpartitioned posts, and the partitions' consumers
+// of CHORUS_INGEST from before partition streams (gone once drained).
+func Consumers() []Consumer {
+	out := []Consumer{{bus.IngestStream, Durable}}
+	for p, id := range PartitionIDs() {
+		out = append(out, Consumer{bus.PartitionStream(p), ConsumerName(id)}, Consumer{bus.IngestStream, ConsumerName(id)})
 	}
-	return names
+	return out
 }
 
 // Behind is how many ingest messages curation has not acknowledged yet,
 // over every consumer.
 func Behind(ctx context.Context, js jetstream.JetStream) (uint64, error) {
 	var n uint64
-	for _, name := range Consumers() {
-		cons, err := js.Consumer(ctx, bus.IngestStream, name)
-		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+	for _, c := range Consumers() {
+		cons, err := js.Consumer(ctx, c.Stream, c.Name)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
 			continue
 		}
 		if err != nil {
@@ -117,7 +123,7 @@ func Behind(ctx context.Context, js jetstream.JetStream) (uint64, error) {
 // its messages are delivered again.
 const ackWait = 30 * time.Second
 
-func (c *Curator) consumerConfig(name string, filter ...string) jetstream.ConsumerConfig {
+func (c *Curator) consumerConfig(name, filter string) jetstream.ConsumerConfig {
 	cfg := jetstream.ConsumerConfig{
 		Durable:       name,
 		Description:   "Curation",
@@ -125,11 +131,7 @@ func (c *Curator) consumerConfig(name string, filter ...string) jetstream.Consum
 		AckWait:       c.ackWait,
 		MaxAckPending: 4 * batchSize,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
-	}
-	if len(filter) == 1 {
-		cfg.FilterSubject = filter[0]
-	} else {
-		cfg.FilterSubjects = filter
+		FilterSubject: filter,
 	}
 	return cfg
 }
@@ -151,22 +153,25 @@ const (
 	giveBackWait = time.Second
 )
 
-// runPartition decides one partition until ctx ends: it warms the spam
-// memory with the partition's recent posts, then delivers its messages to
-// the pipeline. Once ctx ends it gives back what it fetched but did not
-// deliver (and the pipeline gives back what it has not started deciding),
-// so the partition's next node gets them at once rather than after
-// ackWait; then it waits until the messages being decided are (or the
-// pipeline stopped), so the next node starts after them.
+// runPartition decides one partition until ctx ends: it first drains the
+// partition's consumer of CHORUS_INGEST left by an older Chorus, if any;
+// then it warms the spam memory with the partition's recent posts, and
+// delivers the messages of the partition's stream to the pipeline. Once
+// ctx ends it gives back what it fetched but did not deliver (and the
+// pipeline gives back what it has not started deciding), so the
+// partition's next node gets them at once rather than after ackWait; then
+// it waits until the messages being decided are (or the pipeline stopped),
+// so the next node starts after them.
 func (c *Curator) runPartition(ctx context.Context, id string, in chan<- delivery, pipeline <-chan struct{}) {
 	p, err := partitionNumber(id)
 	if err != nil {
 		c.log.Error(err.Error())
 		return
 	}
+	stream := bus.PartitionStream(p)
 	var cons jetstream.Consumer
 	for attempt := 0; ; attempt++ {
-		cons, err = c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, c.consumerConfig(ConsumerName(id), bus.PartitionFilter(p)...))
+		cons, err = c.conn.JS.CreateOrUpdateConsumer(ctx, stream, c.consumerConfig(ConsumerName(id), ""))
 		if err == nil {
 			break
 		}
@@ -180,16 +185,6 @@ func (c *Curator) runPartition(ctx context.Context, id string, in chan<- deliver
 		case <-time.After(min(time.Second<<min(attempt, 5), 30*time.Second)):
 		}
 	}
-	c.warm(ctx, id, p, cons)
-	if err := c.recover(ctx, id, cons); err != nil && ctx.Err() == nil {
-		c.log.Warn("curation: could not read back the decisions of the messages delivered before; the dedupe window alone guards them",
-			"partition", id, "err", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(batchSize))
-	if err != nil {
-		c.log.Warn("curation: partition consumer", "partition", id, "err", err)
-		return
-	}
 	c.runMu.Lock()
 	c.running[id] = true
 	c.runMu.Unlock()
@@ -199,39 +194,140 @@ func (c *Curator) runPartition(ctx context.Context, id string, in chan<- deliver
 		c.runMu.Unlock()
 	}()
 	var inflight sync.WaitGroup
-	defer func() {
-		given := c.giveBack(it)
-		c.log.Info("curation: partition leaving this node", "partition", id, "given_back", given)
-		done := make(chan struct{})
-		go func() { inflight.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-pipeline:
-		case <-time.After(handOverWait):
-		}
-	}()
+	if !c.drainLegacy(ctx, id, in, pipeline, &inflight) {
+		return
+	}
+	c.warm(ctx, id, cons)
+	if err := c.recover(ctx, id, stream, cons); err != nil && ctx.Err() == nil {
+		c.log.Warn("curation: could not read back the decisions of the messages delivered before; the dedupe window alone guards them",
+			"partition", id, "err", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(batchSize))
+	if err != nil {
+		c.log.Warn("curation: partition consumer", "partition", id, "err", err)
+		return
+	}
+	defer c.leave(id, it, pipeline, &inflight)
+	c.deliver(ctx, id, it, in, &inflight, 0)
+}
+
+// deliver hands a consumer's messages to the pipeline until ctx ends, or,
+// when idle is not 0, until none came for that long (it then returns true).
+func (c *Curator) deliver(ctx context.Context, id string, it jetstream.MessagesContext, in chan<- delivery, inflight *sync.WaitGroup, idle time.Duration) bool {
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		next, cancel := ctx, context.CancelFunc(func() {})
+		if idle > 0 {
+			next, cancel = context.WithTimeout(ctx, idle)
+		}
+		msg, err := it.Next(jetstream.NextContext(next))
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return
+				return false
+			}
+			if idle > 0 && errors.Is(err, context.DeadlineExceeded) {
+				return true
 			}
 			c.log.Warn("curation: read ingest", "partition", id, "err", err)
 			continue
 		}
-		var pending, seq uint64
+		d := delivery{msg: msg, done: inflight.Done, stopped: ctx.Done()}
 		if meta, err := msg.Metadata(); err == nil {
-			pending, seq = meta.NumPending, meta.Sequence.Stream
+			d.pending, d.stream, d.seq, d.stored = meta.NumPending, meta.Stream, meta.Sequence.Stream, meta.Timestamp
 		}
 		inflight.Add(1)
 		select {
-		case in <- delivery{msg: msg, pending: pending, seq: seq, done: inflight.Done, stopped: ctx.Done()}:
+		case in <- d:
 		case <-ctx.Done():
 			_ = msg.Nak()
 			inflight.Done()
-			return
+			return false
 		}
 	}
+}
+
+// leave gives back what a partition's consumer fetched and waits (a
+// while) for the messages being decided, as the partition leaves this node.
+func (c *Curator) leave(id string, it jetstream.MessagesContext, pipeline <-chan struct{}, inflight *sync.WaitGroup) {
+	given := c.giveBack(it)
+	c.log.Info("curation: partition leaving this node", "partition", id, "given_back", given)
+	done := make(chan struct{})
+	go func() { inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-pipeline:
+	case <-time.After(handOverWait):
+	}
+}
+
+// legacyIdle is how long a legacy consumer being drained may deliver
+// nothing before curation asks whether anything is left on it.
+const legacyIdle = 500 * time.Millisecond
+
+// drainLegacy decides what the partition's consumer of CHORUS_INGEST holds,
+// when an older Chorus left one (before partition streams, every partition
+// read CHORUS_INGEST through a filter): the messages it has not delivered
+// and those it delivered without an acknowledgement (their decisions read
+// back first, as after a crash). Once it holds none, and every message it
+// delivered is decided, it is deleted, and the partition goes on with its
+// own stream. It reports false when ctx ended first: the consumer stays for
+// the partition's next node.
+func (c *Curator) drainLegacy(ctx context.Context, id string, in chan<- delivery, pipeline <-chan struct{}, inflight *sync.WaitGroup) bool {
+	cons, err := c.conn.JS.Consumer(ctx, bus.IngestStream, ConsumerName(id))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return true
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		// Its messages stay on it; the next node to hold the partition, or
+		// this one at its next start, drains it.
+		c.log.Warn("curation: could not look up the partition's consumer from before partition streams", "partition", id, "err", err)
+		return true
+	}
+	empty := func() bool {
+		info, err := cons.Info(ctx)
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	}
+	if !empty() {
+		c.log.Info("curation: deciding what the partition's consumer from before partition streams holds", "partition", id)
+		if err := c.recover(ctx, id, bus.IngestStream, cons); err != nil && ctx.Err() == nil {
+			c.log.Warn("curation: could not read back the decisions of the messages delivered before; the dedupe window alone guards them",
+				"partition", id, "err", err)
+		}
+		it, err := cons.Messages(jetstream.PullMaxMessages(batchSize))
+		if err != nil {
+			c.log.Warn("curation: partition consumer from before partition streams", "partition", id, "err", err)
+			return ctx.Err() == nil
+		}
+		for {
+			if !c.deliver(ctx, id, it, in, inflight, legacyIdle) {
+				c.leave(id, it, pipeline, inflight)
+				return false
+			}
+			// Nothing came for a while: once what was delivered is decided,
+			// is anything left?
+			done := make(chan struct{})
+			go func() { inflight.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				c.leave(id, it, pipeline, inflight)
+				return false
+			}
+			if empty() {
+				it.Stop()
+				break
+			}
+		}
+	}
+	if err := c.conn.JS.DeleteConsumer(ctx, bus.IngestStream, ConsumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		c.log.Warn("curation: could not delete the partition's drained consumer from before partition streams", "partition", id, "err", err)
+	} else {
+		c.log.Info("curation: the partition's consumer from before partition streams is drained and deleted", "partition", id)
+	}
+	return ctx.Err() == nil
 }
 
 // giveBack stops a partition's iterator and gives back the messages it had
@@ -267,7 +363,7 @@ const (
 // before (up to the consumer's acknowledgement floor) through the streams'
 // policies, so their memory of repeated texts and rates is as if this node
 // had decided them. The decisions are not written again.
-func (c *Curator) warm(ctx context.Context, id string, p int, cons jetstream.Consumer) {
+func (c *Curator) warm(ctx context.Context, id string, cons jetstream.Consumer) {
 	window := c.streams.spamWindow()
 	info, err := cons.Info(ctx)
 	if err != nil || window == 0 || info.AckFloor.Stream == 0 {
@@ -277,15 +373,13 @@ func (c *Curator) warm(ctx context.Context, id string, p int, cons jetstream.Con
 	started := time.Now()
 	since := started.Add(-window)
 	start := uint64(1)
-	// The newest warmPosts of this partition lie within about that many
-	// times the partitions of the stream's last messages.
-	if back := uint64(warmPosts * bus.IngestPartitions); floor > back {
-		start = floor - back
+	if floor > warmPosts {
+		start = floor - warmPosts
 	}
 	ctx, cancel := context.WithTimeout(ctx, warmTime)
 	defer cancel()
-	oc, err := c.conn.JS.OrderedConsumer(ctx, bus.IngestStream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: bus.PartitionFilter(p), DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
+	oc, err := c.conn.JS.OrderedConsumer(ctx, info.Stream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
 	})
 	if err != nil {
 		c.log.Warn("curation: could not warm the spam memory", "partition", id, "err", err)
@@ -327,8 +421,8 @@ func (c *Curator) warm(ctx context.Context, id string, p int, cons jetstream.Con
 }
 
 // route moves posts published without a partition (by an integrator, or an
-// older Chorus during an upgrade) to their partition, then acknowledges
-// them. Every curation node reads the one shared consumer.
+// older Chorus during an upgrade) to their partition's stream, then
+// acknowledges them. Every curation node reads the one shared consumer.
 func (c *Curator) route(ctx context.Context) error {
 	var cons jetstream.Consumer
 	var err error
@@ -371,9 +465,11 @@ func (c *Curator) route(ctx context.Context) error {
 			id = p.ID
 		}
 		// Its own message id: the post's would be taken for a replay.
-		routed := &nats.Msg{Subject: bus.RouteSubject(&p), Data: msg.Data(), Header: nats.Header{}}
-		routed.Header.Set(jetstream.MsgIDHeader, id+"#routed")
-		if _, err := c.conn.PublishAll(ctx, []*nats.Msg{routed}); err != nil {
+		var routed []*nats.Msg
+		for _, subject := range bus.RouteSubjects(&p) {
+			routed = append(routed, bus.PostMsg(subject, id+"#routed", msg.Data()))
+		}
+		if _, err := c.conn.PublishAll(ctx, routed); err != nil {
 			_ = msg.NakWithDelay(time.Second)
 			continue
 		}

@@ -58,9 +58,10 @@ type window struct {
 	ring []pairHash
 	next int
 	// recovered are the pairs read back from the events stream at start,
-	// kept while an ingest message up to recoverBelow may still come.
+	// kept while an ingest message up to recoverBelow (by ingest stream)
+	// may still come.
 	recovered    map[pairHash]struct{}
-	recoverBelow uint64
+	recoverBelow map[string]uint64
 	// readFrom and readTo say what the recovered pairs cover of the events
 	// stream: from that time to that sequence.
 	readFrom time.Time
@@ -68,7 +69,7 @@ type window struct {
 }
 
 func newWindow(size int) *window {
-	return &window{keys: make(map[pairHash]struct{}), ring: make([]pairHash, 0, min(size, 4096)), recovered: map[pairHash]struct{}{}}
+	return &window{keys: make(map[pairHash]struct{}), ring: make([]pairHash, 0, min(size, 4096)), recovered: map[pairHash]struct{}{}, recoverBelow: map[string]uint64{}}
 }
 
 // add remembers the pairs of keys, forgetting the oldest beyond the size.
@@ -103,16 +104,16 @@ func (w *window) has(key string) bool {
 	return ok
 }
 
-// recover adds pairs read back at start, guarding the ingest messages up to
-// below; they cover the events stream from `from` (or from before, when the
-// pairs already read did) to the sequence to.
-func (w *window) recover(keys []string, below uint64, from time.Time, to uint64) {
+// recover adds pairs read back at start, guarding the messages of an ingest
+// stream up to below; they cover the events stream from `from` (or from
+// before, when the pairs already read did) to the sequence to.
+func (w *window) recover(keys []string, stream string, below uint64, from time.Time, to uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, k := range keys {
 		w.recovered[hashPair(k)] = struct{}{}
 	}
-	w.recoverBelow = max(w.recoverBelow, below)
+	w.recoverBelow[stream] = max(w.recoverBelow[stream], below)
 	if w.readFrom.IsZero() || from.Before(w.readFrom) {
 		w.readFrom = from
 	}
@@ -131,13 +132,21 @@ func (w *window) readSince(since time.Time) uint64 {
 	return w.readTo
 }
 
-// passed is told the lowest ingest sequence of a batch being decided: once
-// every message up to recoverBelow is behind, the recovered pairs are
-// dropped.
-func (w *window) passed(seq uint64) {
+// passed is told the items of a batch being decided (in the order each
+// stream stored them): once every message up to recoverBelow of each
+// stream is behind, the recovered pairs are dropped.
+func (w *window) passed(items []*item) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.recovered) > 0 && seq > w.recoverBelow {
+	if len(w.recovered) == 0 {
+		return
+	}
+	for _, it := range items {
+		if below, ok := w.recoverBelow[it.stream]; ok && it.seq > below {
+			delete(w.recoverBelow, it.stream)
+		}
+	}
+	if len(w.recoverBelow) == 0 {
 		w.recovered = map[pairHash]struct{}{}
 		w.readFrom, w.readTo = time.Time{}, 0
 	}
@@ -150,7 +159,7 @@ func (w *window) passed(seq uint64) {
 // that is older than the dedupe window can vouch for, the message ids of
 // every event since are read into the window. After a clean stop nothing is
 // unacknowledged and nothing is read.
-func (c *Curator) recover(ctx context.Context, id string, cons jetstream.Consumer) error {
+func (c *Curator) recover(ctx context.Context, id, stream string, cons jetstream.Consumer) error {
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return err
@@ -159,7 +168,7 @@ func (c *Curator) recover(ctx context.Context, id string, cons jetstream.Consume
 	if info.NumAckPending == 0 && delivered <= floor {
 		return nil
 	}
-	oldest, ok, err := c.conn.IngestStoredAt(ctx, floor+1)
+	oldest, ok, err := c.conn.IngestStoredAt(ctx, stream, floor+1)
 	if err != nil || !ok {
 		return err
 	}
@@ -183,7 +192,7 @@ func (c *Curator) recover(ctx context.Context, id string, cons jetstream.Consume
 	if err != nil {
 		return err
 	}
-	c.window.recover(keys, delivered, oldest, last)
+	c.window.recover(keys, stream, delivered, oldest, last)
 	c.log.Info("curation: read back the decisions of the messages delivered before", "partition", id,
 		"unacknowledged", info.NumAckPending, "since", oldest, "events", n, "took", time.Since(started).Round(time.Millisecond))
 	return nil

@@ -45,8 +45,11 @@ type meta struct {
 	Seq       uint64    `json:"seq"`
 	// Rights is the stream's right to use the post (rights events).
 	Rights *bus.Rights `json:"rights,omitempty"`
-	// IngestSeq is where the post is on the ingest stream, when known.
-	IngestSeq uint64 `json:"ingest_seq,omitempty"`
+	// IngestStream and IngestSeq are where the post is on the ingest side,
+	// when known (bus.IngestStreamOf: empty is CHORUS_INGEST). Stored in
+	// meta_json only, so the mapping does not change.
+	IngestStream string `json:"ingest_stream,omitempty"`
+	IngestSeq    uint64 `json:"ingest_seq,omitempty"`
 }
 
 // apply moves m by e and reports whether e concerns the post's document.
@@ -60,7 +63,7 @@ func (m *meta) apply(e bus.Event) bool {
 			m.Tags = e.Tags
 		}
 		if e.IngestSeq > 0 {
-			m.IngestSeq = e.IngestSeq
+			m.IngestStream, m.IngestSeq = e.IngestStream, e.IngestSeq
 		}
 	case bus.EventRelease:
 		m.ShowAt = time.Time{}

@@ -19,8 +19,10 @@ import (
 // Expired is a post whose retention ran out.
 type Expired struct {
 	PostID string
-	// IngestSeq is where the post is on the ingest stream (0: unknown).
-	IngestSeq uint64
+	// IngestStream and IngestSeq are where the post is on the ingest side
+	// (seq 0: unknown; bus.IngestStreamOf names the stream).
+	IngestStream string
+	IngestSeq    uint64
 }
 
 // RetentionClass names which retention applies to a post: its status,
@@ -66,7 +68,7 @@ func (x *Index) ExpiredPosts(_ context.Context, stream, class string, before tim
 		if s, _ := h.Fields["meta_json"].(string); s != "" {
 			_ = json.Unmarshal([]byte(s), &m)
 		}
-		out = append(out, Expired{PostID: id, IngestSeq: m.IngestSeq})
+		out = append(out, Expired{PostID: id, IngestStream: m.IngestStream, IngestSeq: m.IngestSeq})
 	}
 	return out, nil
 }

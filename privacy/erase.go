@@ -188,8 +188,8 @@ func (e *Eraser) Erase(ctx context.Context, req Request) (Report, error) {
 	}
 	f.merge(late)
 	rep.Posts = len(f.posts)
-	for seq := range f.ingest {
-		if err := e.Conn.Erase(ctx, bus.IngestStream, seq); err != nil {
+	for m := range f.ingest {
+		if err := e.Conn.Erase(ctx, m.stream, m.seq); err != nil {
 			return rep, err
 		}
 		rep.IngestDeleted++

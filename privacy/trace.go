@@ -17,6 +17,12 @@ type StreamList interface {
 	All() []config.Stream
 }
 
+// ingestMsg is a message of one of the ingest streams.
+type ingestMsg struct {
+	stream string
+	seq    uint64
+}
+
 // footprint is what the ingest and events streams hold about one author:
 // every message of their posts, of takedowns of those posts and of actions
 // on the author, found by reading both streams whole (bus.Scan). An author
@@ -29,7 +35,7 @@ type footprint struct {
 	// posts are the author's posts by id, the latest version read.
 	posts map[string]post.Post
 	// ingest are the seqs of ingest messages of the author's posts.
-	ingest map[uint64]bool
+	ingest map[ingestMsg]bool
 	// stored are the posts whose copy as fetched is on the ingest stream.
 	stored map[string]bool
 	// events are the events about the author or their posts, by seq.
@@ -46,7 +52,7 @@ type traced struct {
 func newFootprint(key string) *footprint {
 	network, who, _ := strings.Cut(key, ":")
 	f := &footprint{network: network, handles: map[string]bool{}, ids: map[string]bool{},
-		posts: map[string]post.Post{}, ingest: map[uint64]bool{}, stored: map[string]bool{}, events: map[uint64]traced{}}
+		posts: map[string]post.Post{}, ingest: map[ingestMsg]bool{}, stored: map[string]bool{}, events: map[uint64]traced{}}
 	if id, ok := strings.CutPrefix(who, "#"); ok {
 		f.ids[id] = true
 	} else {
@@ -155,6 +161,7 @@ func trace(ctx context.Context, conn *bus.Conn, key, stream string, streams Stre
 	}
 	for range 4 {
 		grew := false
+		var scanning string // the ingest stream being read
 		scanIngest := func(m bus.Stored) error {
 			var h head
 			if json.Unmarshal(m.Data, &h) != nil {
@@ -171,18 +178,20 @@ func trace(ctx context.Context, conn *bus.Conn, key, stream string, streams Stre
 				return nil
 			}
 			if stream == "" || onlyThis(h.Source) {
-				f.ingest[m.Seq] = true
+				f.ingest[ingestMsg{scanning, m.Seq}] = true
 			}
 			return nil
 		}
-		// The network's posts, partitioned (chorus.ingest.<network>.<n>,
-		// takedowns on .all), and those stored before partitions existed.
-		err := conn.Scan(ctx, bus.IngestStream, bus.IngestSubject(f.network)+".>", scanIngest)
-		if err == nil {
-			err = conn.Scan(ctx, bus.IngestStream, bus.IngestSubject(f.network), scanIngest)
-		}
-		if err != nil {
-			return nil, err
+		// The network's posts on every ingest stream: the partitions', and
+		// those published without a partition or stored before partition
+		// streams existed.
+		var err error
+		for _, scanning = range bus.IngestStreams() {
+			for _, subject := range bus.NetworkSubjects(scanning, f.network) {
+				if err = conn.Scan(ctx, scanning, subject, scanIngest); err != nil {
+					return nil, err
+				}
+			}
 		}
 		filter := bus.EventSubjects
 		if stream != "" {

@@ -212,7 +212,7 @@ func (s *Sweeper) purgeClass(ctx context.Context, stream, class string, cutoff t
 			if elsewhere, err := s.index.HeldElsewhere(ctx, e.PostID, stream); err != nil {
 				return total, err
 			} else if !elsewhere {
-				if err := s.conn.Erase(ctx, bus.IngestStream, e.IngestSeq); err != nil {
+				if err := s.conn.Erase(ctx, bus.IngestStreamOf(e.IngestStream), e.IngestSeq); err != nil {
 					return total, err
 				}
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/connectors/demo"
 	"github.com/chorus-wall/chorus/curation"
 )
@@ -284,21 +285,28 @@ func (s *server) proc() (procStats, error) {
 const clockTicks = 100
 
 // curationLag is how many ingest messages curation has not acknowledged
-// (over its partitions' consumers, or the one consumer of an older
-// Chorus), and the ingest stream's last sequence.
-func (s *server) curationLag(ctx context.Context) (lag, last uint64, err error) {
+// (over its partitions' consumers, or the consumers of an older Chorus),
+// and how many messages the ingest streams stored (the sum of their last
+// sequences: CHORUS_INGEST's and, when there are, the partitions').
+func (s *server) curationLag(ctx context.Context) (lag, stored uint64, err error) {
 	if lag, err = curation.Behind(ctx, s.js); err != nil {
 		return 0, 0, err
 	}
-	stream, err := s.js.Stream(ctx, "CHORUS_INGEST")
-	if err != nil {
-		return 0, 0, err
+	for _, name := range bus.IngestStreams() {
+		stream, err := s.js.Stream(ctx, name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			continue // an older Chorus, without partition streams
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		sinfo, err := stream.Info(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		stored += sinfo.State.LastSeq
 	}
-	sinfo, err := stream.Info(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	return lag, sinfo.State.LastSeq, nil
+	return lag, stored, nil
 }
 
 // eventsLast is the events stream's last sequence.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,33 +122,41 @@ func Run(t testing.TB, conn *bus.Conn, id string, src connectors.Source, limit t
 	return Ingested(t, conn)
 }
 
-// Ingested returns every message on the ingest stream, in order.
+// Ingested returns every post stored on the ingest streams, in the order
+// they were stored (a takedown, stored on every partition, once).
 func Ingested(t testing.TB, conn *bus.Conn) []post.Post {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := conn.JS.Stream(ctx, bus.IngestStream)
-	if err != nil {
-		t.Fatal(err)
+	type stored struct {
+		at time.Time
+		p  post.Post
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []post.Post
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err == jetstream.ErrMsgNotFound {
-			continue
-		}
+	var all []stored
+	ids := map[string]bool{}
+	for _, name := range bus.IngestStreams() {
+		err := conn.Scan(ctx, name, "", func(m bus.Stored) error {
+			if id := m.Header.Get(jetstream.MsgIDHeader); id != "" {
+				if ids[id] {
+					return nil
+				}
+				ids[id] = true
+			}
+			var p post.Post
+			if err := json.Unmarshal(m.Data, &p); err != nil {
+				t.Fatalf("ingest message %s/%d: %v", name, m.Seq, err)
+			}
+			all = append(all, stored{m.Time, p})
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p post.Post
-		if err := json.Unmarshal(m.Data, &p); err != nil {
-			t.Fatalf("ingest message %d: %v", seq, err)
-		}
-		out = append(out, p)
+	}
+	slices.SortStableFunc(all, func(a, b stored) int { return a.at.Compare(b.at) })
+	out := make([]post.Post, len(all))
+	for i, s := range all {
+		out[i] = s.p
 	}
 	return out
 }
