@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -26,8 +28,11 @@ func (c *Conn) PublishPosts(ctx context.Context, posts []post.Post) (int, error)
 			return 0, fmt.Errorf("bus: encode post %s: %w", p.ID, err)
 		}
 		first[i] = len(msgs)
+		at := publishStamp()
 		for _, subject := range RouteSubjects(&p) {
-			msgs = append(msgs, PostMsg(subject, PostMsgID(&p), data))
+			m := PostMsg(subject, PostMsgID(&p), data)
+			m.Header.Set(PublishedHeader, at)
+			msgs = append(msgs, m)
 		}
 	}
 	acks, err := c.PublishAll(ctx, msgs)
@@ -38,6 +43,39 @@ func (c *Conn) PublishPosts(ctx context.Context, posts []post.Post) (int, error)
 		}
 	}
 	return fresh, err
+}
+
+// PublishedHeader says when a post was published (Unix nanoseconds, rising
+// strictly within a process). Each partition's stream stamps its messages
+// when it stores them, and streams store side by side: the order of posts
+// published together (one webhook call, one page of a source) across
+// partitions is this one.
+const PublishedHeader = "Chorus-Published"
+
+var lastStamp atomic.Int64
+
+// publishStamp is now, in Unix nanoseconds, after every stamp before.
+func publishStamp() string {
+	now := time.Now().UnixNano()
+	for {
+		last := lastStamp.Load()
+		next := max(now, last+1)
+		if lastStamp.CompareAndSwap(last, next) {
+			return strconv.FormatInt(next, 10)
+		}
+	}
+}
+
+// PublishedAt is when an ingest message was published (PublishedHeader),
+// or, for a message without the header (published by an integrator or an
+// older Chorus), when it was stored.
+func PublishedAt(h nats.Header, stored time.Time) time.Time {
+	if v := h.Get(PublishedHeader); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.Unix(0, n)
+		}
+	}
+	return stored
 }
 
 // PostMsgID is a post's message id on the ingest streams. Message ids are

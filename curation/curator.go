@@ -190,7 +190,7 @@ type delivery struct {
 	pending uint64
 	// stream and seq are where it is stored (its partition's stream, or
 	// CHORUS_INGEST for a message stored before partition streams), and
-	// stored when.
+	// stored when it was published (bus.PublishedAt).
 	stream string
 	seq    uint64
 	stored time.Time

@@ -233,7 +233,8 @@ func (c *Curator) deliver(ctx context.Context, id string, it jetstream.MessagesC
 		}
 		d := delivery{msg: msg, done: inflight.Done, stopped: ctx.Done()}
 		if meta, err := msg.Metadata(); err == nil {
-			d.pending, d.stream, d.seq, d.stored = meta.NumPending, meta.Stream, meta.Sequence.Stream, meta.Timestamp
+			d.pending, d.stream, d.seq = meta.NumPending, meta.Stream, meta.Sequence.Stream
+			d.stored = bus.PublishedAt(msg.Headers(), meta.Timestamp)
 		}
 		inflight.Add(1)
 		select {
@@ -465,9 +466,16 @@ func (c *Curator) route(ctx context.Context) error {
 			id = p.ID
 		}
 		// Its own message id: the post's would be taken for a replay.
+		at := time.Now()
+		if meta, err := msg.Metadata(); err == nil {
+			at = meta.Timestamp
+		}
+		at = bus.PublishedAt(msg.Headers(), at)
 		var routed []*nats.Msg
 		for _, subject := range bus.RouteSubjects(&p) {
-			routed = append(routed, bus.PostMsg(subject, id+"#routed", msg.Data()))
+			m := bus.PostMsg(subject, id+"#routed", msg.Data())
+			m.Header.Set(bus.PublishedHeader, strconv.FormatInt(at.UnixNano(), 10))
+			routed = append(routed, m)
 		}
 		if _, err := c.conn.PublishAll(ctx, routed); err != nil {
 			_ = msg.NakWithDelay(time.Second)

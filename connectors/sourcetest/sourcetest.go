@@ -123,7 +123,7 @@ func Run(t testing.TB, conn *bus.Conn, id string, src connectors.Source, limit t
 }
 
 // Ingested returns every post stored on the ingest streams, in the order
-// they were stored (a takedown, stored on every partition, once).
+// they were published (a takedown, stored on every partition, once).
 func Ingested(t testing.TB, conn *bus.Conn) []post.Post {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -146,7 +146,7 @@ func Ingested(t testing.TB, conn *bus.Conn) []post.Post {
 			if err := json.Unmarshal(m.Data, &p); err != nil {
 				t.Fatalf("ingest message %s/%d: %v", name, m.Seq, err)
 			}
-			all = append(all, stored{m.Time, p})
+			all = append(all, stored{bus.PublishedAt(m.Header, m.Time), p})
 			return nil
 		})
 		if err != nil {
