@@ -150,6 +150,7 @@ func (c *Curator) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return c.route(ctx) })
+	g.Go(func() error { return c.routeLegacy(ctx) })
 	if c.Leases != nil {
 		c.texts = newTextFollow()
 		g.Go(func() error { return c.followTexts(ctx) })

@@ -116,6 +116,10 @@ func TestUpgradeDrainsTheConsumersOfBeforePartitionStreams(t *testing.T) {
 
 	startCurator(t, conn)
 	waitFor(t, "every message decided and the old consumers gone", func() bool { return curated(ctx, conn) })
+	// An older node still running (a cluster upgraded one node at a time)
+	// publishes the old way: routed to the partition's stream and decided.
+	old(40, 45)
+	waitFor(t, "the older node's posts decided", func() bool { return curated(ctx, conn) })
 	got := map[string]string{}
 	for _, e := range allEvents(t, conn) {
 		key := e.Stream + "/" + e.PostID
@@ -125,7 +129,7 @@ func TestUpgradeDrainsTheConsumersOfBeforePartitionStreams(t *testing.T) {
 		got[key] += string(e.Kind)
 	}
 	want := map[string]string{}
-	for i := 10; i < 40; i++ {
+	for i := 10; i < 45; i++ {
 		want["wall/"+oldPost(i).ID], want["vip/"+oldPost(i).ID] = "approve", "hold"
 	}
 	want["wall/"+oldPost(takenDown).ID], want["vip/"+oldPost(takenDown).ID] = "approve,remove", "hold,remove"

@@ -88,10 +88,11 @@ func ConsumerName(id string) string { return Durable + "-" + id }
 type Consumer struct{ Stream, Name string }
 
 // Consumers names every consumer curation reads: the partitions' on their
-// streams, the one of unpartitioned posts, and the partitions' consumers
-// of CHORUS_INGEST from before partition streams (gone once drained).
+// streams, the one of unpartitioned posts, and, on a data directory from
+// before partition streams, the partitions' consumers of CHORUS_INGEST
+// (gone once drained) and the LegacyRouter.
 func Consumers() []Consumer {
-	out := []Consumer{{bus.IngestStream, Durable}}
+	out := []Consumer{{bus.IngestStream, Durable}, {bus.IngestStream, LegacyRouter}}
 	for p, id := range PartitionIDs() {
 		out = append(out, Consumer{bus.PartitionStream(p), ConsumerName(id)}, Consumer{bus.IngestStream, ConsumerName(id)})
 	}
@@ -323,6 +324,12 @@ func (c *Curator) drainLegacy(ctx context.Context, id string, in chan<- delivery
 			}
 		}
 	}
+	if _, err := c.legacyRouter(ctx); err != nil {
+		// Kept: what an older node still publishes for the partition stays
+		// on it, for the partition's next holder.
+		c.log.Warn("curation: could not make the consumer of what older nodes publish; the partition's old consumer is kept", "partition", id, "err", err)
+		return ctx.Err() == nil
+	}
 	if err := c.conn.JS.DeleteConsumer(ctx, bus.IngestStream, ConsumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		c.log.Warn("curation: could not delete the partition's drained consumer from before partition streams", "partition", id, "err", err)
 	} else {
@@ -421,21 +428,90 @@ func (c *Curator) warm(ctx context.Context, id string, cons jetstream.Consumer) 
 	}
 }
 
+// LegacyRouter is the consumer of the posts an older Chorus publishes on
+// CHORUS_INGEST with a partition (chorus.ingest.<network>.<n>, takedowns on
+// .all) while a cluster is upgraded one node at a time: made by the first
+// node of this version that finds the partitions' old consumers, it starts
+// after the last message then stored (those are the old consumers', which
+// each partition drains), and every curation node moves what it reads to
+// its partition's stream.
+const LegacyRouter = Durable + "-legacy"
+
+// legacySubjects are the subjects an older Chorus published partitioned
+// posts on.
+const legacySubjects = bus.UnpartitionedSubjects + ".*"
+
 // route moves posts published without a partition (by an integrator, or an
 // older Chorus during an upgrade) to their partition's stream, then
 // acknowledges them. Every curation node reads the one shared consumer.
 func (c *Curator) route(ctx context.Context) error {
+	return c.routeFrom(ctx, "unpartitioned posts", func() (jetstream.Consumer, error) {
+		return c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, c.consumerConfig(Durable, bus.UnpartitionedSubjects))
+	})
+}
+
+// routeLegacy moves the posts an older Chorus publishes with a partition on
+// CHORUS_INGEST to their partition's stream (LegacyRouter), when this data
+// directory had partitions' consumers of CHORUS_INGEST.
+func (c *Curator) routeLegacy(ctx context.Context) error {
+	if _, err := c.conn.JS.Consumer(ctx, bus.IngestStream, LegacyRouter); err != nil {
+		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil // not known: the next start asks again
+		}
+		legacy := false
+		for _, id := range PartitionIDs() {
+			if _, err := c.conn.JS.Consumer(ctx, bus.IngestStream, ConsumerName(id)); err == nil {
+				legacy = true
+				break
+			}
+		}
+		if !legacy {
+			return nil
+		}
+	}
+	return c.routeFrom(ctx, "posts of an older Chorus", func() (jetstream.Consumer, error) { return c.legacyRouter(ctx) })
+}
+
+// legacyRouter returns the LegacyRouter, made when there is none yet.
+// Partitions make sure it is there before they delete their old
+// consumers: every message on the old subjects is then read by one or the
+// other (some by both, which the decided window and the events' dedupe
+// catch), none by neither.
+func (c *Curator) legacyRouter(ctx context.Context) (jetstream.Consumer, error) {
+	if cons, err := c.conn.JS.Consumer(ctx, bus.IngestStream, LegacyRouter); err == nil {
+		return cons, nil
+	}
+	s, err := c.conn.JS.Stream(ctx, bus.IngestStream)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := c.consumerConfig(LegacyRouter, legacySubjects)
+	cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, info.State.LastSeq+1
+	cons, err := c.conn.JS.CreateConsumer(ctx, bus.IngestStream, cfg)
+	if errors.Is(err, jetstream.ErrConsumerExists) {
+		return c.conn.JS.Consumer(ctx, bus.IngestStream, LegacyRouter) // another node made it first
+	}
+	return cons, err
+}
+
+// routeFrom moves the posts a consumer of CHORUS_INGEST reads to their
+// partitions' streams.
+func (c *Curator) routeFrom(ctx context.Context, what string, consumer func() (jetstream.Consumer, error)) error {
 	var cons jetstream.Consumer
 	var err error
 	for attempt := 0; ; attempt++ {
-		cons, err = c.conn.JS.CreateOrUpdateConsumer(ctx, bus.IngestStream, c.consumerConfig(Durable, bus.UnpartitionedSubjects))
+		cons, err = consumer()
 		if err == nil {
 			break
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		c.log.Warn("curation: consumer of unpartitioned posts; retrying", "err", err)
+		c.log.Warn("curation: consumer of "+what+"; retrying", "err", err)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -453,7 +529,7 @@ func (c *Curator) route(ctx context.Context) error {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return nil
 			}
-			c.log.Warn("curation: read unpartitioned posts", "err", err)
+			c.log.Warn("curation: read "+what, "err", err)
 			continue
 		}
 		var p post.Post
