@@ -158,3 +158,43 @@ func TestReadEventsAndLastEventOfAStream(t *testing.T) {
 		}
 	}
 }
+
+// A post goes to its author's partition stream only; a takedown goes to
+// every partition's (so it is ordered after its post whatever the post's
+// partition), stored once on each however often it is published, and
+// counted as one new post.
+func TestPartitionStreams(t *testing.T) {
+	conn := bustest.Open(t)
+	p := post.Post{ID: "webhook:1", Network: "webhook", Text: "a", Author: post.Author{Handle: "ana"}}
+	down := post.Takedown("webhook", "webhook:1", "hook", time.Now())
+	for i, want := range []int{2, 0} {
+		fresh, err := conn.PublishPosts(t.Context(), []post.Post{p, down})
+		if err != nil || fresh != want {
+			t.Fatalf("publish %d: fresh %d (want %d), err %v", i+1, fresh, want, err)
+		}
+	}
+	part := bus.IngestPartition(p.AuthorKey())
+	for i, name := range bus.IngestStreams() {
+		s, err := conn.JS.Stream(t.Context(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := uint64(1) // the takedown
+		switch {
+		case name == bus.IngestStream:
+			want = 0
+		case i-1 == part:
+			want = 2
+		}
+		if info.State.Msgs != want {
+			t.Errorf("%s holds %d messages, want %d", name, info.State.Msgs, want)
+		}
+		if name != bus.IngestStream && (info.Config.MaxAge != 24*time.Hour || info.Config.Duplicates != bus.DedupeWindow) {
+			t.Errorf("%s: max age %s, duplicates %s", name, info.Config.MaxAge, info.Config.Duplicates)
+		}
+	}
+}

@@ -962,11 +962,13 @@ func TestReplicasWarning(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	s, err := js.Stream(context.Background(), bus.IngestStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := s.CachedInfo().Config.Replicas; r != 2 {
-		t.Fatalf("ingest stream has %d replicas, want 2", r)
+	for _, name := range bus.IngestStreams() {
+		s, err := js.Stream(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := s.CachedInfo().Config.Replicas; r != 2 {
+			t.Fatalf("ingest stream %s has %d replicas, want 2", name, r)
+		}
 	}
 }
