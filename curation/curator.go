@@ -217,9 +217,10 @@ func (d delivery) handedOver() bool {
 
 // read gathers deliveries into batches, prepares each and hands it on,
 // until ctx ends. A batch takes what is there (up to batchSize), and waits
-// a moment for more while a partition says more are coming, or while its
-// newest message was stored less than gapWait ago (a message of another
-// partition stored just before it may be on its way). Each batch is
+// a moment for more while a partition says more are coming, and gapWait
+// once when its newest message is live (published less than liveAge ago: a
+// message of another partition published just before it may be on its
+// way, through that partition's consumer). Each batch is
 // decided in the order the messages were stored, so posts published
 // together (one webhook call) reach screens in their order whatever their
 // authors' partitions.
@@ -236,6 +237,7 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 	}
 	for {
 		var batch []delivery
+		var gapUntil time.Time
 		take := func(d delivery) {
 			if !d.handedOver() {
 				batch = append(batch, d)
@@ -262,7 +264,10 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 			if batch[len(batch)-1].pending > 0 {
 				wait = 2 * time.Millisecond
 			} else {
-				wait = min(gapWait, gapWait-time.Since(newest(batch)))
+				if gapUntil.IsZero() && time.Since(newest(batch)) < liveAge {
+					gapUntil = time.Now().Add(gapWait)
+				}
+				wait = time.Until(gapUntil)
 			}
 			if wait <= 0 {
 				break
@@ -312,11 +317,15 @@ func giveBackAll(batch []delivery, in <-chan delivery) {
 	}
 }
 
-// gapWait is how long after a message was stored a batch holding it waits
-// for the messages other partitions stored before it, which come through
-// their own consumers: on a cluster, from other nodes' partitions. A
-// backlog, stored longer ago, never waits.
-const gapWait = 10 * time.Millisecond
+// gapWait is how long a batch of live messages waits for the messages
+// other partitions' consumers may bring of what was published before them
+// (on a cluster, from other nodes' partitions): a live batch costs this
+// much latency once. A backlog (published more than liveAge ago) does not
+// wait.
+const (
+	gapWait = 10 * time.Millisecond
+	liveAge = 5 * time.Second
+)
 
 // newest is when the newest message of a batch was stored.
 func newest(batch []delivery) time.Time {
