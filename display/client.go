@@ -40,6 +40,12 @@ type Timing struct {
 	// client one write per window, not one per message. The first message
 	// after a quiet window goes out at once.
 	BatchWindow time.Duration
+	// MaxBatchWindow is the longest a stream's window grows when its
+	// writes take long (250 ms): the window is twice the time the last
+	// send took to be written to its screens (pace.go), so with thousands
+	// of screens writing takes about half the time at most and leaves the
+	// rest to the webhook, curation and the display's own reader.
+	MaxBatchWindow time.Duration
 }
 
 func (t Timing) withDefaults() Timing {
@@ -58,6 +64,10 @@ func (t Timing) withDefaults() Timing {
 	if t.BatchWindow <= 0 {
 		t.BatchWindow = 25 * time.Millisecond
 	}
+	if t.MaxBatchWindow <= 0 {
+		t.MaxBatchWindow = 10 * t.BatchWindow
+	}
+	t.MaxBatchWindow = max(t.MaxBatchWindow, t.BatchWindow)
 	return t
 }
 
@@ -80,8 +90,10 @@ type client struct {
 	// batch is set when the client asked for batched frames (?batch=1):
 	// several messages in one frame, as a JSON array.
 	batch bool
-	// sent counts messages written; dropped counts a drop by its reason.
-	sent    func(n int)
+	// sent counts n messages written, the oldest live ones handed to the
+	// client at oldest (zero when the write had none); dropped counts a
+	// drop by its reason.
+	sent    func(n int, oldest time.Time)
 	dropped func(reason string)
 
 	mu sync.Mutex
@@ -92,6 +104,9 @@ type client struct {
 	// the number of messages in them.
 	queue  []*burst
 	queued int
+	// rounds are the sends (pace.go) whose bursts are queued: each is
+	// released once the write that takes them is done or abandoned.
+	rounds []*round
 	// writing is set while a writer goroutine runs (at most one does);
 	// inWrite while it waits for the network to take a write.
 	writing bool
@@ -114,7 +129,7 @@ type client struct {
 	readDone chan struct{}
 }
 
-func newClient(conn *websocket.Conn, timing *Timing, batch bool, sent func(int), dropped func(string)) *client {
+func newClient(conn *websocket.Conn, timing *Timing, batch bool, sent func(int, time.Time), dropped func(string)) *client {
 	c := &client{
 		conn: conn, timing: timing, batch: batch, sent: sent, dropped: dropped,
 		done:     make(chan struct{}),
@@ -163,25 +178,36 @@ func (c *client) start(first []*encoded) {
 	c.kick()
 }
 
-// push queues bursts of live messages without blocking. It is false when
-// the client is too slow: it still has QueueSize messages unsent from
-// earlier pushes while its network has not taken its last write, or
-// MaxBacklog in any case.
-func (c *client) push(bursts []*burst) bool {
+// push queues bursts of live messages, the send r, without blocking; r is
+// released once they are written, or at once when the client does not
+// take them. It is false when the client is too slow: it still has
+// QueueSize messages unsent from earlier pushes while its network has not
+// taken its last write, or MaxBacklog in any case.
+func (c *client) push(bursts []*burst, r *round) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopped {
+		r.release()
 		return true // leaving anyway
 	}
 	if c.queued >= QueueSize && (c.inWrite || c.queued >= MaxBacklog) {
+		r.release()
 		return false
 	}
 	for _, b := range bursts {
 		c.queue = append(c.queue, b)
 		c.queued += len(b.msgs)
 	}
+	c.rounds = append(c.rounds, r)
 	c.kick()
 	return true
+}
+
+// releaseAll releases rounds: their writes are done or abandoned.
+func releaseAll(rounds []*round) {
+	for _, r := range rounds {
+		r.release()
+	}
 }
 
 func (c *client) pingTime() {
@@ -225,16 +251,27 @@ func (c *client) write() {
 		w.reset()
 		scratches.Put(w)
 	}()
+	// A writer leaving after a failure leaves the client stopped, so it
+	// takes no more sends: the ones still queued are abandoned.
+	defer func() {
+		c.mu.Lock()
+		rounds := c.rounds
+		c.rounds = nil
+		c.mu.Unlock()
+		releaseAll(rounds)
+	}()
 	for {
 		c.mu.Lock()
 		if c.stopped {
-			code := c.closeCode
+			code, rounds := c.closeCode, c.rounds
+			c.rounds = nil
 			c.mu.Unlock()
+			releaseAll(rounds)
 			c.sayGoodbye(code)
 			return
 		}
-		first, queue, ping, pong := c.first, c.queue, c.pingDue, c.pong
-		c.first, c.queue, c.queued, c.pingDue, c.pong = nil, nil, 0, false, nil
+		first, queue, rounds, ping, pong := c.first, c.queue, c.rounds, c.pingDue, c.pong
+		c.first, c.queue, c.queued, c.rounds, c.pingDue, c.pong = nil, nil, 0, nil, false, nil
 		if first == nil && queue == nil && !ping && pong == nil {
 			c.writing = false
 			c.mu.Unlock()
@@ -243,15 +280,19 @@ func (c *client) write() {
 		c.mu.Unlock()
 
 		if pong != nil && !c.control(websocket.PongMessage, pong) {
+			releaseAll(rounds)
 			return
 		}
 		if ping {
 			if !c.control(websocket.PingMessage, nil) {
+				releaseAll(rounds)
 				return
 			}
 			c.pinger.Reset(c.timing.PingInterval)
 		}
-		if !c.send(first, queue, w) {
+		ok := c.send(first, queue, w)
+		releaseAll(rounds)
+		if !ok {
 			return
 		}
 	}
@@ -265,6 +306,7 @@ func (c *client) write() {
 func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 	w.reset()
 	size, count := 0, 0
+	var oldest time.Time // of the live bursts gathered
 	// flush writes what is gathered; stopped reports that the client
 	// stopped meanwhile (the caller says goodbye), failed that the write
 	// failed (the connection is closed).
@@ -272,9 +314,9 @@ func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 		if count == 0 {
 			return false, false
 		}
-		ok := c.writeBufs(w.bufs, count)
+		ok := c.writeBufs(w.bufs, count, oldest)
 		w.reset()
-		size, count = 0, 0
+		size, count, oldest = 0, 0, time.Time{}
 		return c.isStopped(), !ok
 	}
 	for len(first) > 0 {
@@ -299,6 +341,9 @@ func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 		}
 	}
 	for _, b := range queue {
+		if oldest.IsZero() {
+			oldest = b.at
+		}
 		if c.batch {
 			frame := b.sharedFrame()
 			w.bufs = append(w.bufs, frame)
@@ -345,8 +390,9 @@ func (c *client) isStopped() bool {
 	return c.stopped
 }
 
-// writeBufs writes bufs, n messages, within the write timeout.
-func (c *client) writeBufs(bufs net.Buffers, n int) bool {
+// writeBufs writes bufs, n messages, the oldest live ones handed to the
+// client at oldest, within the write timeout.
+func (c *client) writeBufs(bufs net.Buffers, n int, oldest time.Time) bool {
 	nc := c.conn.NetConn()
 	nc.SetWriteDeadline(time.Now().Add(c.timing.WriteTimeout))
 	c.setInWrite(true)
@@ -356,7 +402,7 @@ func (c *client) writeBufs(bufs net.Buffers, n int) bool {
 		c.fail(err)
 		return false
 	}
-	c.sent(n)
+	c.sent(n, oldest)
 	return true
 }
 

@@ -100,7 +100,19 @@ type Hub struct {
 	checkpoints *prometheus.CounterVec
 	loadSeconds prometheus.Gauge
 	replayed    prometheus.Gauge
+	// delay is the live messages' delay by stage (see NewHub); window the
+	// send window last set (pace.go).
+	delay  *prometheus.HistogramVec
+	window prometheus.Gauge
 }
+
+// Stages of a live message's delay, the label of
+// chorus_display_delay_seconds.
+const (
+	stageApplied  = "applied"  // from the event's decision (its at) to the display applying it
+	stageGathered = "gathered" // from being applied to its stream handing it to the screens (the send window)
+	stageWritten  = "written"  // from being handed to a screen to the end of the write that took it
+)
 
 // NewHub returns an empty hub, not ready until Run has loaded the state.
 func NewHub(o Options) *Hub {
@@ -171,6 +183,15 @@ func NewHub(o Options) *Hub {
 			Name: "chorus_display_replayed_events",
 			Help: "Events replayed at start-up after the checkpoints.",
 		}),
+		delay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "chorus_display_delay_seconds",
+			Help:    "Delay of live messages by stage: applied (from the decision to the display applying the event), gathered (waiting for the stream's send window), written (from the send to the end of a screen's write; one per write).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .075, .1, .15, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"stage"}),
+		window: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chorus_display_send_window_seconds",
+			Help: "The wait between two sends of a stream, as the last send's writes set it: from the batch window up to the longest.",
+		}),
 	}
 	for _, r := range []string{dropSlow, dropUnresponsive, dropNotReady} {
 		h.dropped.WithLabelValues(r)
@@ -178,8 +199,12 @@ func NewHub(o Options) *Hub {
 	for _, r := range []string{"written", "newer_exists", "failed"} {
 		h.checkpoints.WithLabelValues(r)
 	}
+	for _, s := range []string{stageApplied, stageGathered, stageWritten} {
+		h.delay.WithLabelValues(s)
+	}
+	h.window.Set(h.timing.BatchWindow.Seconds())
 	o.Registry.MustRegister(h.clients, h.held, h.sent, h.dropped, h.skipped, h.resumed, h.appliedG, h.evicted,
-		h.checkpoints, h.loadSeconds, h.replayed)
+		h.checkpoints, h.loadSeconds, h.replayed, h.delay, h.window)
 	return h
 }
 
@@ -281,9 +306,13 @@ func (h *Hub) Run(ctx context.Context, conn *bus.Conn) error {
 
 // Apply applies a batch of live events and pushes the resulting messages.
 func (h *Hub) Apply(b bus.Batch) {
+	applied := h.delay.WithLabelValues(stageApplied)
 	for _, e := range b.Events {
 		st := h.state(e.Stream)
 		limit := h.limit(e.Stream)
+		if !e.At.IsZero() {
+			applied.Observe(max(time.Since(e.At), 0).Seconds())
+		}
 		// A live event is kept for resuming by this node's clock, whatever
 		// the stored time says. An event without a time of its own (an
 		// auto-advance schedule's) takes the stored one first, as a
@@ -394,6 +423,7 @@ func (h *Hub) applyEvent(st *state, e bus.Event, limit int, now time.Time) {
 	st.history.record(enc, e.Stored, now)
 	if len(st.clients) > 0 {
 		st.outbox = append(st.outbox, enc)
+		st.outboxAt = append(st.outboxAt, now)
 	}
 }
 
@@ -403,40 +433,61 @@ func (h *Hub) applyEvent(st *state, e bus.Event, limit int, now time.Time) {
 const burstSize = QueueSize
 
 // sendOutbox sends st's gathered live messages to its clients: at once
-// when force is set or the last send is at least a batch window old, else
-// when that window ends. A client that still has QueueSize messages unsent
-// is closed as too slow (1008). The caller holds st.mu.
+// when force is set or the stream's pacer says the send is due (pace.go),
+// else when it is. A client that still has QueueSize messages unsent is
+// closed as too slow (1008). The caller holds st.mu.
 func (h *Hub) sendOutbox(st *state, now time.Time, force bool) {
 	if len(st.outbox) == 0 {
 		return
 	}
-	if wait := h.timing.BatchWindow - now.Sub(st.lastSent); !force && wait > 0 {
-		if !st.sendArmed {
-			st.sendArmed = true
-			time.AfterFunc(wait, func() {
+	if due := st.pace.due(h.timing); !force && now.Before(due) {
+		if !st.sendArmed || due.Before(st.armedFor) {
+			st.sendArmed, st.armedFor = true, due
+			time.AfterFunc(due.Sub(now), func() {
 				st.mu.Lock()
 				defer st.mu.Unlock()
-				st.sendArmed = false
-				h.sendOutbox(st, time.Now(), true)
+				if st.armedFor.Equal(due) {
+					st.sendArmed = false
+				}
+				h.sendOutbox(st, time.Now(), false)
 			})
 		}
 		return
 	}
-	st.lastSent = now
+	gathered := h.delay.WithLabelValues(stageGathered)
+	for _, at := range st.outboxAt {
+		gathered.Observe(now.Sub(at).Seconds())
+	}
 	msgs := st.outbox
-	st.outbox = nil
+	st.outbox, st.outboxAt = nil, st.outboxAt[:0]
 	bursts := make([]*burst, 0, (len(msgs)+burstSize-1)/burstSize)
 	for len(msgs) > 0 {
 		n := min(len(msgs), burstSize)
-		bursts = append(bursts, &burst{msgs: msgs[:n:n]})
+		bursts = append(bursts, &burst{msgs: msgs[:n:n], at: now})
 		msgs = msgs[n:]
 	}
+	r := st.pace.begin(now, len(st.clients), func(r *round) { h.written(st, r) })
 	for c := range st.clients {
-		if !c.push(bursts) {
+		if !c.push(bursts, r) {
 			delete(st.clients, c)
 			c.stop(websocket.ClosePolicyViolation, dropSlow)
 		}
 	}
+	r.release()
+}
+
+// written is called once the writes of st's send r are done: the stream
+// sets its window from how long they took and sends what it gathered
+// meanwhile when that is due.
+func (h *Hub) written(st *state, r *round) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	now := time.Now()
+	if !st.pace.finish(r, now, h.timing) {
+		return
+	}
+	h.window.Set(st.pace.window.Seconds())
+	h.sendOutbox(st, now, false)
 }
 
 // hash is the author hash, or one that matches nothing without it.

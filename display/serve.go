@@ -40,7 +40,12 @@ func (h *Hub) serve(conn *websocket.Conn, stream config.Stream, surface string, 
 	}()
 }
 
-func (h *Hub) countSent(n int)         { h.sent.Add(float64(n)) }
+func (h *Hub) countSent(n int, oldest time.Time) {
+	h.sent.Add(float64(n))
+	if !oldest.IsZero() {
+		h.delay.WithLabelValues(stageWritten).Observe(time.Since(oldest).Seconds())
+	}
+}
 func (h *Hub) countDrop(reason string) { h.dropped.WithLabelValues(reason).Inc() }
 
 // admit waits until the hub can start c without showing it anything older

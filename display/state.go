@@ -68,11 +68,14 @@ type state struct {
 	snap      *encoded
 	snapLimit int
 
-	// outbox gathers live messages for the clients until they are sent,
-	// at most Timing.BatchWindow after the last send (see sendOutbox).
+	// outbox gathers live messages for the clients until they are sent
+	// (see sendOutbox), outboxAt when each was gathered; pace says when the
+	// next send is due, and sendArmed that a timer will send at armedFor.
 	outbox    []*encoded
-	lastSent  time.Time
+	outboxAt  []time.Time
+	pace      pacer
 	sendArmed bool
+	armedFor  time.Time
 }
 
 func newState(seq uint64) *state {

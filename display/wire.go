@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"sync"
+	"time"
 )
 
 // encoded is one protocol message, encoded once and shared by every client
@@ -51,6 +52,8 @@ func appendHeader(b []byte, n int) []byte {
 // one frame, built once and shared by every such client.
 type burst struct {
 	msgs []*encoded
+	// at is when the stream handed it to its clients.
+	at   time.Time
 	once sync.Once
 	// shared is that frame: the messages as a JSON array, or the message
 	// alone when there is one.

@@ -17,7 +17,17 @@ type fanoutRun struct {
 	frames   int64
 	cpu      time.Duration // server CPU time
 	dropped  float64       // screens the server dropped as slow
-	drained  bool
+	// snapshots counts connects that started from a snapshot: a dropped
+	// screen whose since the history no longer held (its adds meanwhile
+	// came in the snapshot, not as adds).
+	snapshots float64
+	drained   bool
+	// Where the time went (stages.go): made → 202 and 202 → screen per
+	// post shown, the server's display stages, and the harness's own
+	// lateness: its goroutines' scheduling lag and its calls' late starts.
+	hook, after []time.Duration
+	delay       map[string]histogram
+	lag, late   []time.Duration
 }
 
 // fanout pushes fanoutRate posts/s to the wall for fanoutFor, first with
@@ -86,9 +96,12 @@ func (h *harness) pushToScreens(ctx context.Context, sc *screens, n int, name st
 		return nil, err
 	}
 	msgs0, frames0, adds0 := sc.messages.Load(), sc.frames.Load(), sc.rec.adds.Load()
-	sc.rec.begin()
+	pushed := &pushed{acceptedAt: map[string]time.Time{}}
+	sc.rec.begin(pushed.accepted202)
 	wait := h.profileDuring(ctx, h.o.fanoutFor, name)
-	pushed := openLoop(ctx, h.srv.base, h.mix, wallSources, h.o.fanoutRate, 10, 64, h.o.fanoutFor)
+	probe := startLagProbe(ctx)
+	openLoopInto(ctx, pushed, h.srv.base, h.mix, wallSources, h.o.fanoutRate, 10, 64, h.o.fanoutFor)
+	lag := probe.stop()
 	wait()
 	var approved float64
 	_, drained := h.waitDrained(ctx, func() bool {
@@ -98,6 +111,12 @@ func (h *harness) pushToScreens(ctx context.Context, sc *screens, n int, name st
 		}
 		approved = approvedOnWall(m) - approvedOnWall(m0)
 		return float64(sc.rec.posts()) >= approved
+	})
+	// Screens the server dropped may still be resuming: give them a while
+	// to catch up, so a shortfall in the adds they got is a loss, not a
+	// screen still on its way.
+	_ = waitUntil(ctx, 30*time.Second, 100*time.Millisecond, func() bool {
+		return float64(sc.rec.adds.Load()-adds0) >= approved*float64(n)
 	})
 	m1, err := h.srv.mustMetrics(ctx)
 	if err != nil {
@@ -112,9 +131,13 @@ func (h *harness) pushToScreens(ctx context.Context, sc *screens, n int, name st
 		lat: sc.rec.latencies(), adds: sc.rec.adds.Load() - adds0,
 		messages: sc.messages.Load() - msgs0, frames: sc.frames.Load() - frames0,
 		cpu: p1.cpu - p0.cpu, dropped: m1.delta(m0, "chorus_ws_clients_dropped_total"), drained: drained,
+		lag: lag, late: sorted(pushed.late), delay: displayDelays(m0, m1),
+		snapshots: m1.delta(m0, `chorus_ws_connects_total{start="snapshot"}`),
 	}
+	r.hook, r.after = sc.rec.stages()
 	h.logf("%s: %d approved, %d shown, p99 %s, %d messages in %d frames, CPU %s, %0.f dropped",
 		name, int(r.approved), r.shown, ms(percentile(r.lat, 0.99)), r.messages, r.frames, r.cpu, r.dropped)
+	h.logf("%s: stages: %s", name, r.stages())
 	return r, nil
 }
 
@@ -166,7 +189,7 @@ func (h *harness) throughput(ctx context.Context) error {
 		return err
 	}
 	h.logf("throughput: offering %d posts/s in calls of %d for %s", h.o.rate, h.o.batch, h.o.duration)
-	sc.rec.begin()
+	sc.rec.begin(nil)
 	wait := h.profileDuring(ctx, h.o.duration, "throughput")
 	pushed := openLoop(ctx, h.srv.base, h.mix, nil, h.o.rate, h.o.batch, h.o.callers, h.o.duration)
 	wait()

@@ -52,8 +52,8 @@ func (m *mix) post(source string, now time.Time) post.Post {
 }
 
 // call makes one webhook call's body: n posts from one source, picked
-// among from (nil: any, by sourceShare).
-func (m *mix) call(n int, from []string) (source string, body []byte) {
+// among from (nil: any, by sourceShare), and the posts' ids.
+func (m *mix) call(n int, from []string) (source string, body []byte, ids []string) {
 	r := mixHash(m.seed, -m.next.Load())
 	source = pickSource(r)
 	if len(from) > 0 {
@@ -61,14 +61,16 @@ func (m *mix) call(n int, from []string) (source string, body []byte) {
 	}
 	now := time.Now().UTC()
 	posts := make([]post.Post, n)
+	ids = make([]string, n)
 	for i := range posts {
 		posts[i] = m.post(source, now)
+		ids[i] = posts[i].ID
 	}
 	data, err := json.Marshal(posts)
 	if err != nil {
 		panic(err) // posts made here always encode
 	}
-	return source, data
+	return source, data, ids
 }
 
 func pickSource(r uint64) string {

@@ -22,12 +22,43 @@ type pushed struct {
 	skipped  int // posts not sent: every caller was still waiting
 	calls    int // calls answered 202
 	callLat  []time.Duration
-	elapsed  time.Duration
+	// late is how late each call started after its tick: the harness's
+	// own lateness, not the server's.
+	late    []time.Duration
+	elapsed time.Duration
+	// acceptedAt is when the call carrying each post id was answered 202.
+	acceptedAt map[string]time.Time
 }
 
 func (p *pushed) record(n int, ok bool, took time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.recordLocked(n, ok, took)
+}
+
+// recordAccepted records an open-loop call: when it was answered and how
+// late it started.
+func (p *pushed) recordAccepted(ids []string, ok bool, took, late time.Duration, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.recordLocked(len(ids), ok, took)
+	p.late = append(p.late, late)
+	if ok {
+		for _, id := range ids {
+			p.acceptedAt[id] = at
+		}
+	}
+}
+
+// accepted202 returns when the post id was answered 202.
+func (p *pushed) accepted202(id string) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t, ok := p.acceptedAt[id]
+	return t, ok
+}
+
+func (p *pushed) recordLocked(n int, ok bool, took time.Duration) {
 	if ok {
 		p.accepted += n
 		p.calls++
@@ -51,7 +82,13 @@ var client = &http.Client{
 // keeps up. At most inflight calls wait at once; a call due while all of
 // them wait is skipped and counted, since the server is not keeping up.
 func openLoop(ctx context.Context, base string, m *mix, from []string, rate, batch, inflight int, d time.Duration) *pushed {
-	res := &pushed{}
+	res := &pushed{acceptedAt: map[string]time.Time{}}
+	return openLoopInto(ctx, res, base, m, from, rate, batch, inflight, d)
+}
+
+// openLoopInto is openLoop recording into res, which a screen may read
+// meanwhile.
+func openLoopInto(ctx context.Context, res *pushed, base string, m *mix, from []string, rate, batch, inflight int, d time.Duration) *pushed {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	interval := time.Duration(float64(time.Second) * float64(batch) / float64(rate))
@@ -62,10 +99,11 @@ func openLoop(ctx context.Context, base string, m *mix, from []string, rate, bat
 	start := time.Now()
 	defer func() { wg.Wait(); res.elapsed = time.Since(start) }()
 	for {
+		var due time.Time
 		select {
 		case <-ctx.Done():
 			return res
-		case <-tick.C:
+		case due = <-tick.C:
 		}
 		res.mu.Lock()
 		res.offered += batch
@@ -82,10 +120,11 @@ func openLoop(ctx context.Context, base string, m *mix, from []string, rate, bat
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			source, body := m.call(batch, from)
+			source, body, ids := m.call(batch, from)
 			began := time.Now()
 			ok := call(base, source, body)
-			res.record(batch, ok, time.Since(began))
+			end := time.Now()
+			res.recordAccepted(ids, ok, end.Sub(began), began.Sub(due), end)
 		}()
 	}
 }
@@ -103,7 +142,7 @@ func closedLoop(ctx context.Context, base string, m *mix, callers, batch int, d 
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				source, body := m.call(batch, nil)
+				source, body, _ := m.call(batch, nil)
 				began := time.Now()
 				ok := call(base, source, body)
 				res.record(batch, ok, time.Since(began))

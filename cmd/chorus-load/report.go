@@ -132,12 +132,16 @@ func (r *report) latencyRow() string {
 	if a.dropped > 0 {
 		out += fmt.Sprintf("; %.0f screens dropped as slow (they resumed with since)", a.dropped)
 	}
+	if a.snapshots > 0 {
+		out += fmt.Sprintf("; %.0f reconnects started from a snapshot (their since was no longer in the history)", a.snapshots)
+	}
 	if !a.drained {
 		out += "; NOT drained"
 	}
 	if b := r.fanBase; b != nil {
 		out += fmt.Sprintf(" (one screen: p50 %s, p99 %s)", ms(percentile(b.lat, 0.5)), ms(percentile(b.lat, 0.99)))
 	}
+	out += ". Stages with every screen: " + a.stages()
 	return out
 }
 

@@ -226,17 +226,23 @@ type recorder struct {
 	since time.Time
 	lat   []time.Duration
 	ids   map[string]bool
+	// accepted says when a post's webhook call was answered 202; hook is
+	// each post's time from made to 202, after from 202 to the screen.
+	accepted    func(id string) (time.Time, bool)
+	hook, after []time.Duration
 	// adds counts add messages on every screen.
 	adds atomic.Int64
 }
 
 func newRecorder() *recorder { return &recorder{ids: map[string]bool{}} }
 
-// begin starts a phase: only posts made from now on count.
-func (r *recorder) begin() {
+// begin starts a phase: only posts made from now on count. accepted,
+// when set, says when a post's call was answered 202.
+func (r *recorder) begin(accepted func(id string) (time.Time, bool)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.since, r.lat, r.ids = time.Now(), nil, map[string]bool{}
+	r.accepted, r.hook, r.after = accepted, nil, nil
 }
 
 func (r *recorder) counted(adds int) { r.adds.Add(int64(adds)) }
@@ -249,6 +255,21 @@ func (r *recorder) seen(id string, created, at time.Time) {
 	}
 	r.ids[id] = true
 	r.lat = append(r.lat, at.Sub(created))
+	if r.accepted == nil {
+		return
+	}
+	if ok202, ok := r.accepted(id); ok {
+		r.hook = append(r.hook, ok202.Sub(created))
+		r.after = append(r.after, at.Sub(ok202))
+	}
+}
+
+// stages returns the sorted times from made to 202 and from 202 to the
+// screen of the posts whose 202 the screen saw after.
+func (r *recorder) stages() (hook, after []time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sorted(r.hook), sorted(r.after)
 }
 
 // posts is how many distinct new posts the recording screen has shown.
