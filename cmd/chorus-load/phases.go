@@ -15,6 +15,7 @@ type fanoutRun struct {
 	adds     int64 // add messages received by every screen
 	messages int64 // messages received by every screen
 	frames   int64
+	bytes    int64         // of the frames' payloads
 	cpu      time.Duration // server CPU time
 	dropped  float64       // screens the server dropped as slow
 	// snapshots counts connects that started from a snapshot: a dropped
@@ -95,7 +96,7 @@ func (h *harness) pushToScreens(ctx context.Context, sc *screens, n int, name st
 	if err != nil {
 		return nil, err
 	}
-	msgs0, frames0, adds0 := sc.messages.Load(), sc.frames.Load(), sc.rec.adds.Load()
+	msgs0, frames0, bytes0, adds0 := sc.messages.Load(), sc.frames.Load(), sc.bytes.Load(), sc.rec.adds.Load()
 	pushed := &pushed{acceptedAt: map[string]time.Time{}}
 	sc.rec.begin(pushed.accepted202)
 	wait := h.profileDuring(ctx, h.o.fanoutFor, name)
@@ -129,14 +130,15 @@ func (h *harness) pushToScreens(ctx context.Context, sc *screens, n int, name st
 	r := &fanoutRun{
 		screens: n, pushed: pushed, approved: approvedOnWall(m1) - approvedOnWall(m0), shown: sc.rec.posts(),
 		lat: sc.rec.latencies(), adds: sc.rec.adds.Load() - adds0,
-		messages: sc.messages.Load() - msgs0, frames: sc.frames.Load() - frames0,
+		messages: sc.messages.Load() - msgs0, frames: sc.frames.Load() - frames0, bytes: sc.bytes.Load() - bytes0,
 		cpu: p1.cpu - p0.cpu, dropped: m1.delta(m0, "chorus_ws_clients_dropped_total"), drained: drained,
 		lag: lag, late: sorted(pushed.late), delay: displayDelays(m0, m1),
 		snapshots: m1.delta(m0, `chorus_ws_connects_total{start="snapshot"}`),
 	}
 	r.hook, r.after = sc.rec.stages()
-	h.logf("%s: %d approved, %d shown, p99 %s, %d messages in %d frames, CPU %s, %0.f dropped",
-		name, int(r.approved), r.shown, ms(percentile(r.lat, 0.99)), r.messages, r.frames, r.cpu, r.dropped)
+	h.logf("%s: %d approved, %d shown, p99 %s, %d messages in %d frames (%.0f MB, %.0f bytes a message), CPU %s, %0.f dropped",
+		name, int(r.approved), r.shown, ms(percentile(r.lat, 0.99)), r.messages, r.frames, float64(r.bytes)/1e6,
+		float64(r.bytes)/float64(max(r.messages, 1)), r.cpu, r.dropped)
 	h.logf("%s: stages: %s", name, r.stages())
 	return r, nil
 }

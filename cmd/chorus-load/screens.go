@@ -28,8 +28,8 @@ type screens struct {
 	connected atomic.Int64
 	drops     atomic.Int64
 	// messages counts messages received by every screen, frames the
-	// frames they came in.
-	messages, frames atomic.Int64
+	// frames they came in, bytes their payloads' bytes.
+	messages, frames, bytes atomic.Int64
 
 	wg     sync.WaitGroup
 	cancel []context.CancelFunc
@@ -146,6 +146,7 @@ func (s *screens) count(c *websocket.Conn, seq uint64) uint64 {
 		frameBuffers.Put(buf)
 		s.messages.Add(int64(n))
 		s.frames.Add(1)
+		s.bytes.Add(int64(len(data)))
 		if err != nil {
 			return seq
 		}
@@ -194,6 +195,7 @@ func (s *screens) record(c *websocket.Conn, seq uint64) uint64 {
 			msgs = []wireMessage{m}
 		}
 		s.frames.Add(1)
+		s.bytes.Add(int64(len(data)))
 		s.messages.Add(int64(len(msgs)))
 		adds := 0
 		for _, m := range msgs {
