@@ -88,8 +88,9 @@ type client struct {
 	conn   *websocket.Conn
 	timing *Timing
 	// batch is set when the client asked for batched frames (?batch=1):
-	// several messages in one frame, as a JSON array.
-	batch bool
+	// several messages in one frame, as a JSON array. deflate is set when
+	// it negotiated compressed frames (deflate.go).
+	batch, deflate bool
 	// sent counts n messages written, the oldest live ones handed to the
 	// client at oldest (zero when the write had none); dropped counts a
 	// drop by its reason.
@@ -131,7 +132,7 @@ type client struct {
 
 func newClient(conn *websocket.Conn, timing *Timing, batch bool, sent func(int, time.Time), dropped func(string)) *client {
 	c := &client{
-		conn: conn, timing: timing, batch: batch, sent: sent, dropped: dropped,
+		conn: conn, timing: timing, batch: batch, deflate: compressed(conn), sent: sent, dropped: dropped,
 		done:     make(chan struct{}),
 		readDone: make(chan struct{}),
 	}
@@ -326,10 +327,10 @@ func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 			n++
 		}
 		if c.batch {
-			w.bufs, w.headers = appendArray(w.bufs, w.headers, first[:n])
+			w.bufs, w.headers = appendArray(w.bufs, w.headers, first[:n], c.deflate)
 		} else {
 			for _, m := range first[:n] {
-				w.bufs = append(w.bufs, m.frame)
+				w.bufs = append(w.bufs, m.frameFor(c.deflate))
 			}
 		}
 		size, count = size+bytes, count+n
@@ -344,14 +345,20 @@ func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 		if oldest.IsZero() {
 			oldest = b.at
 		}
-		if c.batch {
+		switch {
+		case c.batch && c.deflate:
+			frame := b.sharedDeflatedFrame()
+			w.bufs = append(w.bufs, frame)
+			size += len(frame)
+		case c.batch:
 			frame := b.sharedFrame()
 			w.bufs = append(w.bufs, frame)
 			size += len(frame)
-		} else {
+		default:
 			for _, m := range b.msgs {
-				w.bufs = append(w.bufs, m.frame)
-				size += len(m.frame)
+				frame := m.frameFor(c.deflate)
+				w.bufs = append(w.bufs, frame)
+				size += len(frame)
 			}
 		}
 		count += len(b.msgs)

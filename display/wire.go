@@ -16,6 +16,24 @@ type encoded struct {
 	frame []byte
 	// header is the length of the frame's header.
 	header int
+	// deflated is the message alone in a compressed frame (deflate.go),
+	// made the first time a screen that takes them needs it.
+	deflateOnce sync.Once
+	deflated    []byte
+}
+
+// deflatedFrame returns the message alone in a compressed frame.
+func (e *encoded) deflatedFrame() []byte {
+	e.deflateOnce.Do(func() { e.deflated = appendDeflatedFrame(nil, e.json()) })
+	return e.deflated
+}
+
+// frameFor returns the message alone in a frame, compressed or not.
+func (e *encoded) frameFor(deflate bool) []byte {
+	if deflate {
+		return e.deflatedFrame()
+	}
+	return e.frame
 }
 
 // newEncoded frames data, the JSON of the message at seq.
@@ -58,6 +76,21 @@ type burst struct {
 	// shared is that frame: the messages as a JSON array, or the message
 	// alone when there is one.
 	shared []byte
+	// deflated is the same, compressed, for the screens that take that.
+	deflateOnce sync.Once
+	deflated    []byte
+}
+
+// sharedDeflatedFrame returns the burst as one batched, compressed frame.
+func (b *burst) sharedDeflatedFrame() []byte {
+	if len(b.msgs) == 1 {
+		return b.msgs[0].deflatedFrame()
+	}
+	b.deflateOnce.Do(func() {
+		frame := b.sharedFrame()
+		b.deflated = appendDeflatedFrame(nil, frame[len(frame)-arrayLen(b.msgs):])
+	})
+	return b.deflated
 }
 
 // sharedFrame returns the burst as one batched frame.
@@ -103,10 +136,26 @@ var (
 
 // appendArray appends to bufs one batched frame of msgs, pointing at their
 // JSON without copying it; scratch holds the frame's header. A single
-// message goes in its own frame, not in an array.
-func appendArray(bufs net.Buffers, scratch []byte, msgs []*encoded) (net.Buffers, []byte) {
+// message goes in its own frame, not in an array. With deflate the frame
+// is compressed, in scratch.
+func appendArray(bufs net.Buffers, scratch []byte, msgs []*encoded, deflate bool) (net.Buffers, []byte) {
 	if len(msgs) == 1 {
-		return append(bufs, msgs[0].frame), scratch
+		return append(bufs, msgs[0].frameFor(deflate)), scratch
+	}
+	if deflate {
+		parts := make([][]byte, 0, 2*len(msgs)+1)
+		for i, m := range msgs {
+			if i == 0 {
+				parts = append(parts, []byte{'['})
+			} else {
+				parts = append(parts, comma)
+			}
+			parts = append(parts, m.json())
+		}
+		parts = append(parts, closeBracket)
+		start := len(scratch)
+		scratch = appendDeflatedFrame(scratch, parts...)
+		return append(bufs, scratch[start:len(scratch):len(scratch)]), scratch
 	}
 	start := len(scratch)
 	scratch = appendHeader(scratch, arrayLen(msgs))

@@ -59,6 +59,7 @@ type options struct {
 	pprofDir  string
 	keep      bool
 	limits    bool
+	compress  bool
 }
 
 var allPhases = []string{"idle", "fanout", "webhook", "throughput", "history", "gobench"}
@@ -95,9 +96,11 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	fs.StringVar(&o.pprofDir, "pprof", "", "save the server's CPU profiles of the fanout, webhook and throughput phases here (needs /debug/pprof)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
 	fs.BoolVar(&o.limits, "limits", true, "raise the server's rate limits out of the way (false for binaries older than the limits option)")
+	fs.BoolVar(&o.compress, "compress", true, "fanout: screens offer permessage-deflate, as browsers do (servers that support it then send compressed frames)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	dialer.EnableCompression = o.compress
 	phases := map[string]bool{}
 	for _, p := range strings.Split(o.phases, ",") {
 		if p = strings.TrimSpace(p); p != "" {
