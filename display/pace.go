@@ -31,9 +31,11 @@ const stragglers = 0.01
 type pacer struct {
 	// window is the wait between the starts of two sends.
 	window time.Duration
-	// last is when the last send began; round counts its writes.
-	last  time.Time
-	round *round
+	// last is when the last send began; round counts its writes, and
+	// writing is set until finish has taken their time.
+	last    time.Time
+	round   *round
+	writing bool
 }
 
 // round counts the writes of one send not yet done; done runs once when
@@ -48,7 +50,7 @@ type round struct {
 
 // due returns when the stream may send next.
 func (p *pacer) due(t Timing) time.Time {
-	if p.round != nil && !p.round.finished.Load() {
+	if p.writing {
 		return p.last.Add(t.MaxBatchWindow)
 	}
 	return p.last.Add(p.window)
@@ -62,7 +64,7 @@ func (p *pacer) due(t Timing) time.Time {
 func (p *pacer) begin(now time.Time, n int, done func(r *round)) *round {
 	r := &round{began: now, threshold: max(1, int64(float64(n)*stragglers)), done: done}
 	r.pending.Store(int64(n) + 1)
-	p.last, p.round = now, r
+	p.last, p.round, p.writing = now, r, true
 	return r
 }
 
@@ -72,7 +74,7 @@ func (p *pacer) finish(r *round, now time.Time, t Timing) bool {
 	if p.round != r {
 		return false
 	}
-	p.window = windowFor(now.Sub(r.began), t)
+	p.window, p.writing = windowFor(now.Sub(r.began), t), false
 	return true
 }
 
