@@ -301,9 +301,10 @@ func (c *client) write() {
 
 // send writes first, then the queued bursts, with as few system calls as
 // maxWriteBytes allows, each with its own deadline; it is false when a
-// write failed. A batching client gets its resume backlog in arrays and
-// each burst as the frame every such client shares; others get a frame
-// per message, each shared too.
+// write failed. A batching client gets its resume backlog in arrays (a
+// compressing one, in the messages' own frames) and each burst as the
+// frame every such client shares; others get a frame per message, each
+// shared too.
 func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 	w.reset()
 	size, count := 0, 0
@@ -326,8 +327,12 @@ func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 			bytes += len(first[n].frame)
 			n++
 		}
-		if c.batch {
-			w.bufs, w.headers = appendArray(w.bufs, w.headers, first[:n], c.deflate)
+		// A compressing screen gets its backlog as the messages' own
+		// compressed frames, shared with every other screen: an array
+		// would be compressed for it alone, and thousands of screens
+		// resuming at once would each cost that.
+		if c.batch && !c.deflate {
+			w.bufs, w.headers = appendArray(w.bufs, w.headers, first[:n])
 		} else {
 			for _, m := range first[:n] {
 				w.bufs = append(w.bufs, m.frameFor(c.deflate))

@@ -16,8 +16,9 @@ import (
 // compressed, and a frame is compressed once and shared, like the frame
 // itself: the server never keeps a compression context between messages
 // (it negotiates server_no_context_takeover), so one compressed frame is
-// right for every screen. A resume backlog's arrays, built per screen, are
-// compressed per screen.
+// right for every screen. A resume backlog goes as the messages' own
+// compressed frames, also shared, so screens resuming together cost no
+// compression each.
 
 // compressed reports whether conn negotiated permessage-deflate. Gorilla
 // does not say so in its API; its connection holds a compression writer
@@ -42,14 +43,12 @@ var deflaters = sync.Pool{New: func() any {
 var deflatedTail = []byte{0x00, 0x00, 0xff, 0xff}
 
 // appendDeflatedFrame appends a final text frame with RSV1 set, whose
-// payload is the JSON of parts (concatenated) compressed.
-func appendDeflatedFrame(dst []byte, parts ...[]byte) []byte {
+// payload is data compressed.
+func appendDeflatedFrame(dst, data []byte) []byte {
 	var buf bytes.Buffer
 	w := deflaters.Get().(*flate.Writer)
 	w.Reset(&buf)
-	for _, p := range parts {
-		_, _ = w.Write(p) // a bytes.Buffer takes everything
-	}
+	_, _ = w.Write(data) // a bytes.Buffer takes everything
 	_ = w.Flush()
 	deflaters.Put(w)
 	payload := bytes.TrimSuffix(buf.Bytes(), deflatedTail)

@@ -136,26 +136,10 @@ var (
 
 // appendArray appends to bufs one batched frame of msgs, pointing at their
 // JSON without copying it; scratch holds the frame's header. A single
-// message goes in its own frame, not in an array. With deflate the frame
-// is compressed, in scratch.
-func appendArray(bufs net.Buffers, scratch []byte, msgs []*encoded, deflate bool) (net.Buffers, []byte) {
+// message goes in its own frame, not in an array.
+func appendArray(bufs net.Buffers, scratch []byte, msgs []*encoded) (net.Buffers, []byte) {
 	if len(msgs) == 1 {
-		return append(bufs, msgs[0].frameFor(deflate)), scratch
-	}
-	if deflate {
-		parts := make([][]byte, 0, 2*len(msgs)+1)
-		for i, m := range msgs {
-			if i == 0 {
-				parts = append(parts, []byte{'['})
-			} else {
-				parts = append(parts, comma)
-			}
-			parts = append(parts, m.json())
-		}
-		parts = append(parts, closeBracket)
-		start := len(scratch)
-		scratch = appendDeflatedFrame(scratch, parts...)
-		return append(bufs, scratch[start:len(scratch):len(scratch)]), scratch
+		return append(bufs, msgs[0].frame), scratch
 	}
 	start := len(scratch)
 	scratch = appendHeader(scratch, arrayLen(msgs))
