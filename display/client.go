@@ -88,9 +88,8 @@ type client struct {
 	conn   *websocket.Conn
 	timing *Timing
 	// batch is set when the client asked for batched frames (?batch=1):
-	// several messages in one frame, as a JSON array. deflate is set when
-	// it negotiated compressed frames (deflate.go).
-	batch, deflate bool
+	// several messages in one frame, as a JSON array.
+	batch bool
 	// sent counts n messages written, the oldest live ones handed to the
 	// client at oldest (zero when the write had none); dropped counts a
 	// drop by its reason.
@@ -132,7 +131,7 @@ type client struct {
 
 func newClient(conn *websocket.Conn, timing *Timing, batch bool, sent func(int, time.Time), dropped func(string)) *client {
 	c := &client{
-		conn: conn, timing: timing, batch: batch, deflate: compressed(conn), sent: sent, dropped: dropped,
+		conn: conn, timing: timing, batch: batch, sent: sent, dropped: dropped,
 		done:     make(chan struct{}),
 		readDone: make(chan struct{}),
 	}
@@ -301,10 +300,9 @@ func (c *client) write() {
 
 // send writes first, then the queued bursts, with as few system calls as
 // maxWriteBytes allows, each with its own deadline; it is false when a
-// write failed. A batching client gets its resume backlog in arrays (a
-// compressing one, in the messages' own frames) and each burst as the
-// frame every such client shares; others get a frame per message, each
-// shared too.
+// write failed. A batching client gets its resume backlog in arrays and
+// each burst as the frame every such client shares; others get a frame
+// per message, each shared too.
 func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 	w.reset()
 	size, count := 0, 0
@@ -327,15 +325,11 @@ func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 			bytes += len(first[n].frame)
 			n++
 		}
-		// A compressing screen gets its backlog as the messages' own
-		// compressed frames, shared with every other screen: an array
-		// would be compressed for it alone, and thousands of screens
-		// resuming at once would each cost that.
-		if c.batch && !c.deflate {
+		if c.batch {
 			w.bufs, w.headers = appendArray(w.bufs, w.headers, first[:n])
 		} else {
 			for _, m := range first[:n] {
-				w.bufs = append(w.bufs, m.frameFor(c.deflate))
+				w.bufs = append(w.bufs, m.frame)
 			}
 		}
 		size, count = size+bytes, count+n
@@ -350,20 +344,14 @@ func (c *client) send(first []*encoded, queue []*burst, w *writeScratch) bool {
 		if oldest.IsZero() {
 			oldest = b.at
 		}
-		switch {
-		case c.batch && c.deflate:
-			frame := b.sharedDeflatedFrame()
-			w.bufs = append(w.bufs, frame)
-			size += len(frame)
-		case c.batch:
+		if c.batch {
 			frame := b.sharedFrame()
 			w.bufs = append(w.bufs, frame)
 			size += len(frame)
-		default:
+		} else {
 			for _, m := range b.msgs {
-				frame := m.frameFor(c.deflate)
-				w.bufs = append(w.bufs, frame)
-				size += len(frame)
+				w.bufs = append(w.bufs, m.frame)
+				size += len(m.frame)
 			}
 		}
 		count += len(b.msgs)

@@ -63,11 +63,8 @@ func (h *Handlers) WS(c echo.Context) error {
 		// its own.
 		WriteBufferPool: h.Hub.writeBuffers,
 		// The origin was checked above, against the stream's list.
-		CheckOrigin: func(*http.Request) bool { return true },
-		// Screens that offer permessage-deflate get compressed frames,
-		// each compressed once and shared (deflate.go); gorilla
-		// negotiates no context takeover, which that needs.
-		EnableCompression: true,
+		CheckOrigin:       func(*http.Request) bool { return true },
+		EnableCompression: false,
 	}
 	conn, err := up.Upgrade(c.Response(), c.Request(), nil)
 	if err != nil {

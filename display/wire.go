@@ -16,24 +16,6 @@ type encoded struct {
 	frame []byte
 	// header is the length of the frame's header.
 	header int
-	// deflated is the message alone in a compressed frame (deflate.go),
-	// made the first time a screen that takes them needs it.
-	deflateOnce sync.Once
-	deflated    []byte
-}
-
-// deflatedFrame returns the message alone in a compressed frame.
-func (e *encoded) deflatedFrame() []byte {
-	e.deflateOnce.Do(func() { e.deflated = appendDeflatedFrame(nil, e.json()) })
-	return e.deflated
-}
-
-// frameFor returns the message alone in a frame, compressed or not.
-func (e *encoded) frameFor(deflate bool) []byte {
-	if deflate {
-		return e.deflatedFrame()
-	}
-	return e.frame
 }
 
 // newEncoded frames data, the JSON of the message at seq.
@@ -76,21 +58,6 @@ type burst struct {
 	// shared is that frame: the messages as a JSON array, or the message
 	// alone when there is one.
 	shared []byte
-	// deflated is the same, compressed, for the screens that take that.
-	deflateOnce sync.Once
-	deflated    []byte
-}
-
-// sharedDeflatedFrame returns the burst as one batched, compressed frame.
-func (b *burst) sharedDeflatedFrame() []byte {
-	if len(b.msgs) == 1 {
-		return b.msgs[0].deflatedFrame()
-	}
-	b.deflateOnce.Do(func() {
-		frame := b.sharedFrame()
-		b.deflated = appendDeflatedFrame(nil, frame[len(frame)-arrayLen(b.msgs):])
-	})
-	return b.deflated
 }
 
 // sharedFrame returns the burst as one batched frame.
