@@ -9,6 +9,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/chorus-wall/chorus/bus"
 )
 
 // The pacer: a send is due at once after a quiet spell; while its writes
@@ -177,4 +179,55 @@ type orderError struct {
 
 func (e *orderError) Error() string {
 	return fmt.Sprintf("got %s seq %d, want add seq %d", e.kind, e.got, e.want)
+}
+
+// A screen resuming while messages are gathered takes them with the others
+// at the next send, after its backlog, instead of forcing a send to every
+// screen; a new screen still sends them first, and starts after them.
+func TestResumeTakesGatheredMessagesWithTheNextSend(t *testing.T) {
+	f := newLoadingFixture(t, Timing{BatchWindow: time.Hour})
+	f.hub.markReady(0)
+	c, _, err := f.dial(t, "/ws/streams/wall?batch=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readFrame(t, c)
+	first := f.event("wall", bus.EventApprove, "first") // after a quiet window: at once
+	readFrame(t, c)
+	// Within the hour-long window: all three wait; the resuming screen
+	// saw "first" only.
+	gathered := []uint64{f.event("wall", bus.EventApprove, "a"), f.event("wall", bus.EventApprove, "b"),
+		f.event("wall", bus.EventApprove, "c")}
+	resumed, _, err := f.dial(t, fmt.Sprintf("/ws/streams/wall?batch=1&since=%d", first), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the resuming screen registered", func() bool { return f.hub.Screens("wall") == 2 })
+	st := f.hub.state("wall")
+	st.mu.Lock()
+	waiting := len(st.outbox)
+	st.mu.Unlock()
+	if waiting != 3 {
+		t.Fatalf("%d messages still gathered after the resume, want 3 (the resume forced a send)", waiting)
+	}
+	// A new screen forces the send: both get the three, in order, in one
+	// frame; the newcomer a snapshot holding them.
+	late, _, err := f.dial(t, "/ws/streams/wall?batch=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, conn := range map[string]*websocket.Conn{"connected": c, "resumed": resumed} {
+		ms, _ := readFrame(t, conn)
+		if len(ms) != 3 {
+			t.Fatalf("%s: %d messages, want 3", name, len(ms))
+		}
+		for i, m := range ms {
+			if m.Type != TypeAdd || m.Seq != gathered[i] {
+				t.Fatalf("%s: message %d: %s seq %d, want add %d", name, i, describeMsg(m), m.Seq, gathered[i])
+			}
+		}
+	}
+	if snap, _ := readFrame(t, late); snap[0].Type != TypeSnapshot || snap[0].Seq != f.seq {
+		t.Fatalf("newcomer: %s seq %d", snap[0].Type, snap[0].Seq)
+	}
 }

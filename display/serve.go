@@ -116,8 +116,17 @@ func (h *Hub) register(c *client, st *state, stream config.Stream, since *uint64
 		return true // gone while held; serve's unregister may have run already
 	default:
 	}
-	// Whatever is gathered for the stream's clients goes to them first: c
-	// starts after it, from the history or a snapshot that holds it.
+	// A client resuming from the history takes what is gathered for the
+	// stream's clients with them, at the next send. Anyone else starts
+	// after it, from a snapshot that holds it, so it goes to the others
+	// first: screens dropped as slow and resuming by the thousand would
+	// otherwise each force a send to every screen.
+	if backlog, ok := h.resumeBeforeOutbox(st, since); ok {
+		c.start(backlog)
+		st.clients[c] = struct{}{}
+		h.resumed.WithLabelValues("resume").Inc()
+		return true
+	}
 	h.sendOutbox(st, time.Now(), true)
 	first, how, err := h.start(st, stream, since)
 	if err != nil {
@@ -143,6 +152,27 @@ func (h *Hub) start(st *state, stream config.Stream, since *uint64) ([]*encoded,
 		return nil, "", err
 	}
 	return []*encoded{snap}, "snapshot", nil
+}
+
+// resumeBeforeOutbox returns the messages after since up to the ones
+// gathered for the next send, when st has gathered some and its history
+// holds every message after since, ending with exactly the gathered ones.
+// The caller holds st.mu.
+func (h *Hub) resumeBeforeOutbox(st *state, since *uint64) ([]*encoded, bool) {
+	if since == nil || len(st.outbox) == 0 || *since >= st.outbox[0].seq {
+		return nil, false
+	}
+	backlog, ok := st.history.since(*since, st.seq)
+	n := len(backlog) - len(st.outbox)
+	if !ok || n < 0 {
+		return nil, false
+	}
+	for i, m := range st.outbox {
+		if backlog[n+i] != m {
+			return nil, false
+		}
+	}
+	return backlog[:n:n], true
 }
 
 // unregister takes c out of the stream's state or licensed view, whichever
