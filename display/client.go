@@ -41,7 +41,7 @@ type Timing struct {
 	// after a quiet window goes out at once.
 	BatchWindow time.Duration
 	// MaxBatchWindow is the longest a stream's window grows when its
-	// writes take long (250 ms): the window is twice the time the last
+	// writes take long (100 ms): the window is twice the time the last
 	// send took to be written to its screens (pace.go), so with thousands
 	// of screens writing takes about half the time at most and leaves the
 	// rest to the webhook, curation and the display's own reader.
@@ -65,7 +65,7 @@ func (t Timing) withDefaults() Timing {
 		t.BatchWindow = 25 * time.Millisecond
 	}
 	if t.MaxBatchWindow <= 0 {
-		t.MaxBatchWindow = 10 * t.BatchWindow
+		t.MaxBatchWindow = 4 * t.BatchWindow
 	}
 	t.MaxBatchWindow = max(t.MaxBatchWindow, t.BatchWindow)
 	return t

@@ -79,9 +79,10 @@ func TestPacerWindowFollowsWriteTime(t *testing.T) {
 }
 
 // The window is never below BatchWindow, and MaxBatchWindow defaults to
-// ten of them and is never below one.
+// four of them (100 ms, keeping the 100 ms latency goal within reach) and
+// is never below one.
 func TestTimingMaxBatchWindowDefaults(t *testing.T) {
-	if got := (Timing{}).withDefaults().MaxBatchWindow; got != 250*time.Millisecond {
+	if got := (Timing{}).withDefaults().MaxBatchWindow; got != 100*time.Millisecond {
 		t.Fatalf("default MaxBatchWindow %v", got)
 	}
 	got := Timing{BatchWindow: time.Second, MaxBatchWindow: time.Millisecond}.withDefaults()
