@@ -34,12 +34,18 @@ const scanIdle = time.Second
 // deleted during it. Erasure, export and retention read whole streams
 // with it: it is the one way to be sure nothing was missed.
 func (c *Conn) Scan(ctx context.Context, stream, filter string, fn func(Stored) error) error {
-	return c.scan(ctx, stream, filter, fn, nil)
+	return c.scan(ctx, stream, filter, 0, 0, fn, nil)
 }
 
-// scan is Scan; beforeRead, when set, runs just before the reading
-// begins (tests delete messages there).
-func (c *Conn) scan(ctx context.Context, stream, filter string, fn func(Stored) error, beforeRead func()) error {
+// ScanRange is Scan of the messages from sequence from to sequence to
+// (both included; to 0: the last stored when the call begins).
+func (c *Conn) ScanRange(ctx context.Context, stream string, from, to uint64, fn func(Stored) error) error {
+	return c.scan(ctx, stream, "", from, to, fn, nil)
+}
+
+// scan is Scan and ScanRange; beforeRead, when set, runs just before the
+// reading begins (tests delete messages there).
+func (c *Conn) scan(ctx context.Context, stream, filter string, from, to uint64, fn func(Stored) error, beforeRead func()) error {
 	s, err := c.JS.Stream(ctx, stream)
 	if err != nil {
 		return fmt.Errorf("bus: scan %s: %w", stream, err)
@@ -49,10 +55,16 @@ func (c *Conn) scan(ctx context.Context, stream, filter string, fn func(Stored) 
 		return fmt.Errorf("bus: scan %s: %w", stream, err)
 	}
 	last := info.State.LastSeq
-	if info.State.Msgs == 0 || last == 0 {
+	if to > 0 {
+		last = min(last, to)
+	}
+	if info.State.Msgs == 0 || last == 0 || from > last {
 		return nil
 	}
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if from > 1 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
 	if filter != "" {
 		cfg.FilterSubjects = []string{filter}
 		// A filter that matches nothing reads nothing.

@@ -42,7 +42,7 @@ func TestScanEndsWhenWhatIsLeftIsDeleted(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			var seen []string
-			err := conn.scan(ctx, stream, c.filter, func(m Stored) error {
+			err := conn.scan(ctx, stream, c.filter, 0, 0, func(m Stored) error {
 				seen = append(seen, m.Subject)
 				return nil
 			}, func() {

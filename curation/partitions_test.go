@@ -386,3 +386,82 @@ func TestNearDuplicatesAcrossNodes(t *testing.T) {
 		t.Fatalf("an unrelated text: %s (%s)", e.Kind, e.Reason)
 	}
 }
+
+// warmLog adds up the posts each partition's warm-up replayed.
+type warmLog struct {
+	mu    *sync.Mutex
+	posts map[string]int64
+}
+
+func (w warmLog) Enabled(context.Context, slog.Level) bool { return true }
+func (w warmLog) WithAttrs([]slog.Attr) slog.Handler       { return w }
+func (w warmLog) WithGroup(string) slog.Handler            { return w }
+
+func (w warmLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "curation: spam memory warmed with the partition's recent posts" {
+		return nil
+	}
+	var part string
+	var n int64
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "partition":
+			part = a.Value.String()
+		case "posts":
+			n = a.Value.Int64()
+		}
+		return true
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.posts[part] += n
+	return nil
+}
+
+func (w warmLog) total() (parts int, posts int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, n := range w.posts {
+		posts += n
+	}
+	return len(w.posts), posts
+}
+
+// A node taking over every partition replays at most warmPosts recent
+// posts in all into its spam memory, each partition its share. (Each
+// partition once read up to warmPosts of its own stream, one message per
+// request: sixteen times the bound, and a restart after a busy hour took
+// seconds to be ready, most of a gigabyte and twenty seconds to stop.)
+func TestWarmReadsItsShareOfRecentPosts(t *testing.T) {
+	defer func(n int) { warmPosts = n }(warmPosts)
+	warmPosts = 3 * bus.IngestPartitions
+	streams := []config.Stream{{ID: "wall", Sources: []string{"hook"}, Moderation: config.ModerationAuto}}
+	url := startServer(t)
+	a := startCurationNode(t, url, "node-a", streams)
+	waitUntil(t, "node-a holding every partition", func() bool { return a.holders()["node-a"] == bus.IngestPartitions })
+	d := tailDecisions(t, a.conn)
+	// Ten posts in every partition, each by its own author.
+	var ids []string
+	var posts []post.Post
+	for p := range bus.IngestPartitions {
+		for _, author := range authorsIn(t, map[int]bool{p: true}, 10) {
+			i := len(posts)
+			id := fmt.Sprintf("webhook:%d", i)
+			ids = append(ids, id)
+			posts = append(posts, post.Post{ID: id, Network: "webhook", Source: "hook", Text: textFor(i),
+				Author: post.Author{Handle: author}})
+		}
+	}
+	if _, err := a.conn.PublishPosts(t.Context(), posts); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "every post decided", func() bool { return d.missing("wall", ids) == 0 })
+	a.stop()
+
+	w := warmLog{mu: &sync.Mutex{}, posts: map[string]int64{}}
+	startCurationNode(t, url, "node-b", streams, withLog(slog.New(w)))
+	waitUntil(t, "every partition warmed", func() bool { parts, _ := w.total(); return parts == bus.IngestPartitions })
+	if _, n := w.total(); n > int64(warmPosts) {
+		t.Fatalf("the warm-up replayed %d posts in all, over its bound of %d: %v", n, warmPosts, w.posts)
+	}
+}
