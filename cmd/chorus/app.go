@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,11 +44,13 @@ type App struct {
 	remake  func(id string) (connectors.Source, error)
 	token   string
 
-	lock      *dataDirLock
-	conn      *bus.Conn
-	cluster   *cluster.Cluster
-	lists     *curation.Lists
-	streams   *curation.Streams
+	lock    *dataDirLock
+	conn    *bus.Conn
+	cluster *cluster.Cluster
+	lists   *curation.Lists
+	streams *curation.Streams
+	// curator is set once curation has its language models (settle.go).
+	curator   atomic.Pointer[curation.Curator]
 	store     *curation.Store
 	index     *index.Index
 	hub       *display.Hub
@@ -252,6 +255,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	// Webhooks run on every node; polled sources on connectors nodes.
 	a.run(ctx, "connectors", a.runner.Run)
+	a.run(ctx, "settle", a.settle)
 
 	a.listener, err = net.Listen("tcp", a.cfg.Server.Addr)
 	if err != nil {
@@ -309,6 +313,7 @@ func (a *App) curate(ctx context.Context) error {
 	c.Leases = a.cluster
 	c.Bans = a.bans
 	c.Consent, c.RightsBook = a.rights, a.rights
+	a.curator.Store(c)
 	return c.Run(ctx)
 }
 
