@@ -274,5 +274,14 @@ func (h *harness) historyPhase(ctx context.Context) error {
 		return err
 	}
 	h.rep.idleHistory = st.rss
+	// And once it has settled: curation warms its spam memory after the
+	// node is ready, and the start's garbage is returned after that.
+	if !sleep(ctx, 25*time.Second) {
+		return ctx.Err()
+	}
+	if st, err = h.srv.proc(); err != nil {
+		return err
+	}
+	h.rep.idleHistorySettled = st.rss
 	return nil
 }

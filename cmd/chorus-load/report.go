@@ -12,18 +12,18 @@ import (
 type report struct {
 	o options
 
-	bench                  map[string]benchResult
-	binary                 int64
-	startEmpty             time.Duration
-	idleFresh, idleHistory int64
-	fanBase, fanAll        *fanoutRun
-	perSocket              float64 // bytes of RSS
-	perSocketGo            float64 // bytes of Go heap and stacks, after a GC
-	hook                   *pushed
-	tput                   *throughputRun
-	historyEvents          uint64
-	catchUp                float64 // events/s applied after seeding
-	stopTime, startHistory time.Duration
+	bench                                      map[string]benchResult
+	binary                                     int64
+	startEmpty                                 time.Duration
+	idleFresh, idleHistory, idleHistorySettled int64
+	fanBase, fanAll                            *fanoutRun
+	perSocket                                  float64 // bytes of RSS
+	perSocketGo                                float64 // bytes of Go heap and stacks, after a GC
+	hook                                       *pushed
+	tput                                       *throughputRun
+	historyEvents                              uint64
+	catchUp                                    float64 // events/s applied after seeding
+	stopTime, startHistory                     time.Duration
 }
 
 const notMeasured = "not measured (phase skipped)"
@@ -188,7 +188,10 @@ func (r *report) idleRow() string {
 		out = mib(r.idleFresh) + " fresh"
 	}
 	if r.idleHistory > 0 {
-		out += fmt.Sprintf("; %s after restarting with %s events", mib(r.idleHistory), thousands(float64(r.historyEvents)))
+		out += fmt.Sprintf("; %s 5 s after restarting with %s events", mib(r.idleHistory), thousands(float64(r.historyEvents)))
+		if r.idleHistorySettled > 0 {
+			out += fmt.Sprintf(" and %s 30 s after", mib(r.idleHistorySettled))
+		}
 	}
 	if r.tput != nil && r.tput.peak > 0 {
 		out += fmt.Sprintf("; peak %s under load", mib(r.tput.peak))
