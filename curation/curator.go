@@ -235,6 +235,10 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	// The partitions' consumers have only just asked for their first
+	// messages, some later than others: the first live batch waits longer
+	// for them than batches do once every consumer has its pull waiting.
+	gap := startGapWait
 	for {
 		var batch []delivery
 		var gapUntil time.Time
@@ -265,7 +269,8 @@ func (c *Curator) read(ctx context.Context, in <-chan delivery, out chan<- []*it
 				wait = 2 * time.Millisecond
 			} else {
 				if gapUntil.IsZero() && time.Since(newest(batch)) < liveAge {
-					gapUntil = time.Now().Add(gapWait)
+					gapUntil = time.Now().Add(gap)
+					gap = gapWait
 				}
 				wait = time.Until(gapUntil)
 			}
@@ -323,8 +328,9 @@ func giveBackAll(batch []delivery, in <-chan delivery) {
 // much latency once. A backlog (published more than liveAge ago) does not
 // wait.
 const (
-	gapWait = 10 * time.Millisecond
-	liveAge = 5 * time.Second
+	gapWait      = 10 * time.Millisecond
+	startGapWait = 250 * time.Millisecond
+	liveAge      = 5 * time.Second
 )
 
 // newest is when the newest message of a batch was stored.
