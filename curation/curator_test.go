@@ -231,14 +231,7 @@ func TestCuratorBatchKeepsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	startCurator(t, conn)
-	got := map[string]string{}
-	for _, e := range allEvents(t, conn) {
-		key := e.Stream + "/" + e.PostID
-		if got[key] != "" {
-			got[key] += ","
-		}
-		got[key] += string(e.Kind)
-	}
+	got := kindsByPost(t, conn)
 	for key, kinds := range want {
 		if got[key] != kinds && (got[key] != "remove" || !overtaken[key]) {
 			t.Errorf("%s: events %q, want %q", key, got[key], kinds)
@@ -249,6 +242,21 @@ func TestCuratorBatchKeepsOrder(t *testing.T) {
 			t.Errorf("%s: unexpected events %q", key, kinds)
 		}
 	}
+}
+
+// kindsByPost lists the kinds of every event, by "stream/post", in order
+// ("approve,pin").
+func kindsByPost(t *testing.T, conn *bus.Conn) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, e := range allEvents(t, conn) {
+		key := e.Stream + "/" + e.PostID
+		if got[key] != "" {
+			got[key] += ","
+		}
+		got[key] += string(e.Kind)
+	}
+	return got
 }
 
 // allEvents waits until curation has acknowledged every ingest message and

@@ -120,14 +120,7 @@ func TestUpgradeDrainsTheConsumersOfBeforePartitionStreams(t *testing.T) {
 	// publishes the old way: routed to the partition's stream and decided.
 	old(40, 45)
 	waitFor(t, "the older node's posts decided", func() bool { return curated(ctx, conn) })
-	got := map[string]string{}
-	for _, e := range allEvents(t, conn) {
-		key := e.Stream + "/" + e.PostID
-		if got[key] != "" {
-			got[key] += ","
-		}
-		got[key] += string(e.Kind)
-	}
+	got := kindsByPost(t, conn)
 	want := map[string]string{}
 	for i := 10; i < 45; i++ {
 		want["wall/"+oldPost(i).ID], want["vip/"+oldPost(i).ID] = "approve", "hold"
