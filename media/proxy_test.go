@@ -383,16 +383,24 @@ func TestRefusesUnsignedAndTamperedURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tampered signature differs in its first character, which always
+	// changes the MAC's first byte. (Upper-casing a few characters, as this
+	// test once did, left about one signature in eight unchanged: base64url
+	// has 38 characters that upper-casing keeps.)
+	first := "A"
+	if parts[0][0] == 'A' {
+		first = "B"
+	}
 	for name, path := range map[string]string{
 		"no signature":             Prefix + "x/" + parts[1],
 		"signature of another URL": Prefix + parts[0] + "/" + other,
-		"flipped signature":        Prefix + strings.ToUpper(parts[0][:4]) + parts[0][4:] + "/" + parts[1],
+		"flipped signature":        Prefix + first + parts[0][1:] + "/" + parts[1],
 		"another key":              otherKey.URL(up.url("/a.png")),
 		"not base64":               Prefix + parts[0] + "/%25%25",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if rec := h.get(path); rec.Code != http.StatusForbidden && rec.Code != http.StatusNotFound {
-				t.Fatalf("got %d %s", rec.Code, rec.Body)
+				t.Fatalf("%s: got %d %q, want 403 or 404", path, rec.Code, rec.Body.Bytes()[:min(rec.Body.Len(), 80)])
 			}
 		})
 	}
