@@ -38,16 +38,20 @@ type fakeX struct {
 	srv      *httptest.Server
 	pageSize int
 
-	mu        sync.Mutex
-	timeline  []string // searchable tweet ids, oldest first
-	searches  []url.Values
-	searchAt  []time.Time
-	rules     []Rule
-	ruleSeq   int
-	ruleGets  int
-	changes   []RulesRequest
-	conns     int
-	delay     time.Duration
+	mu       sync.Mutex
+	timeline []string // searchable tweet ids, oldest first
+	searches []url.Values
+	searchAt []time.Time
+	rules    []Rule
+	ruleSeq  int
+	ruleGets int
+	changes  []RulesRequest
+	conns    int
+	// hold, when set, names a channel that search n (kind "search") or
+	// rules listing n ("rules") waits on before it is answered: a test
+	// stops a run at a known point this way, however slow the machine. A
+	// request abandoned while it waits is neither answered nor counted.
+	hold      func(kind string, n int) <-chan struct{}
 	fail      func(n int, w http.ResponseWriter) bool // answers search n instead when true
 	stream    func(n int, f *fakeX, w *lineWriter, r *http.Request)
 	streamErr error
@@ -83,8 +87,29 @@ func (f *fakeX) post(ids ...string) {
 	sort.Slice(f.timeline, func(i, j int) bool { return xtext.Less(f.timeline[i], f.timeline[j]) })
 }
 
+// wait holds a request while the test's hold says so, and reports
+// whether to answer it (false once the client gave up).
+func (f *fakeX) wait(r *http.Request, kind string, n func() int) bool {
+	f.mu.Lock()
+	hold := f.hold
+	var c <-chan struct{}
+	if hold != nil {
+		c = hold(kind, n())
+	}
+	f.mu.Unlock()
+	if c == nil {
+		return true
+	}
+	select {
+	case <-c:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
 func (f *fakeX) search(w http.ResponseWriter, r *http.Request) {
-	if !f.authorized(w, r) {
+	if !f.authorized(w, r) || !f.wait(r, "search", func() int { return len(f.searches) }) {
 		return
 	}
 	q := r.URL.Query()
@@ -103,15 +128,7 @@ func (f *fakeX) search(w http.ResponseWriter, r *http.Request) {
 		}
 		match = append(match, id)
 	}
-	delay := f.delay
 	f.mu.Unlock()
-	if delay > 0 { // a slow network, so that a test can stop a run in the middle
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
 	if fail != nil && fail(n, w) {
 		return
 	}
@@ -155,7 +172,7 @@ func tweetJSON(id string) json.RawMessage {
 }
 
 func (f *fakeX) listRules(w http.ResponseWriter, r *http.Request) {
-	if !f.authorized(w, r) {
+	if !f.authorized(w, r) || !f.wait(r, "rules", func() int { return f.ruleGets }) {
 		return
 	}
 	f.mu.Lock()
@@ -487,7 +504,15 @@ func TestRestartMidRunExactlyOnce(t *testing.T) {
 	conn := bustest.Open(t)
 	f := newFakeX(t)
 	f.pageSize = 2
-	f.delay = 150 * time.Millisecond
+	// The first run stops while its third search waits: after two pages,
+	// four posts, with seven to go.
+	third := make(chan struct{})
+	f.hold = func(kind string, n int) <-chan struct{} {
+		if kind == "search" && n == 2 {
+			return third
+		}
+		return nil
+	}
 	var all []string
 	for m := range 12 {
 		all = append(all, at(m))
@@ -505,6 +530,7 @@ func TestRestartMidRunExactlyOnce(t *testing.T) {
 	f.mu.Lock()
 	before := len(f.searches)
 	f.mu.Unlock()
+	close(third)
 
 	got = sourcetest.Run(t, conn, "x-test", newSource(t, sourceYAML(f, "\nmax_pages: 1"), cursors), 20*time.Second, func(p []post.Post) bool { return len(p) >= len(want) })
 	sourcetest.Unique(t, got)
@@ -587,6 +613,15 @@ func TestStreamRulesReconnectAndBackfill(t *testing.T) {
 	// only through the backfill.
 	z, a, b, c, d, e, g, h := at(0), at(2), at(3), at(4), at(6), at(8), at(10), at(12)
 	f.post(z)
+	// The first run stops before it can reconnect: the second connection's
+	// rules listing waits until the restart.
+	restart := make(chan struct{})
+	f.hold = func(kind string, n int) <-chan struct{} {
+		if kind == "rules" && n == 1 {
+			return restart
+		}
+		return nil
+	}
 	f.stream = func(n int, f *fakeX, w *lineWriter, r *http.Request) {
 		ours := f.rules[len(f.rules)-1]
 		switch n {
@@ -636,6 +671,7 @@ func TestStreamRulesReconnectAndBackfill(t *testing.T) {
 	if st := stored(t, cursors); st.SinceID != c {
 		t.Fatalf("cursor %+v, want since_id %s", st, c)
 	}
+	close(restart)
 	s = newSource(t, yaml, cursors)
 	s.stall = 300 * time.Millisecond
 	got = sourcetest.Run(t, conn, "x-test", s, 20*time.Second, func(p []post.Post) bool { return len(p) >= 7 })
