@@ -249,12 +249,28 @@ type fakeStream struct {
 	connAt   []time.Time
 	script   func(n int, w http.ResponseWriter, r *http.Request)
 	authFail bool
+	// hold, when set, names a channel that connection n waits on before it
+	// is counted and answered: a test stops a run at a known point this
+	// way, however slow the machine. A connection abandoned while it waits
+	// is neither answered nor counted.
+	hold func(n int) <-chan struct{}
 }
 
 func newFakeStream(t *testing.T, script func(n int, w http.ResponseWriter, r *http.Request)) *fakeStream {
 	f := &fakeStream{script: script}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
+		if f.hold != nil {
+			if c := f.hold(len(f.conns)); c != nil {
+				f.mu.Unlock()
+				select {
+				case <-c:
+				case <-r.Context().Done():
+					return
+				}
+				f.mu.Lock()
+			}
+		}
 		n := len(f.conns)
 		f.conns = append(f.conns, r)
 		f.connAt = append(f.connAt, time.Now())
@@ -320,6 +336,15 @@ func TestStreamDropResumeAndRestart(t *testing.T) {
 			keepAlive(w, r)
 		}
 	})
+	// The first run stops before it can reconnect: the second connection
+	// waits until the restart.
+	restart := make(chan struct{})
+	f.hold = func(n int) <-chan struct{} {
+		if n == 1 {
+			return restart
+		}
+		return nil
+	}
 	cursors := &sourcetest.Cursors{}
 	s := newSource(t, streamYAML(f, "\nbackfill_minutes: 5"), cursors)
 	s.stall = 300 * time.Millisecond
@@ -333,6 +358,7 @@ func TestStreamDropResumeAndRestart(t *testing.T) {
 		t.Fatalf("cursor %s: %v", raw, err)
 	}
 	// A restart: the new connection asks for the missed minute.
+	close(restart)
 	s = newSource(t, streamYAML(f, "\nbackfill_minutes: 5"), cursors)
 	s.stall = 300 * time.Millisecond
 	got = sourcetest.Run(t, conn, "tw", s, 15*time.Second, func(p []post.Post) bool { return len(p) >= len(fixturePosts) })
