@@ -460,6 +460,11 @@ type timeline struct {
 	mu     sync.Mutex
 	phases [][]fake
 	shown  int
+	// hold, when set, keeps the poll that would show the second phase
+	// waiting until it is closed: a test stops a run after the first phase
+	// this way, however slow the machine. A poll abandoned while it waits
+	// shows nothing and is not counted.
+	hold   chan struct{}
 	sinces []string
 }
 
@@ -468,11 +473,29 @@ type fake struct {
 	at time.Time
 }
 
+// wait locks tl once the poll may go on, and reports false, unlocked, when
+// the client gave up while the poll was held.
+func (tl *timeline) wait(r *http.Request) bool {
+	tl.mu.Lock()
+	if hold := tl.hold; hold != nil && tl.shown == 1 && r.URL.Query().Get("after") == "" {
+		tl.mu.Unlock()
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return false
+		}
+		tl.mu.Lock()
+	}
+	return true
+}
+
 func (tl *timeline) handler(t *testing.T) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tl.mu.Lock()
-		defer tl.mu.Unlock()
 		q := r.URL.Query()
+		if !tl.wait(r) {
+			return
+		}
+		defer tl.mu.Unlock()
 		if q.Get("after") == "" {
 			tl.sinces = append(tl.sinces, q.Get("since"))
 			if tl.shown < len(tl.phases) {
@@ -592,6 +615,7 @@ func TestRestartAtSameSecondBoundary(t *testing.T) {
 func TestRestartMidRun(t *testing.T) {
 	g := newFakeGraph(t)
 	tl := boundaryTimeline()
+	tl.hold = make(chan struct{}) // the first run ends after the first poll
 	g.route("/"+pageA+"/posts", tl.handler(t))
 	conn := bustest.Open(t)
 	cur := &sourcetest.Cursors{}
@@ -604,6 +628,7 @@ func TestRestartMidRun(t *testing.T) {
 	if !slices.Equal(ids(got), []string{pageA + "_1", pageA + "_2"}) {
 		t.Fatalf("first run %v", ids(got))
 	}
+	close(tl.hold)
 	want := []string{pageA + "_1", pageA + "_2", pageA + "_3", pageA + "_4", pageA + "_5", pageA + "_6", pageA + "_7", pageA + "_8", pageA + "_9"}
 	got = sourcetest.Run(t, conn, "fb", newSource(t, g, "", cur, nil), 20*time.Second, func(p []post.Post) bool { return len(p) >= len(want) })
 	sourcetest.Unique(t, got)

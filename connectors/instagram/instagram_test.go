@@ -407,6 +407,11 @@ type timeline struct {
 	mu     sync.Mutex
 	phases [][]fake
 	shown  int
+	// hold, when set, keeps the poll that would show the second phase
+	// waiting until it is closed: a test stops a run after the first phase
+	// this way, however slow the machine. A poll abandoned while it waits
+	// shows nothing and is not counted.
+	hold chan struct{}
 }
 
 type fake struct {
@@ -414,8 +419,26 @@ type fake struct {
 	at time.Time
 }
 
-func (tl *timeline) handler(w http.ResponseWriter, r *http.Request) {
+// wait locks tl once the poll may go on, and reports false, unlocked, when
+// the client gave up while the poll was held.
+func (tl *timeline) wait(r *http.Request) bool {
 	tl.mu.Lock()
+	if hold := tl.hold; hold != nil && tl.shown == 1 && r.URL.Query().Get("after") == "" {
+		tl.mu.Unlock()
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return false
+		}
+		tl.mu.Lock()
+	}
+	return true
+}
+
+func (tl *timeline) handler(w http.ResponseWriter, r *http.Request) {
+	if !tl.wait(r) {
+		return
+	}
 	defer tl.mu.Unlock()
 	q := r.URL.Query()
 	if q.Get("after") == "" && tl.shown < len(tl.phases) {
@@ -460,7 +483,7 @@ func TestRestartMidRun(t *testing.T) {
 		{{"1", t0}, {"2", t0.Add(time.Minute)}},
 		{{"3", t0.Add(time.Minute)}, {"4", t0.Add(2 * time.Minute)}},
 		{{"5", t0.Add(3 * time.Minute)}, {"6", t0.Add(3 * time.Minute)}, {"7", t0.Add(4 * time.Minute)}, {"8", t0.Add(5 * time.Minute)}},
-	}}
+	}, hold: make(chan struct{})} // the first run ends after the first poll
 	g := newFakeGraph(t)
 	g.route("/ig_hashtag_search", search(t, map[string]string{"choruslive": tagID}))
 	g.route("/"+tagID+"/recent_media", tl.handler)
@@ -475,6 +498,7 @@ func TestRestartMidRun(t *testing.T) {
 	if !slices.Equal(ids(got), []string{"1", "2"}) {
 		t.Fatalf("first run %v", ids(got))
 	}
+	close(tl.hold)
 	want := []string{"1", "2", "3", "4", "5", "6", "7", "8"}
 	got = sourcetest.Run(t, conn, "ig", newSource(t, g, "[choruslive]", cur, nil), 20*time.Second, func(p []post.Post) bool { return len(p) >= len(want) })
 	sourcetest.Unique(t, got)
