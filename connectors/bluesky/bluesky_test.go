@@ -349,7 +349,7 @@ func TestDropResumesFromCursor(t *testing.T) {
 	fifth := refs["he"].TimeUS
 	n.plan = []int{5}
 	n.before = func() {
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			if c, _ := cur.Get(context.Background(), "bluesky.b"); string(c) == strconv.FormatInt(fifth, 10) {
 				return
 			}
@@ -510,9 +510,19 @@ func TestAccountsOnly(t *testing.T) {
 	if err := src.Connect(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	// Read until the stream is connected, however long that takes on a
+	// busy machine.
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	_, _, _ = src.Read(ctx)
+	read := make(chan struct{})
+	go func() { defer close(read); _, _, _ = src.Read(ctx) }()
+	for deadline := time.Now().Add(30 * time.Second); len(n.connections()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no Jetstream connection after 30s of reading")
+		}
+	}
+	cancel()
+	<-read
 	c := n.connections()
 	if len(c) != 1 || !slices.Equal(c[0]["wantedDids"], []string{refs["quote"].DID, refs["en"].DID}) {
 		t.Errorf("connections %v", c)
