@@ -577,6 +577,7 @@ func (c *Curator) decidePosts(items []*item, results [][]pending, errs []error, 
 func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([]pending, error) {
 	p := &it.post
 	var out []pending
+	var toks []string // the text's words, split once for every stream
 	now := c.now().UTC()
 	for _, pol := range it.fed {
 		key, gone := SeenKey(pol.Stream.ID, p.ID), GoneKey(pol.Stream.ID, p.ID)
@@ -600,7 +601,10 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 			c.duplicates.Inc()
 			continue
 		}
-		d := pol.Decide(p, now)
+		if toks == nil {
+			toks = tokenize(p.Text)
+		}
+		d := pol.decideWords(p, toks, now)
 		e := &bus.Event{
 			Kind: d.Kind, Stream: pol.Stream.ID, PostID: p.ID, Post: p, Reason: d.Reason, Filter: d.Filter, Rule: d.Rule,
 			Tags: d.Tags, Pinned: d.Pinned, Featured: d.Featured, Actor: bus.ActorCuration, At: now,

@@ -126,21 +126,27 @@ func actionOr(a string, def bus.EventKind) bus.EventKind {
 // that catches the post decides; then the rules, first match wins; then the
 // moderation mode. p should be enriched (language, sentiment) already.
 func (pol *Policy) Decide(p *post.Post, now time.Time) Decision {
-	return pol.decide(p, now, spamShare)
+	return pol.decide(p, nil, now, spamShare)
+}
+
+// decideWords is Decide for a post whose text is already split into words
+// (tokenize): a post fed to several streams is split once.
+func (pol *Policy) decideWords(p *post.Post, toks []string, now time.Time) Decision {
+	return pol.decide(p, toks, now, spamShare)
 }
 
 // Redecide judges again a post decided before (an edit at its source): as
 // Decide, except that the spam memory neither records it nor takes it for
 // a repeat of its own first version.
 func (pol *Policy) Redecide(p *post.Post, now time.Time) Decision {
-	return pol.decide(p, now, spamSkip)
+	return pol.decide(p, nil, now, spamSkip)
 }
 
 // replay decides p as Decide does, to rebuild the spam memory from posts
 // decided before (the decision is not used), without sharing its text with
 // the other curation nodes again.
 func (pol *Policy) replay(p *post.Post, at time.Time) {
-	pol.decide(p, at, spamRecord)
+	pol.decide(p, nil, at, spamRecord)
 }
 
 // spamUse says what deciding a post does with the spam memory.
@@ -156,11 +162,14 @@ const (
 	spamSkip
 )
 
-func (pol *Policy) decide(p *post.Post, now time.Time, use spamUse) Decision {
+// decide decides p, whose text's words are toks (nil: not split yet).
+func (pol *Policy) decide(p *post.Post, toks []string, now time.Time, use spamUse) Decision {
 	if pol.trusted.has(p) {
 		return Decision{Kind: bus.EventApprove, Filter: "trusted_authors", Reason: "trusted author"}
 	}
-	toks := tokenize(p.Text) // shared by the spam memory and keyword rules
+	if toks == nil {
+		toks = tokenize(p.Text) // shared by the spam memory and keyword rules
+	}
 	if kind, filter, reason, caught := pol.filter(p, toks, now, use); caught {
 		return Decision{Kind: kind, Filter: filter, Reason: reason}
 	}

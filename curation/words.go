@@ -3,6 +3,7 @@ package curation
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // WordList finds blocked words and phrases as whole words, ignoring case:
@@ -62,22 +63,83 @@ func equalAt(toks, phrase []string) bool {
 
 // tokenize splits s into lowercase words: runs of letters, digits and marks.
 // Underscores, dots and other punctuation separate words, so handles split
-// into their parts.
+// into their parts. It is on every decision's path: a word already in
+// lower case is a substring of s, and the words that change when lowered
+// share one allocation.
 func tokenize(s string) []string {
-	var toks []string
+	spans := make([]wordSpan, 0, 64)
+	var lowered []byte
 	start := -1
+	end := func(i int) {
+		w := s[start:i]
+		if !hasUpper(w) {
+			spans = append(spans, wordSpan{start: start, end: i})
+			return
+		}
+		from := len(lowered)
+		for _, r := range w {
+			lowered = utf8.AppendRune(lowered, unicode.ToLower(r))
+		}
+		spans = append(spans, wordSpan{start: from, end: len(lowered), lowered: true})
+	}
 	for i, r := range s {
-		word := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+		word := isWordRune(r)
 		switch {
 		case word && start < 0:
 			start = i
 		case !word && start >= 0:
-			toks = append(toks, strings.ToLower(s[start:i]))
+			end(i)
 			start = -1
 		}
 	}
 	if start >= 0 {
-		toks = append(toks, strings.ToLower(s[start:]))
+		end(len(s))
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	low := string(lowered)
+	toks := make([]string, len(spans))
+	for i, sp := range spans {
+		if sp.lowered {
+			toks[i] = low[sp.start:sp.end]
+		} else {
+			toks[i] = s[sp.start:sp.end]
+		}
 	}
 	return toks
+}
+
+// wordSpan is where one of tokenize's words is: in the text, or in the
+// words lowered.
+type wordSpan struct {
+	start, end int
+	lowered    bool
+}
+
+// isWordRune reports whether r is part of a word: a letter, digit or mark.
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// hasUpper reports whether lowering w (as strings.ToLower does) changes it.
+func hasUpper(w string) bool {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			for _, r := range w[i:] {
+				if unicode.ToLower(r) != r {
+					return true
+				}
+			}
+			return false
+		}
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }

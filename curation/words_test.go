@@ -1,7 +1,10 @@
 package curation
 
 import (
+	"slices"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/chorus-wall/chorus/post"
 )
@@ -49,4 +52,85 @@ func TestTokenizeKeepsCombiningMarks(t *testing.T) {
 	if len(got) != 2 || got[0] != "नमस्ते" || got[1] != "zoë" {
 		t.Fatalf("tokenize = %q", got)
 	}
+}
+
+// tokenizeReference is tokenize as it was written first, the definition
+// the faster one must keep: runs of letters, digits and marks, each
+// lowered by strings.ToLower.
+func tokenizeReference(s string) []string {
+	var toks []string
+	start := -1
+	for i, r := range s {
+		word := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			toks = append(toks, strings.ToLower(s[start:i]))
+			start = -1
+		}
+	}
+	if start >= 0 {
+		toks = append(toks, strings.ToLower(s[start:]))
+	}
+	return toks
+}
+
+// tokenizeCases are texts where lowering and splitting words go wrong
+// first: capitals of many scripts, letters whose lower case is shorter or
+// longer in UTF-8, right-to-left text, emoji, marks, invalid UTF-8.
+var tokenizeCases = []string{
+	"",
+	"   ",
+	"IDIOT!!! Buy   Followers now",
+	"total_idiot_42 and f.u.c.k",
+	"Zoë Müller ÅNGSTRÖM straße STRASSE",
+	"İstanbul KIZILAY ıi",                    // dotted capital I: shorter in UTF-8 lowered
+	"\u212a\u212b kelvin and angstrom signs", // K and Å signs lower to ASCII k and å
+	"ΣΟΦΟΣ σοφος Ωμέγα",
+	"Ⅻ ⅻ Ⓐ ⓐ roman numerals and circled letters",
+	"ᏣᎳᎩ ꮳꮃꭹ cherokee",
+	"ＦＵＬＬＷＩＤＴＨ ｆｕｌｌ",
+	"مرحبا بالجميع 🎉 #ChorusLive שָׁלוֹם עוֹלָם",
+	"नमस्ते, Zoë! क्षत्रिय",
+	"素晴らしい基調講演 ＡＢＣ 今日の試合",
+	"👍🏽❤️ family 👨‍👩‍👧 flags 🇫🇷 🏳️‍🌈",
+	"e\u0301 combining ACUTE E\u0301",
+	"bad \xff\xfe utf8 \xc3 TAIL",
+	"\u200bzero\u200bwidth\u00adsoft\u00adHYPHEN",
+	"1st 2ND 3rd 4TH 123 ٤٥٦ ໑໒",
+	strings.Repeat("Long TEXT with MANY words ÄÖÜ مرحبا 🎉 ", 400),
+}
+
+func TestTokenizeMatchesReference(t *testing.T) {
+	for _, s := range tokenizeCases {
+		if got, want := tokenize(s), tokenizeReference(s); !slices.Equal(got, want) {
+			t.Errorf("tokenize(%q)\n = %q\nwant %q", s, got, want)
+		}
+	}
+}
+
+// TestTokenizeEveryRune checks each rune alone and between capitals, so no
+// letter of any script is split or lowered differently.
+func TestTokenizeEveryRune(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
+		}
+		s := "A" + string(r) + "Ω " + string(r)
+		if got, want := tokenize(s), tokenizeReference(s); !slices.Equal(got, want) {
+			t.Fatalf("tokenize(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func FuzzTokenize(f *testing.F) {
+	for _, s := range tokenizeCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := tokenize(s), tokenizeReference(s); !slices.Equal(got, want) {
+			t.Fatalf("tokenize(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
