@@ -2,7 +2,6 @@ package bus
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -188,7 +187,7 @@ const ActorCuration = "curation"
 // Msg encodes e for publishing. A non-empty id makes the publish idempotent
 // within the dedupe window.
 func (e Event) Msg(id string) (*nats.Msg, error) {
-	data, err := json.Marshal(e)
+	data, err := encodeEvent(&e)
 	if err != nil {
 		return nil, fmt.Errorf("bus: encode event: %w", err)
 	}
@@ -204,8 +203,8 @@ func (e Event) Msg(id string) (*nats.Msg, error) {
 // regard to case, invalid UTF-8 replaced, so an odd field never sinks a
 // post), run by the json/v2 decoder, which takes well under encoding/json's
 // CPU. Every post is decoded by curation and every event by the index and
-// each display, so this is on the hottest paths. Encoding stays with
-// encoding/json, which is as fast for these types.
+// each display, so this is on the hottest paths. Events and posts are
+// encoded by hand, byte for byte as encoding/json would (encode.go).
 
 // DecodeEvent decodes an event read from the events stream at seq.
 func DecodeEvent(data []byte, seq uint64) (Event, error) {
@@ -257,7 +256,7 @@ func (c *Conn) ReleaseMsg(e Event, key string, at time.Time) (*nats.Msg, error) 
 	if !c.Schedules {
 		return nil, errors.New("bus: this NATS server cannot schedule messages (needs 2.12+)")
 	}
-	data, err := json.Marshal(e)
+	data, err := encodeEvent(&e)
 	if err != nil {
 		return nil, fmt.Errorf("bus: encode release: %w", err)
 	}
@@ -311,7 +310,7 @@ func (c *Conn) AirMsgs(e Event) ([]*nats.Msg, error) {
 		return []*nats.Msg{m}, nil
 	}
 	next := Event{Kind: EventAirNext, Stream: e.Stream, Actor: ActorSchedule, Reason: "auto-advance"}
-	data, err := json.Marshal(next)
+	data, err := encodeEvent(&next)
 	if err != nil {
 		return nil, fmt.Errorf("bus: encode auto-advance: %w", err)
 	}

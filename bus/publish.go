@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -23,7 +22,7 @@ func (c *Conn) PublishPosts(ctx context.Context, posts []post.Post) (int, error)
 	msgs := make([]*nats.Msg, 0, len(posts))
 	first := make([]int, len(posts)) // each post's first message
 	for i, p := range posts {
-		data, err := json.Marshal(p)
+		data, err := encodePost(&p)
 		if err != nil {
 			return 0, fmt.Errorf("bus: encode post %s: %w", p.ID, err)
 		}
