@@ -28,7 +28,7 @@ func DryRun(r *rule, posts []Recent) DryRunReport {
 	would := map[string]string{"approve": "approved", "pin": "approved", "feature": "approved", "reject": "rejected", "hold": "held"}
 	for _, rp := range posts {
 		p := rp.Post
-		if !r.matches(&p, tokenize(p.Text), func() ExprEnv { return envOf(&p) }) {
+		if !r.matches(&p, tokenize(p.Text), lowerAll(p.Hashtags), func() ExprEnv { return envOf(&p) }) {
 			continue
 		}
 		rep.Matched++

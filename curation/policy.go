@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chorus-wall/chorus/bus"
 	"github.com/chorus-wall/chorus/config"
@@ -170,7 +171,8 @@ func (pol *Policy) decide(p *post.Post, toks []string, now time.Time, use spamUs
 	if toks == nil {
 		toks = tokenize(p.Text) // shared by the spam memory and keyword rules
 	}
-	if kind, filter, reason, caught := pol.filter(p, toks, now, use); caught {
+	tags := lowerAll(p.Hashtags) // shared by the hashtag filter and rules
+	if kind, filter, reason, caught := pol.filter(p, toks, tags, now, use); caught {
 		return Decision{Kind: kind, Filter: filter, Reason: reason}
 	}
 	var env *ExprEnv
@@ -182,7 +184,7 @@ func (pol *Policy) decide(p *post.Post, toks []string, now time.Time, use spamUs
 		return *env
 	}
 	for _, r := range pol.rules {
-		if !r.matches(p, toks, lazyEnv) {
+		if !r.matches(p, toks, tags, lazyEnv) {
 			continue
 		}
 		d := Decision{Rule: r.Name, Reason: fmt.Sprintf("rule %q", r.Name)}
@@ -216,9 +218,9 @@ func (pol *Policy) mode() bus.EventKind {
 }
 
 // filter runs the filters in order; the first that catches p decides, and
-// is named by its settings key. use says what it does with the spam
-// memory.
-func (pol *Policy) filter(p *post.Post, toks []string, now time.Time, use spamUse) (kind bus.EventKind, filter, reason string, caught bool) {
+// is named by its settings key. toks are the words of p's text, tags its
+// hashtags in lower case; use says what it does with the spam memory.
+func (pol *Policy) filter(p *post.Post, toks, tags []string, now time.Time, use spamUse) (kind bus.EventKind, filter, reason string, caught bool) {
 	f := pol.Stream.Filters
 	if pol.blockedAuthors.has(p) {
 		return bus.EventReject, "blocked_authors", "blocked author", true
@@ -233,7 +235,7 @@ func (pol *Policy) filter(p *post.Post, toks []string, now time.Time, use spamUs
 	} else if word, field, ok := findInPost(pol.blocked, p, toks); ok {
 		return bus.EventReject, "blocked_words", fmt.Sprintf("blocked word %q in %s", word, field), true
 	}
-	if i := slices.IndexFunc(p.Hashtags, func(h string) bool { return pol.blockedTags[strings.ToLower(h)] }); i >= 0 {
+	if i := slices.IndexFunc(tags, func(h string) bool { return pol.blockedTags[h] }); i >= 0 {
 		return bus.EventReject, "blocked_hashtags", "blocked hashtag #" + p.Hashtags[i], true
 	}
 	if pol.profanity != nil {
@@ -252,7 +254,7 @@ func (pol *Policy) filter(p *post.Post, toks []string, now time.Time, use spamUs
 	if f.MediaOnly && len(p.Media) == 0 {
 		return bus.EventReject, "media_only", "media only", true
 	}
-	if f.MinTextLength > 0 && len([]rune(strings.TrimSpace(p.Text))) < f.MinTextLength {
+	if f.MinTextLength > 0 && utf8.RuneCountInString(strings.TrimSpace(p.Text)) < f.MinTextLength {
 		return bus.EventReject, "min_text_length", fmt.Sprintf("text shorter than %d characters", f.MinTextLength), true
 	}
 	if f.MinFollowers > 0 && p.Author.Followers < f.MinFollowers {
@@ -322,4 +324,19 @@ func findInPost(m textFinder, p *post.Post, toks []string) (word, field string, 
 		}
 	}
 	return "", "", false
+}
+
+// lowerAll returns tags in lower case: tags itself when none changes.
+func lowerAll(tags []string) []string {
+	for i, t := range tags {
+		if low := strings.ToLower(t); low != t {
+			out := slices.Clone(tags)
+			out[i] = low
+			for j := i + 1; j < len(out); j++ {
+				out[j] = strings.ToLower(out[j])
+			}
+			return out
+		}
+	}
+	return tags
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
@@ -58,7 +59,7 @@ func envOf(p *post.Post) ExprEnv {
 	return ExprEnv{
 		Text: p.Text, Network: p.Network, Kind: string(p.Kind), Lang: p.Lang, Sensitive: p.Sensitive,
 		Sentiment: p.Sentiment, Hashtags: p.Hashtags, Mentions: p.Mentions, Links: links,
-		MediaCount: len(p.Media), HasMedia: len(p.Media) > 0, Length: len([]rune(p.Text)),
+		MediaCount: len(p.Media), HasMedia: len(p.Media) > 0, Length: utf8.RuneCountInString(p.Text),
 		Author: ExprAuthor{Handle: p.Author.Handle, Name: p.Author.Name, Followers: p.Author.Followers, Verified: p.Author.Verified},
 	}
 }
@@ -84,9 +85,10 @@ func compileRule(r config.Rule, path string) (*rule, error) {
 	return c, nil
 }
 
-// matches reports whether every condition of the rule holds for p. env is
-// built lazily, only when the rule has an expression.
-func (r *rule) matches(p *post.Post, toks []string, env func() ExprEnv) bool {
+// matches reports whether every condition of the rule holds for p, whose
+// text's words are toks (tokenize) and hashtags in lower case tags
+// (lowerAll). env is built lazily, only when the rule has an expression.
+func (r *rule) matches(p *post.Post, toks, tags []string, env func() ExprEnv) bool {
 	w := r.When
 	switch {
 	case len(r.networks) > 0 && !r.networks[p.Network]:
@@ -105,7 +107,7 @@ func (r *rule) matches(p *post.Post, toks []string, env func() ExprEnv) bool {
 		return false
 	case w.MaxSentiment != nil && p.Sentiment > *w.MaxSentiment:
 		return false
-	case len(r.hashtags) > 0 && !slices.ContainsFunc(p.Hashtags, func(h string) bool { return r.hashtags[strings.ToLower(h)] }):
+	case len(r.hashtags) > 0 && !slices.ContainsFunc(tags, func(h string) bool { return r.hashtags[h] }):
 		return false
 	case !r.authors.empty() && !r.authors.has(p):
 		return false
