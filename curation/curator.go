@@ -352,8 +352,10 @@ type item struct {
 	stream string
 	seq    uint64
 	post   post.Post
-	// fed are the streams the post's source feeds.
-	fed []*Policy
+	// fed are the streams the post's source feeds; seenKeys and goneKeys
+	// the post's SeenKey and GoneKey in each, in order.
+	fed                []*Policy
+	seenKeys, goneKeys []string
 }
 
 // prepare decodes and enriches a batch, on every core: this is most of
@@ -375,6 +377,7 @@ func (c *Curator) prepare(batch []delivery) []*item {
 		}
 		if !it.post.Deleted {
 			it.fed = c.streams.Fed(it.post.Source)
+			it.seenKeys, it.goneKeys = pairKeys(it.fed, it.post.ID)
 			if len(it.fed) > 0 && c.enricher != nil {
 				c.enricher.Enrich(&it.post)
 			}
@@ -498,20 +501,17 @@ func (c *Curator) seenKeys(items []*item) []string {
 	var all []config.Stream
 	keys := make([]string, 0, len(items))
 	have := make(map[string]bool, len(items))
-	add := func(stream, postID string) {
-		if k := SeenKey(stream, postID); !have[k] {
+	add := func(k string) {
+		if !have[k] {
 			have[k] = true
 			keys = append(keys, k)
 		}
 	}
 	for _, it := range items {
 		if !it.post.Deleted {
-			for _, pol := range it.fed {
-				add(pol.Stream.ID, it.post.ID)
-				if k := GoneKey(pol.Stream.ID, it.post.ID); !have[k] {
-					have[k] = true
-					keys = append(keys, k)
-				}
+			for i := range it.fed {
+				add(it.seenKeys[i])
+				add(it.goneKeys[i])
 			}
 			continue
 		}
@@ -519,7 +519,7 @@ func (c *Curator) seenKeys(items []*item) []string {
 			all = c.streams.All()
 		}
 		for _, s := range all {
-			add(s.ID, it.post.ID)
+			add(SeenKey(s.ID, it.post.ID))
 		}
 	}
 	return keys
@@ -579,8 +579,8 @@ func (c *Curator) decidePost(it *item, seen map[string]bool, decided *claims) ([
 	var out []pending
 	var toks []string // the text's words, split once for every stream
 	now := c.now().UTC()
-	for _, pol := range it.fed {
-		key, gone := SeenKey(pol.Stream.ID, p.ID), GoneKey(pol.Stream.ID, p.ID)
+	for i, pol := range it.fed {
+		key, gone := it.seenKeys[i], it.goneKeys[i]
 		if seen[gone] || decided.has(gone) {
 			c.duplicates.Inc() // taken down at its source: never decided, nor its edits
 			continue
@@ -845,6 +845,22 @@ func parallel(n, workers int, fn func(i int)) {
 func SeenKey(stream, postID string) string {
 	sum := sha256.Sum256([]byte(postID))
 	return stream + "." + hex.EncodeToString(sum[:16])
+}
+
+// pairKeys returns SeenKey and GoneKey of post postID in each of streams,
+// hashing the id once.
+func pairKeys(streams []*Policy, postID string) (seen, gone []string) {
+	if len(streams) == 0 {
+		return nil, nil
+	}
+	sum := sha256.Sum256([]byte(postID))
+	h := hex.EncodeToString(sum[:16])
+	seen, gone = make([]string, len(streams)), make([]string, len(streams))
+	for i, pol := range streams {
+		seen[i] = pol.Stream.ID + "." + h
+		gone[i] = pol.Stream.ID + ".gone." + h
+	}
+	return seen, gone
 }
 
 // GoneKey is the chorus_seen key marking a post deleted at its source

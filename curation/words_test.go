@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/chorus-wall/chorus/config"
 	"github.com/chorus-wall/chorus/post"
 )
 
@@ -133,4 +134,35 @@ func FuzzTokenize(f *testing.F) {
 			t.Fatalf("tokenize(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+func TestLowerAll(t *testing.T) {
+	for _, tags := range [][]string{nil, {}, {"chorus"}, {"ChorusLive"}, {"a", "B", "c"}, {"ÅNGSTRÖM", "İstanbul", "مرحبا", "🎉"}, {"x", "y", "Z"}} {
+		want := make([]string, len(tags))
+		for i, tag := range tags {
+			want[i] = strings.ToLower(tag)
+		}
+		before := slices.Clone(tags)
+		if got := lowerAll(tags); !slices.Equal(got, want) {
+			t.Errorf("lowerAll(%q) = %q, want %q", tags, got, want)
+		}
+		if !slices.Equal(tags, before) {
+			t.Errorf("lowerAll changed its argument: %q, was %q", tags, before)
+		}
+	}
+}
+
+func TestPairKeysAreSeenAndGoneKeys(t *testing.T) {
+	streams := []*Policy{{Stream: config.Stream{ID: "wall"}}, {Stream: config.Stream{ID: "bench"}}}
+	for _, id := range []string{"x:1", "", "mastodon:https://social.example/@ana/1?x=<y>&z", "\xff bad utf8", "مرحبا 🎉"} {
+		seen, gone := pairKeys(streams, id)
+		for i, pol := range streams {
+			if seen[i] != SeenKey(pol.Stream.ID, id) || gone[i] != GoneKey(pol.Stream.ID, id) {
+				t.Fatalf("pairKeys(%q)[%d] = %q, %q; want %q, %q", id, i, seen[i], gone[i], SeenKey(pol.Stream.ID, id), GoneKey(pol.Stream.ID, id))
+			}
+		}
+	}
+	if seen, gone := pairKeys(nil, "x:1"); seen != nil || gone != nil {
+		t.Fatal("pairKeys of no stream")
+	}
 }
