@@ -23,9 +23,9 @@ var errNotFinite = errors.New("json: unsupported value: NaN or infinite float")
 
 // encodeEvent returns e as encoding/json.Marshal does.
 func encodeEvent(e *Event) ([]byte, error) {
-	size := 256
+	size := 256 + len(e.Reason)
 	if e.Post != nil {
-		size += 384 + len(e.Post.Text) + len(e.Post.Author.Name)
+		size += postSize(e.Post)
 	}
 	w := jsonWriter{b: make([]byte, 0, size)}
 	w.open()
@@ -81,9 +81,30 @@ func encodeEvent(e *Event) ([]byte, error) {
 
 // encodePost returns p as encoding/json.Marshal does.
 func encodePost(p *post.Post) ([]byte, error) {
-	w := jsonWriter{b: make([]byte, 0, 384+len(p.Text)+len(p.Author.Name))}
+	w := jsonWriter{b: make([]byte, 0, postSize(p))}
 	w.post(p)
 	return w.b, w.err
+}
+
+// postSize is about how long p's encoding is, so that it is written into
+// one allocation.
+func postSize(p *post.Post) int {
+	n := 512 + len(p.URL) + len(p.Text) + len(p.ContentWarning)
+	a := &p.Author
+	n += len(a.ID) + len(a.Handle) + len(a.Name) + len(a.AvatarURL) + len(a.ProfileURL)
+	for _, l := range p.Links {
+		n += 48 + len(l.URL) + len(l.Title)
+	}
+	for _, m := range p.Media {
+		n += 64 + len(m.URL) + len(m.PreviewURL) + len(m.Alt)
+	}
+	for _, h := range p.Hashtags {
+		n += 3 + len(h)
+	}
+	for _, h := range p.Mentions {
+		n += 3 + len(h)
+	}
+	return n
 }
 
 // jsonWriter appends one JSON object's members, each after a comma but
@@ -274,6 +295,15 @@ func (w *jsonWriter) post(p *post.Post) {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII are the ASCII bytes a string holds as they are: all but
+// control characters, the quote, the backslash and HTML's <, > and &.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s quoted as encoding/json quotes it: HTML-safe
 // (<, > and & escaped), U+2028 and U+2029 escaped, invalid UTF-8 replaced
 // by U+FFFD.
@@ -282,7 +312,7 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plainASCII[c] {
 				i++
 				continue
 			}
