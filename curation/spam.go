@@ -40,7 +40,10 @@ type spamCheck struct {
 
 	mu    sync.Mutex
 	texts []recentText // ring buffer of recent texts' SimHashes
-	next  int
+	// hashes are texts' SimHashes alone, side by side: every post with a
+	// text compares its own with each, and most are far.
+	hashes []uint64
+	next   int
 	// exact maps hash(author, text) to when it was last seen.
 	exact     map[uint64]int64
 	exactFIFO []stamp
@@ -181,8 +184,11 @@ func (s *spamCheck) record(p *post.Post, toks []string, now time.Time, share boo
 	if near != 0 && s.nearDistance >= 0 {
 		oldest := at - int64(s.window)
 		dup := false
-		for _, t := range s.texts {
-			if bits.OnesCount64(t.hash^near) <= s.nearDistance && t.author != aKey && t.at >= oldest {
+		for i, h := range s.hashes {
+			if bits.OnesCount64(h^near) > s.nearDistance {
+				continue
+			}
+			if t := &s.texts[i]; t.author != aKey && t.at >= oldest {
 				dup = true
 				break
 			}
@@ -232,7 +238,7 @@ func (s *spamCheck) memory() time.Duration {
 func (s *spamCheck) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.texts, s.next = nil, 0
+	s.texts, s.hashes, s.next = nil, nil, 0
 	s.exact, s.exactFIFO = map[uint64]int64{}, nil
 	s.byAuthor, s.rateFIFO = map[uint64][]int64{}, nil
 	s.outbox = nil
@@ -241,9 +247,11 @@ func (s *spamCheck) reset() {
 func (s *spamCheck) add(t recentText) {
 	if len(s.texts) < recentTexts {
 		s.texts = append(s.texts, t)
+		s.hashes = append(s.hashes, t.hash)
 		return
 	}
 	s.texts[s.next] = t
+	s.hashes[s.next] = t.hash
 	s.next = (s.next + 1) % recentTexts
 }
 
