@@ -157,3 +157,31 @@ func FuzzEncodeString(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEncodeEvent encodes a decision carrying a typical post, by
+// hand (what curation does) and with encoding/json (what it did).
+func BenchmarkEncodeEvent(b *testing.B) {
+	at := time.Date(2026, 12, 6, 4, 8, 28, 123456789, time.UTC)
+	e := Event{Kind: EventApprove, Stream: "wall", PostID: "x:1", Reason: "auto", Actor: ActorCuration, At: at,
+		IngestStream: "CHORUS_INGEST_3", IngestSeq: 1234, Post: &post.Post{ID: "x:1", Network: "x", URL: "https://x.example/1",
+			Author:   post.Author{Handle: "ana", Name: "Ana Pérez", Followers: 250, AvatarURL: "https://x.example/a.png"},
+			Text:     "great keynote today, amazing acoustics & food court <3 stage music friends #ChorusLive 🎉 مرحبا",
+			Hashtags: []string{"ChorusLive"}, Links: []post.Link{{URL: "https://x.example/a", Title: "A link"}},
+			Kind: post.KindOriginal, Lang: "en", Sentiment: 0.6249, CreatedAt: at, FetchedAt: at, Source: "wall"}}
+	b.Run("bus", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := encodeEvent(&e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
