@@ -108,14 +108,21 @@ func (w testWriter) Write(p []byte) (int, error) {
 // cond must not block: API calls through do are bounded by testClient.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	waitForWithin(t, what, 15*time.Second, cond)
+}
+
+// waitForWithin is waitFor for a condition that may take longer on a busy
+// machine, such as a burst of hundreds of events, failing after bound.
+func waitForWithin(t *testing.T, what string, bound time.Duration, cond func() bool) {
+	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	deadline := time.After(15 * time.Second)
+	deadline := time.After(bound)
 	for !cond() {
 		select {
 		case <-tick.C:
 		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out waiting %s for %s", bound, what)
 		}
 	}
 }
