@@ -179,9 +179,29 @@ func (c *Curator) pipeline(ctx context.Context, in <-chan delivery) {
 		c.read(ctx, in, batches)
 	}()
 	for b := range batches {
-		c.handle(ctx, b)
+		bctx, cancel := c.finishing(ctx)
+		c.handle(bctx, b)
+		cancel()
 	}
 	wg.Wait()
+}
+
+// finishing is the context a batch is decided and stored in: when ctx ends
+// (the node stops), a batch begun is given handOverWait to be stored and
+// acknowledged, or none with NATS away. (Cut off at once, a batch whose
+// events were stored was given back unacknowledged, and the partition's
+// next node decided it again.)
+func (c *Curator) finishing(ctx context.Context) (context.Context, context.CancelFunc) {
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		if !c.conn.NC.IsConnected() {
+			cancel()
+			return
+		}
+		t := time.AfterFunc(handOverWait, cancel)
+		context.AfterFunc(bctx, func() { t.Stop() })
+	})
+	return bctx, func() { stop(); cancel() }
 }
 
 // delivery is one ingest message from a partition this node holds.

@@ -376,24 +376,54 @@ var errWarmed = errors.New("warmed")
 // had decided them. The decisions are not written again. Each partition
 // reads its share of warmPosts, the most recent before the floor, in
 // batches: a node taking over all sixteen reads warmPosts posts in all.
+//
+// Every partition says how its warm-up ended, in one line: warmed (with
+// the posts replayed, none included), nothing to warm (at debug level),
+// cut short at warmTime, or failed; a node stopping says nothing.
 func (c *Curator) warm(ctx context.Context, id string, cons jetstream.Consumer) {
+	started := time.Now()
+	replayed, skip, err := c.replayRecent(ctx, cons)
+	took := time.Since(started).Round(time.Millisecond)
+	switch {
+	case skip != "":
+		c.log.Debug("curation: nothing to warm the spam memory with", "partition", id, "why", skip)
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		c.log.Warn("curation: spam memory warm-up cut short at its time limit", "partition", id,
+			"posts", replayed, "limit", warmTime)
+	case err != nil && ctx.Err() != nil:
+		// The node is stopping.
+	case err != nil:
+		c.log.Warn("curation: could not warm the spam memory", "partition", id, "posts", replayed, "err", err)
+	default:
+		c.log.Info("curation: spam memory warmed with the partition's recent posts", "partition", id,
+			"posts", replayed, "took", took)
+	}
+}
+
+// replayRecent is warm's reading: it says how many posts it replayed, or
+// why there was nothing to read.
+func (c *Curator) replayRecent(ctx context.Context, cons jetstream.Consumer) (replayed int, skip string, err error) {
 	window := c.streams.spamWindow()
+	if window == 0 {
+		return 0, "no stream keeps a spam window", nil
+	}
 	info, err := cons.Info(ctx)
-	if err != nil || window == 0 || info.AckFloor.Stream == 0 {
-		return
+	if err != nil {
+		return 0, "", fmt.Errorf("consumer info: %w", err)
+	}
+	if info.AckFloor.Stream == 0 {
+		return 0, "nothing decided before", nil
 	}
 	floor := info.AckFloor.Stream
-	started := time.Now()
-	since := started.Add(-window)
+	since := time.Now().Add(-window)
 	share := uint64(max(warmPosts/bus.IngestPartitions, 1))
 	start := uint64(1)
 	if floor > share {
 		start = floor - share + 1
 	}
-	ctx, cancel := context.WithTimeout(ctx, warmTime)
+	wctx, cancel := context.WithTimeout(ctx, warmTime)
 	defer cancel()
-	replayed := 0
-	err = c.conn.ScanRange(ctx, info.Stream, start, floor, func(m bus.Stored) error {
+	err = c.conn.ScanRange(wctx, info.Stream, start, floor, func(m bus.Stored) error {
 		if m.Time.Before(since) {
 			return nil
 		}
@@ -416,13 +446,10 @@ func (c *Curator) warm(ctx context.Context, id string, cons jetstream.Consumer) 
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errWarmed) && ctx.Err() == nil {
-		c.log.Warn("curation: could not warm the spam memory", "partition", id, "err", err)
+	if errors.Is(err, errWarmed) {
+		err = nil
 	}
-	if replayed > 0 {
-		c.log.Info("curation: spam memory warmed with the partition's recent posts", "partition", id,
-			"posts", replayed, "took", time.Since(started).Round(time.Millisecond))
-	}
+	return replayed, "", err
 }
 
 // LegacyRouter is the consumer of the posts an older Chorus publishes on

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -77,6 +79,9 @@ func startCurationNode(t *testing.T, url, name string, streams []config.Stream, 
 	n.cur = NewCurator(conn, st, o.enricher, o.log, prometheus.NewRegistry())
 	n.cur.Leases = n.cl
 	n.cur.ackWait = 10 * time.Minute
+	if o.now != nil {
+		n.cur.now = o.now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.wg.Add(2)
@@ -89,12 +94,16 @@ func startCurationNode(t *testing.T, url, name string, streams []config.Stream, 
 type nodeOptions struct {
 	enricher Enricher
 	log      *slog.Logger
+	now      func() time.Time
 }
 
 type nodeOption func(*nodeOptions)
 
 func withEnricher(e Enricher) nodeOption { return func(o *nodeOptions) { o.enricher = e } }
 func withLog(l *slog.Logger) nodeOption  { return func(o *nodeOptions) { o.log = l } }
+func withNow(now func() time.Time) nodeOption {
+	return func(o *nodeOptions) { o.now = now }
+}
 
 // stop is a clean stop: the node hands its partitions over and leaves.
 func (n *curationNode) stop() {
@@ -163,10 +172,17 @@ func (d *decisionLog) missing(stream string, ids []string) int {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	waitUntilf(t, cond, func() string { return what })
+}
+
+// waitUntilf is waitUntil whose failure says what was awaited and what
+// was seen, as what says at the time.
+func waitUntilf(t *testing.T, cond func() bool, what func() string) {
+	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out waiting for %s", what())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -387,9 +403,11 @@ func TestNearDuplicatesAcrossNodes(t *testing.T) {
 	}
 }
 
-// warmLog adds up the posts each partition's warm-up replayed.
+// warmLog records how each partition's warm-up ended (the message of its
+// one line) and the posts it replayed, the last time it warmed.
 type warmLog struct {
 	mu    *sync.Mutex
+	ended map[string]string
 	posts map[string]int64
 }
 
@@ -398,9 +416,6 @@ func (w warmLog) WithAttrs([]slog.Attr) slog.Handler       { return w }
 func (w warmLog) WithGroup(string) slog.Handler            { return w }
 
 func (w warmLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Message != "curation: spam memory warmed with the partition's recent posts" {
-		return nil
-	}
 	var part string
 	var n int64
 	r.Attrs(func(a slog.Attr) bool {
@@ -412,19 +427,38 @@ func (w warmLog) Handle(_ context.Context, r slog.Record) error {
 		}
 		return true
 	})
+	if part == "" || !strings.Contains(r.Message, "warm") {
+		return nil
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.posts[part] += n
+	// A partition warmed again (its lease lost and taken back, on a
+	// loaded machine) replays the same posts: the bound is per warm-up.
+	w.ended[part] = r.Message
+	w.posts[part] = n
 	return nil
 }
 
+// total says how many partitions have said how their warm-up ended, and
+// the posts replayed in all.
 func (w warmLog) total() (parts int, posts int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, n := range w.posts {
 		posts += n
 	}
-	return len(w.posts), posts
+	return len(w.ended), posts
+}
+
+// String lists each partition's ending and posts, for failure messages.
+func (w warmLog) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var b strings.Builder
+	for _, part := range slices.Sorted(maps.Keys(w.ended)) {
+		fmt.Fprintf(&b, "\n  %s: %q, %d posts", part, w.ended[part], w.posts[part])
+	}
+	return b.String()
 }
 
 // A node taking over every partition replays at most warmPosts recent
@@ -458,10 +492,74 @@ func TestWarmReadsItsShareOfRecentPosts(t *testing.T) {
 	waitUntil(t, "every post decided", func() bool { return d.missing("wall", ids) == 0 })
 	a.stop()
 
-	w := warmLog{mu: &sync.Mutex{}, posts: map[string]int64{}}
-	startCurationNode(t, url, "node-b", streams, withLog(slog.New(w)))
-	waitUntil(t, "every partition warmed", func() bool { parts, _ := w.total(); return parts == bus.IngestPartitions })
+	w := warmLog{mu: &sync.Mutex{}, ended: map[string]string{}, posts: map[string]int64{}}
+	b := startCurationNode(t, url, "node-b", streams, withLog(slog.New(w)))
+	waitUntil(t, "node-b holding every partition", func() bool { return b.holders()["node-b"] == bus.IngestPartitions })
+	waitUntilf(t, func() bool { parts, _ := w.total(); return parts == bus.IngestPartitions },
+		func() string { return "every partition's warm-up ended; so far:" + w.String() })
+	for part, msg := range w.ended {
+		if !strings.Contains(msg, "warmed with") {
+			t.Errorf("partition %s: %q, want its recent posts replayed; every partition:%s", part, msg, w)
+			break
+		}
+	}
 	if _, n := w.total(); n > int64(warmPosts) {
-		t.Fatalf("the warm-up replayed %d posts in all, over its bound of %d: %v", n, warmPosts, w.posts)
+		t.Fatalf("the warm-up replayed %d posts in all, over its bound of %d:%s", n, warmPosts, w)
+	}
+}
+
+// A clean stop lets the batch being decided be stored and acknowledged.
+// (It was cut off: a batch whose events were being stored as the node
+// stopped was given back, and the partition's next node decided it again.)
+func TestStopFinishesTheBatchBeingDecided(t *testing.T) {
+	streams := []config.Stream{{ID: "wall", Sources: []string{"hook"}, Moderation: config.ModerationAuto}}
+	url := startServer(t)
+	// The node's clock stops the first batch in the middle of deciding,
+	// until the node has been told to stop.
+	deciding, resume := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	now := func() time.Time {
+		once.Do(func() { close(deciding); <-resume })
+		return time.Now()
+	}
+	a := startCurationNode(t, url, "node-a", streams, withNow(now))
+	d := tailDecisions(t, a.conn)
+	var ids []string
+	var posts []post.Post
+	for i, author := range authorsIn(t, map[int]bool{3: true, 11: true}, 6) {
+		id := fmt.Sprintf("webhook:%d", i)
+		ids = append(ids, id)
+		posts = append(posts, post.Post{ID: id, Network: "webhook", Source: "hook", Text: textFor(i),
+			Author: post.Author{Handle: author}})
+	}
+	if _, err := a.conn.PublishPosts(t.Context(), posts); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-deciding:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("timed out waiting for the first batch to be decided")
+	}
+	a.cancel()
+	close(resume)
+	a.wg.Wait()
+
+	waitUntilf(t, func() bool { return d.missing("wall", ids) == 0 },
+		func() string {
+			return fmt.Sprintf("the batch's decisions: %d of %d missing", d.missing("wall", ids), len(ids))
+		})
+	for p := range bus.IngestPartitions {
+		cons, err := a.conn.JS.Consumer(t.Context(), bus.PartitionStream(p), ConsumerName(fmt.Sprintf("p%02d", p)))
+		if err != nil {
+			continue // a partition the node never read
+		}
+		info, err := cons.Info(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending > 0 || info.NumPending > 0 || info.NumRedelivered > 0 {
+			t.Errorf("partition %d after the stop: %d delivered and unacknowledged, %d undelivered, %d given back; want every message acknowledged",
+				p, info.NumAckPending, info.NumPending, info.NumRedelivered)
+		}
 	}
 }
