@@ -322,22 +322,36 @@ func hashTokens(author uint64, toks []string) uint64 {
 
 // simhash is Charikar's SimHash of a text's word pairs: texts that differ
 // in a word or two differ in few bits, while texts that merely share
-// vocabulary (in any order) do not come out close.
+// vocabulary (in any order) do not come out close. Each of the 64 bits is
+// set when more than half the pairs' hashes have it. The counts are kept
+// eight to a word, one byte per bit, and moved to ones before a byte can
+// overflow: every post with a text is hashed once per stream.
 func simhash(toks []string) uint64 {
 	var ones [64]int
-	n := 0
-	h := fnv.New64a()
+	var lanes [8]uint64 // lanes[j] byte k counts bit 8k+j
+	n, pending := 0, 0
+	flush := func() {
+		for j, l := range lanes {
+			for k := range 8 {
+				ones[8*k+j] += int(l >> (8 * k) & 0xff)
+			}
+		}
+		lanes = [8]uint64{}
+		pending = 0
+	}
 	for i := 0; i+1 < len(toks); i++ {
-		h.Reset()
-		h.Write([]byte(toks[i]))
-		h.Write([]byte{' '})
-		h.Write([]byte(toks[i+1]))
-		x := mix(h.Sum64())
-		for b := range 64 {
-			ones[b] += int(x >> b & 1)
+		h := fnvString(fnvOffset64, toks[i])
+		h = fnvByte(h, ' ')
+		x := mix(fnvString(h, toks[i+1]))
+		for j := range lanes {
+			lanes[j] += x >> j & 0x0101010101010101
 		}
 		n++
+		if pending++; pending == 255 {
+			flush()
+		}
 	}
+	flush()
 	var out uint64
 	for b := range 64 {
 		if 2*ones[b] > n {
@@ -346,6 +360,21 @@ func simhash(toks []string) uint64 {
 	}
 	return out
 }
+
+// FNV-1a, 64 bits (hash/fnv's New64a, without its interface).
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime64
+	}
+	return h
+}
+
+func fnvByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * fnvPrime64 }
 
 // mix spreads a hash's bits (the splitmix64 finalizer), so similar words
 // do not share hash bits.

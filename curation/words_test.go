@@ -1,6 +1,8 @@
 package curation
 
 import (
+	"hash/fnv"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -164,5 +166,58 @@ func TestPairKeysAreSeenAndGoneKeys(t *testing.T) {
 	}
 	if seen, gone := pairKeys(nil, "x:1"); seen != nil || gone != nil {
 		t.Fatal("pairKeys of no stream")
+	}
+}
+
+// simhashReference is simhash as it was written first, the definition the
+// faster one must keep: a count per bit over hash/fnv's FNV-1a of each
+// word pair.
+func simhashReference(toks []string) uint64 {
+	var ones [64]int
+	n := 0
+	h := fnv.New64a()
+	for i := 0; i+1 < len(toks); i++ {
+		h.Reset()
+		h.Write([]byte(toks[i]))
+		h.Write([]byte{' '})
+		h.Write([]byte(toks[i+1]))
+		x := mix(h.Sum64())
+		for b := range 64 {
+			ones[b] += int(x >> b & 1)
+		}
+		n++
+	}
+	var out uint64
+	for b := range 64 {
+		if 2*ones[b] > n {
+			out |= 1 << b
+		}
+	}
+	return out
+}
+
+func TestSimhashMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	vocab := tokenize(strings.Join(tokenizeCases, " "))
+	// 254 to 257 and 600 words run the byte counters past a flush.
+	for _, n := range []int{0, 1, 2, 3, 8, 9, 100, 254, 255, 256, 257, 511, 600, 2000} {
+		for range 20 {
+			toks := make([]string, n)
+			for i := range toks {
+				toks[i] = vocab[rng.IntN(len(vocab))]
+			}
+			if got, want := simhash(toks), simhashReference(toks); got != want {
+				t.Fatalf("simhash of %d words = %x, want %x", n, got, want)
+			}
+		}
+	}
+	// The same pair every time: each count reaches n, every byte counter
+	// overflows without its flushes.
+	same := slices.Repeat([]string{"spam"}, 1000)
+	if got, want := simhash(same), simhashReference(same); got != want {
+		t.Fatalf("simhash of a repeated word = %x, want %x", got, want)
+	}
+	if got, want := fnvString(fnvOffset64, "Zoë 🎉"), func() uint64 { h := fnv.New64a(); h.Write([]byte("Zoë 🎉")); return h.Sum64() }(); got != want {
+		t.Fatalf("fnvString = %x, want %x", got, want)
 	}
 }
