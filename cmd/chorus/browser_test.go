@@ -289,6 +289,9 @@ func TestHomeLooks(t *testing.T) {
 					bt.WaitJS(t, ctx, "no streams", `document.getElementById('streams-status').textContent.startsWith('No streams yet')`)
 				} else {
 					bt.WaitJS(t, ctx, "streams", `document.querySelectorAll('li.stream').length === `+strconv.Itoa(n)+` && document.getElementById('streams-status').hidden`)
+					// The first stream's feeds open, to be looked at too.
+					bt.Do(t, ctx, chromedp.Click(chromedp.CSS(`li.stream button.more`)))
+					bt.WaitJS(t, ctx, "feeds open", `document.querySelector('li.stream .stream-more').checkVisibility() && document.getAnimations().length === 0`)
 				}
 				if wide := bt.Eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); wide > 0 {
 					t.Errorf("%d streams, %s, %s: the page is %d px wider than the screen", n, v.Name, scheme, wide)
@@ -305,6 +308,11 @@ func TestHomeLooks(t *testing.T) {
 						.map((el) => box.className + ' > ' + el.tagName + ' ' + (el.textContent || '').slice(0, 40))
 				})`); len(out) > 0 {
 					t.Errorf("%d streams, %s, %s: text runs out of its box: %q", n, v.Name, scheme, out)
+				}
+				if v.Name == "desktop" {
+					for _, a := range bt.Axe(t, ctx, "") {
+						t.Errorf("%d streams, %s, %s: axe: %s", n, v.Name, scheme, a)
+					}
 				}
 				shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 				if err != nil {
