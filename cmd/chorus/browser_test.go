@@ -193,9 +193,17 @@ func TestHomeListsStreams(t *testing.T) {
 			t.Errorf("%s shows %q, want %q", id, got, want)
 		}
 	}
-	// Copy puts it on the clipboard and says so.
+	// Copy puts it on the clipboard and says so on the button (which
+	// returns to "Copy" after a while, so the test records what it said).
+	bt.Eval[bool](t, ctx, `(() => {
+		window.__said = [];
+		for (const b of document.querySelectorAll('button.copy')) {
+			new MutationObserver(() => window.__said.push(b.closest('.tip').id + ': ' + b.textContent)).observe(b, { childList: true, characterData: true, subtree: true });
+		}
+		return true;
+	})()`)
 	bt.Do(t, ctx, chromedp.Click(chromedp.CSS(`#tip-brand button.copy`)))
-	bt.WaitJS(t, ctx, "copied", `document.querySelector('#tip-brand button.copy').textContent === 'Copied'`)
+	bt.WaitJS(t, ctx, "copied", `window.__said.includes('tip-brand: Copied')`)
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +220,7 @@ func TestHomeListsStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	bt.Do(t, ctx, chromedp.Click(chromedp.CSS(`#tip-broadcast button.copy`)))
-	bt.WaitJS(t, ctx, "selected for Ctrl+C", `document.querySelector('#tip-broadcast button.copy').textContent === 'Press Ctrl+C' &&
+	bt.WaitJS(t, ctx, "selected for Ctrl+C", `window.__said.includes('tip-broadcast: Press Ctrl+C') &&
 		getSelection().toString() === `+jsonString(snippets["overlay-example"]))
 
 	// Every link of the public home page opens for a visitor without a
