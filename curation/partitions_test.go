@@ -251,18 +251,11 @@ func TestPartitionHandOverGivesBackWhatWaits(t *testing.T) {
 	// node-a's pipeline holds one batch at the gate, the rest waits in its
 	// queue and in the partitions' fetched messages.
 	moving := authorsIn(t, keptBy("node-a", "node-b")["node-b"], 500)
-	const total = 5000
-	var ids []string
-	var posts []post.Post
-	for i := range total {
-		id := fmt.Sprintf("webhook:%d", i)
-		ids = append(ids, id)
-		posts = append(posts, post.Post{ID: id, Network: "webhook", Source: "hook", Text: textFor(i),
-			Author: post.Author{Handle: moving[i%len(moving)]}})
+	authors := make([]string, 5000)
+	for i := range authors {
+		authors[i] = moving[i%len(moving)]
 	}
-	if _, err := a.conn.PublishPosts(t.Context(), posts); err != nil {
-		t.Fatal(err)
-	}
+	ids := publishBy(t, a.conn, authors)
 	// The queue to the pipeline full: the partitions still holding posts
 	// wait to deliver the next, and more are fetched behind it.
 	waitUntil(t, "node-a's queue full", func() bool { return len(a.cur.queue) == cap(a.cur.queue) })
@@ -281,6 +274,22 @@ func TestPartitionHandOverGivesBackWhatWaits(t *testing.T) {
 		return h["node-a"] == bus.IngestPartitions/2 && h["node-b"] == bus.IngestPartitions/2
 	})
 	waitUntil(t, "every post decided", func() bool { return d.missing("wall", ids) == 0 })
+}
+
+// publishBy publishes one webhook post by each author, in one call, each
+// with a text no other is near to, and returns their ids.
+func publishBy(t *testing.T, conn *bus.Conn, authors []string) []string {
+	t.Helper()
+	ids := make([]string, len(authors))
+	posts := make([]post.Post, len(authors))
+	for i, author := range authors {
+		ids[i] = fmt.Sprintf("webhook:%d", i)
+		posts[i] = post.Post{ID: ids[i], Network: "webhook", Source: "hook", Text: textFor(i), Author: post.Author{Handle: author}}
+	}
+	if _, err := conn.PublishPosts(t.Context(), posts); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 // textFor is a text no other is near to.
@@ -475,20 +484,11 @@ func TestWarmReadsItsShareOfRecentPosts(t *testing.T) {
 	waitUntil(t, "node-a holding every partition", func() bool { return a.holders()["node-a"] == bus.IngestPartitions })
 	d := tailDecisions(t, a.conn)
 	// Ten posts in every partition, each by its own author.
-	var ids []string
-	var posts []post.Post
+	var authors []string
 	for p := range bus.IngestPartitions {
-		for _, author := range authorsIn(t, map[int]bool{p: true}, 10) {
-			i := len(posts)
-			id := fmt.Sprintf("webhook:%d", i)
-			ids = append(ids, id)
-			posts = append(posts, post.Post{ID: id, Network: "webhook", Source: "hook", Text: textFor(i),
-				Author: post.Author{Handle: author}})
-		}
+		authors = append(authors, authorsIn(t, map[int]bool{p: true}, 10)...)
 	}
-	if _, err := a.conn.PublishPosts(t.Context(), posts); err != nil {
-		t.Fatal(err)
-	}
+	ids := publishBy(t, a.conn, authors)
 	waitUntil(t, "every post decided", func() bool { return d.missing("wall", ids) == 0 })
 	a.stop()
 
@@ -524,17 +524,7 @@ func TestStopFinishesTheBatchBeingDecided(t *testing.T) {
 	}
 	a := startCurationNode(t, url, "node-a", streams, withNow(now))
 	d := tailDecisions(t, a.conn)
-	var ids []string
-	var posts []post.Post
-	for i, author := range authorsIn(t, map[int]bool{3: true, 11: true}, 6) {
-		id := fmt.Sprintf("webhook:%d", i)
-		ids = append(ids, id)
-		posts = append(posts, post.Post{ID: id, Network: "webhook", Source: "hook", Text: textFor(i),
-			Author: post.Author{Handle: author}})
-	}
-	if _, err := a.conn.PublishPosts(t.Context(), posts); err != nil {
-		t.Fatal(err)
-	}
+	ids := publishBy(t, a.conn, authorsIn(t, map[int]bool{3: true, 11: true}, 6))
 	select {
 	case <-deciding:
 	case <-time.After(2 * time.Minute):
