@@ -862,10 +862,12 @@ func parallel(n, workers int, fn func(i int)) {
 
 // SeenKey is the chorus_seen key for a post in a stream. Post ids may hold
 // any character, so they are hashed into the key.
-func SeenKey(stream, postID string) string {
-	sum := sha256.Sum256([]byte(postID))
-	return stream + "." + hex.EncodeToString(sum[:16])
-}
+func SeenKey(stream, postID string) string { return seenKeyOf(stream, postKey(postID)) }
+
+// GoneKey is the chorus_seen key marking a post deleted at its source
+// before a stream decided it: the stream never decides it, and the post's
+// takedown writes no remove event for it.
+func GoneKey(stream, postID string) string { return goneKeyOf(stream, postKey(postID)) }
 
 // pairKeys returns SeenKey and GoneKey of post postID in each of streams,
 // hashing the id once.
@@ -873,20 +875,19 @@ func pairKeys(streams []*Policy, postID string) (seen, gone []string) {
 	if len(streams) == 0 {
 		return nil, nil
 	}
-	sum := sha256.Sum256([]byte(postID))
-	h := hex.EncodeToString(sum[:16])
+	h := postKey(postID)
 	seen, gone = make([]string, len(streams)), make([]string, len(streams))
 	for i, pol := range streams {
-		seen[i] = pol.Stream.ID + "." + h
-		gone[i] = pol.Stream.ID + ".gone." + h
+		seen[i], gone[i] = seenKeyOf(pol.Stream.ID, h), goneKeyOf(pol.Stream.ID, h)
 	}
 	return seen, gone
 }
 
-// GoneKey is the chorus_seen key marking a post deleted at its source
-// before a stream decided it: the stream never decides it, and the post's
-// takedown writes no remove event for it.
-func GoneKey(stream, postID string) string {
+// postKey is a post id as the chorus_seen keys hold it.
+func postKey(postID string) string {
 	sum := sha256.Sum256([]byte(postID))
-	return stream + ".gone." + hex.EncodeToString(sum[:16])
+	return hex.EncodeToString(sum[:16])
 }
+
+func seenKeyOf(stream, postKey string) string { return stream + "." + postKey }
+func goneKeyOf(stream, postKey string) string { return stream + ".gone." + postKey }

@@ -2,7 +2,6 @@ package curation
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math/bits"
 	"sync"
 	"time"
@@ -298,26 +297,19 @@ func compact(q []stamp, n int) []stamp {
 	return q
 }
 
-func hashString(s string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return h.Sum64()
-}
+func hashString(s string) uint64 { return fnvString(fnvOffset64, s) }
 
 // hashTokens hashes an author and a text's words, so texts differing only
 // in case, spacing and punctuation hash the same.
 func hashTokens(author uint64, toks []string) uint64 {
-	h := fnv.New64a()
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(author >> (8 * i))
+	h := uint64(fnvOffset64)
+	for i := range 8 {
+		h = fnvByte(h, byte(author>>(8*i)))
 	}
-	h.Write(b[:])
 	for _, t := range toks {
-		h.Write([]byte(t))
-		h.Write([]byte{0})
+		h = fnvByte(fnvString(h, t), 0)
 	}
-	return h.Sum64()
+	return h
 }
 
 // simhash is Charikar's SimHash of a text's word pairs: texts that differ

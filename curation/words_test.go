@@ -221,3 +221,30 @@ func TestSimhashMatchesReference(t *testing.T) {
 		t.Fatalf("fnvString = %x, want %x", got, want)
 	}
 }
+
+// The spam memory's author and text hashes are FNV-1a as hash/fnv computes
+// it: nodes of an older version share them (CHORUS_TEXTS) and must agree.
+func TestSpamHashesAreHashFNV(t *testing.T) {
+	for _, c := range tokenizeCases {
+		ref := fnv.New64a()
+		ref.Write([]byte(c))
+		if got, want := hashString(c), ref.Sum64(); got != want {
+			t.Fatalf("hashString(%q) = %x, want %x", c, got, want)
+		}
+		author := hashString("author:" + c)
+		toks := tokenize(c)
+		ref.Reset()
+		var b [8]byte
+		for i := range b {
+			b[i] = byte(author >> (8 * i))
+		}
+		ref.Write(b[:])
+		for _, w := range toks {
+			ref.Write([]byte(w))
+			ref.Write([]byte{0})
+		}
+		if got, want := hashTokens(author, toks), ref.Sum64(); got != want {
+			t.Fatalf("hashTokens of %q = %x, want %x", c, got, want)
+		}
+	}
+}
